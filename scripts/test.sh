@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every check and test of Monay Webhooks: formatting, clippy (server and browser builds), unit
+# and integration tests (real server, real SQLite, real HTTP), and the end-to-end tests in Chromium.
+# Installs whatever is missing first (see scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --test
+export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
+step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --check
+
+step "clippy (server build)"
+cargo clippy --features ssr --all-targets -- -D warnings
+
+step "clippy (browser build)"
+cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+step "unit and integration tests"
+cargo test --features ssr
+
+step "end-to-end tests (release build, Chromium)"
+cargo leptos build --release
+export MONAY_BIN="$PWD/${CARGO_TARGET_DIR:-target}/release/monay-webhooks"
+case "${CARGO_TARGET_DIR:-}" in /*) MONAY_BIN="$CARGO_TARGET_DIR/release/monay-webhooks" ;; esac
+(cd end2end && npx playwright test)

@@ -1,0 +1,79 @@
+//! `/api/deliveries`: the delivery log, and one delivery with its attempts.
+
+use super::extract::Params;
+use super::params;
+use crate::domain::{Attempt, Delivery, DeliveryStatus, Page, Principal};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::DeliveryFilter;
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/deliveries", get(list_deliveries))
+        .route("/deliveries/{id}", get(get_delivery))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListQuery {
+    webhook_id: Option<String>,
+    event: Option<String>,
+    status: Option<String>,
+    tenant: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// A delivery with its attempts.
+#[derive(Serialize)]
+pub struct DeliveryOut {
+    #[serde(flatten)]
+    pub delivery: Delivery,
+    pub attempts: Vec<Attempt>,
+}
+
+/// `GET /api/deliveries`: a page of the log (`webhookId`, `event`, `status`, `since`, `until`, …).
+async fn list_deliveries(
+    State(state): State<AppState>,
+    principal: Principal,
+    Params(q): Params<ListQuery>,
+) -> AppResult<Json<Page<Delivery>>> {
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(DeliveryStatus::parse(s).ok_or_else(|| {
+            AppError::validation(
+                "status",
+                "status must be pending, delivering, succeeded, failed or held",
+            )
+        })?),
+    };
+    let filter = DeliveryFilter {
+        scope: principal.scope().map(str::to_string),
+        tenant: q.tenant.filter(|t| !t.is_empty()),
+        webhook_id: q.webhook_id.filter(|w| !w.is_empty()),
+        event: q.event.filter(|e| !e.is_empty()),
+        status,
+        since: params::time("since", q.since.as_deref())?,
+        until: params::time("until", q.until.as_deref())?,
+        limit: params::limit(q.limit)?,
+        cursor: q.cursor.filter(|c| !c.is_empty()),
+    };
+    Ok(Json(state.store.list_deliveries(&filter).await?))
+}
+
+/// `GET /api/deliveries/{id}`: one delivery and every attempt made for it.
+async fn get_delivery(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> AppResult<Json<DeliveryOut>> {
+    let delivery = state.store.get_delivery(&id, principal.scope()).await?;
+    let attempts = state.store.list_attempts(&id).await?;
+    Ok(Json(DeliveryOut { delivery, attempts }))
+}

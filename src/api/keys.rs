@@ -1,0 +1,117 @@
+//! `/api/keys`: API keys, managed by admins. The key itself is shown once, in the create answer.
+
+use super::auth::require_admin;
+use super::extract::Body;
+use crate::domain::{validate, ApiKey, Principal, Role};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/keys", get(list_keys).post(create_key))
+        .route("/keys/{id}", delete(revoke_key))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyIn {
+    tenant: Option<String>,
+    role: Option<String>,
+    name: String,
+}
+
+/// The create answer: the stored key plus, this once, the key itself.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyCreatedOut {
+    id: String,
+    /// The API key itself: shown here only.
+    key: String,
+    tenant: Option<String>,
+    role: Role,
+    name: String,
+    prefix: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `POST /api/keys`: creates a key; the answer carries the key, which is never shown again.
+async fn create_key(
+    State(state): State<AppState>,
+    principal: Principal,
+    Body(input): Body<KeyIn>,
+) -> AppResult<(StatusCode, Json<KeyCreatedOut>)> {
+    require_admin(&principal)?;
+    let role = Role::parse(input.role.as_deref().unwrap_or("tenant"))
+        .ok_or_else(|| AppError::validation("role", "role must be 'admin' or 'tenant'"))?;
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::validation(
+            "name",
+            "name must be 1 to 100 characters",
+        ));
+    }
+    let tenant = input
+        .tenant
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    if let Some(t) = tenant {
+        validate::tenant(t).map_err(|m| AppError::validation("tenant", m))?;
+    }
+    if role == Role::Tenant && tenant.is_none() {
+        return Err(AppError::validation(
+            "tenant",
+            "a tenant key needs a tenant",
+        ));
+    }
+    let (key, secret) = state.store.create_key(tenant, role, name).await?;
+    tracing::info!(key_id = %key.id, role = role.as_str(), tenant = ?key.tenant, actor = %principal.key_id, "API key created");
+    let ApiKey {
+        id,
+        tenant,
+        role,
+        name,
+        prefix,
+        created_at,
+        ..
+    } = key;
+    let out = KeyCreatedOut {
+        id,
+        key: secret,
+        tenant,
+        role,
+        name,
+        prefix,
+        created_at,
+    };
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// `GET /api/keys`: the live keys (never their secrets).
+async fn list_keys(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> AppResult<Json<serde_json::Value>> {
+    require_admin(&principal)?;
+    let keys = state.store.list_keys().await?;
+    Ok(Json(
+        serde_json::json!({ "data": keys, "nextCursor": null }),
+    ))
+}
+
+/// `DELETE /api/keys/{id}`: revokes a key at once, ending its console sessions.
+async fn revoke_key(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    require_admin(&principal)?;
+    state.store.revoke_key(&id).await?;
+    tracing::info!(key_id = %id, actor = %principal.key_id, "API key revoked");
+    Ok(StatusCode::NO_CONTENT)
+}

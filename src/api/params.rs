@@ -1,0 +1,33 @@
+//! Query parameters shared by the lists: page size and time bounds.
+
+use crate::error::AppError;
+use chrono::DateTime;
+
+/// Checks a page size: 1 to 200.
+pub fn limit(limit: Option<u32>) -> Result<Option<u32>, AppError> {
+    match limit {
+        Some(n) if !(1..=200).contains(&n) => Err(AppError::validation(
+            "limit",
+            "limit must be between 1 and 200",
+        )),
+        other => Ok(other),
+    }
+}
+
+/// Parses a time bound: RFC 3339 (`2026-11-29T10:00:00Z`) or unix milliseconds.
+pub fn time(field: &str, value: Option<&str>) -> Result<Option<i64>, AppError> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if let Ok(ms) = value.parse::<i64>() {
+        return Ok(Some(ms));
+    }
+    DateTime::parse_from_rfc3339(value)
+        .map(|t| Some(t.timestamp_millis()))
+        .map_err(|_| {
+            AppError::validation(
+                field,
+                format!("{field} must be an RFC 3339 time or unix milliseconds"),
+            )
+        })
+}

@@ -1,0 +1,238 @@
+//! `/api/webhooks`: register, list, read (secret masked), update and delete webhooks.
+
+use super::extract::{Body, Params};
+use super::{auth::acting_tenant, params};
+use crate::crypto;
+use crate::domain::event_type::validate_pattern;
+use crate::domain::{validate, Page, Principal, Webhook};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::{NewWebhook, WebhookFilter, WebhookPatch};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use std::net::IpAddr;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/webhooks", get(list_webhooks).post(create_webhook))
+        .route(
+            "/webhooks/{id}",
+            get(get_webhook)
+                .patch(update_webhook)
+                .delete(delete_webhook),
+        )
+}
+
+/// Most subscription patterns one webhook may list.
+const MAX_PATTERNS: usize = 100;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WebhookIn {
+    url: String,
+    events: Vec<String>,
+    description: Option<String>,
+    secret: Option<String>,
+    active: Option<bool>,
+    tenant: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WebhookPatchIn {
+    url: Option<String>,
+    events: Option<Vec<String>>,
+    description: Option<String>,
+    active: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    search: Option<String>,
+    status: Option<String>,
+    event: Option<String>,
+    tenant: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// `POST /api/webhooks`: registers a webhook; the answer is the only one that shows a generated secret
+/// without asking for it.
+async fn create_webhook(
+    State(state): State<AppState>,
+    principal: Principal,
+    Body(input): Body<WebhookIn>,
+) -> AppResult<(StatusCode, Json<Webhook>)> {
+    let tenant = acting_tenant(&principal, input.tenant.as_deref())?
+        .unwrap_or_else(|| "default".to_string());
+    let url = check_url(&state, &input.url)?;
+    let events = check_events(&state, input.events).await?;
+    let description = input.description.unwrap_or_default().trim().to_string();
+    validate::description(&description).map_err(|m| AppError::validation("description", m))?;
+    let secret = match input.secret {
+        Some(secret) => {
+            validate::custom_secret(&secret).map_err(|m| AppError::validation("secret", m))?;
+            secret
+        }
+        None => crypto::new_webhook_secret(),
+    };
+    let webhook = state
+        .store
+        .create_webhook(NewWebhook {
+            tenant,
+            url,
+            events,
+            description,
+            secret,
+            active: input.active.unwrap_or(true),
+        })
+        .await?;
+    tracing::info!(webhook_id = %webhook.id, tenant = %webhook.tenant, actor = %principal.key_id, "webhook created");
+    Ok((StatusCode::CREATED, Json(webhook)))
+}
+
+/// `GET /api/webhooks`: a page of webhooks (`search`, `status`, `event`, `tenant`, `limit`, `cursor`).
+async fn list_webhooks(
+    State(state): State<AppState>,
+    principal: Principal,
+    Params(q): Params<ListQuery>,
+) -> AppResult<Json<Page<Webhook>>> {
+    let active = match q.status.as_deref() {
+        None | Some("") | Some("all") => None,
+        Some("active") => Some(true),
+        Some("disabled") => Some(false),
+        Some(_) => {
+            return Err(AppError::validation(
+                "status",
+                "status must be 'active', 'disabled' or 'all'",
+            ))
+        }
+    };
+    let filter = WebhookFilter {
+        scope: principal.scope().map(str::to_string),
+        tenant: q.tenant.filter(|t| !t.is_empty()),
+        search: q.search,
+        active,
+        event: q.event.filter(|e| !e.is_empty()),
+        limit: params::limit(q.limit)?,
+        cursor: q.cursor.filter(|c| !c.is_empty()),
+    };
+    let mut page = state.store.list_webhooks(&filter).await?;
+    page.data = page.data.into_iter().map(Webhook::masked).collect();
+    Ok(Json(page))
+}
+
+/// `GET /api/webhooks/{id}`: one webhook, secret masked.
+async fn get_webhook(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> AppResult<Json<Webhook>> {
+    Ok(Json(
+        state
+            .store
+            .get_webhook(&id, principal.scope())
+            .await?
+            .masked(),
+    ))
+}
+
+/// `PATCH /api/webhooks/{id}`: changes the given fields only.
+async fn update_webhook(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Body(input): Body<WebhookPatchIn>,
+) -> AppResult<Json<Webhook>> {
+    // 404 before validation, so another tenant's id reveals nothing.
+    state.store.get_webhook(&id, principal.scope()).await?;
+    let url = input.url.map(|u| check_url(&state, &u)).transpose()?;
+    let events = match input.events {
+        Some(events) => Some(check_events(&state, events).await?),
+        None => None,
+    };
+    let description = input.description.map(|d| d.trim().to_string());
+    if let Some(d) = &description {
+        validate::description(d).map_err(|m| AppError::validation("description", m))?;
+    }
+    let patch = WebhookPatch {
+        url,
+        events,
+        description,
+        active: input.active,
+    };
+    let webhook = state
+        .store
+        .update_webhook(&id, principal.scope(), patch)
+        .await?;
+    tracing::info!(webhook_id = %id, actor = %principal.key_id, "webhook updated");
+    Ok(Json(webhook.masked()))
+}
+
+/// `DELETE /api/webhooks/{id}`: removes the webhook with its delivery log.
+async fn delete_webhook(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    state.store.delete_webhook(&id, principal.scope()).await?;
+    tracing::info!(webhook_id = %id, actor = %principal.key_id, "webhook deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks a URL's form and, where its host is an address (or `localhost`), that it may be reached.
+/// Names are checked again at every connection, so DNS cannot be used to slip past.
+fn check_url(state: &AppState, raw: &str) -> AppResult<String> {
+    let raw = raw.trim();
+    let url = validate::webhook_url(raw, state.config.allow_http)
+        .map_err(|m| AppError::validation("url", m))?;
+    let literal: Option<IpAddr> = match url.host() {
+        Some(url::Host::Ipv4(v4)) => Some(v4.into()),
+        Some(url::Host::Ipv6(v6)) => Some(v6.into()),
+        Some(url::Host::Domain(d)) if d == "localhost" || d.ends_with(".localhost") => {
+            Some(IpAddr::from([127, 0, 0, 1]))
+        }
+        _ => None,
+    };
+    if let Some(ip) = literal {
+        if !state.ip_policy.permits(ip) {
+            return Err(AppError::validation(
+                "url",
+                format!(
+                    "{ip} is a private or reserved address; webhooks must reach a public address"
+                ),
+            ));
+        }
+    }
+    Ok(raw.to_string())
+}
+
+/// Checks the subscription list against the catalog; drops repeats, keeps order.
+async fn check_events(state: &AppState, events: Vec<String>) -> AppResult<Vec<String>> {
+    if events.is_empty() {
+        return Err(AppError::validation(
+            "events",
+            "subscribe to at least one event type (or '*')",
+        ));
+    }
+    if events.len() > MAX_PATTERNS {
+        return Err(AppError::validation(
+            "events",
+            format!("at most {MAX_PATTERNS} event types"),
+        ));
+    }
+    let known = state.store.event_type_names().await?;
+    let mut out: Vec<String> = Vec::with_capacity(events.len());
+    for (i, pattern) in events.into_iter().enumerate() {
+        let pattern = pattern.trim().to_string();
+        validate_pattern(&pattern, &known)
+            .map_err(|m| AppError::validation(format!("events[{i}]"), m))?;
+        if !out.contains(&pattern) {
+            out.push(pattern);
+        }
+    }
+    Ok(out)
+}

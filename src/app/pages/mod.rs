@@ -1,0 +1,20 @@
+//! The console's pages.
+
+pub mod home;
+pub mod login;
+
+use leptos::prelude::*;
+
+/// Shown for an unknown path.
+#[component]
+pub fn NotFound() -> impl IntoView {
+    view! {
+        <main class="centered">
+            <div class="card narrow">
+                <h1>"Page not found"</h1>
+                <p>"There is nothing at this address."</p>
+                <a class="button" href="/">"Go to the dashboard"</a>
+            </div>
+        </main>
+    }
+}

@@ -1,0 +1,107 @@
+//! Console sessions: log in with an API key (an HttpOnly cookie holds a session token, never the
+//! key), find out who is logged in, log out.
+
+use crate::domain::Principal;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use crate::api::SESSION_COOKIE;
+    use crate::domain::Principal;
+    use crate::state::AppState;
+    use axum::http::{header, HeaderMap, HeaderValue};
+    use leptos::prelude::*;
+
+    /// The server state, as context from `leptos_routes`.
+    pub fn state() -> Result<AppState, ServerFnError> {
+        use_context::<AppState>().ok_or_else(|| ServerFnError::new("server state missing"))
+    }
+
+    /// The session token from the request's cookie.
+    pub async fn session_token() -> Option<String> {
+        let headers: HeaderMap = leptos_axum::extract().await.ok()?;
+        crate::api::session_token_from(&headers)
+    }
+
+    /// The logged-in principal, if any.
+    pub async fn current_principal() -> Result<Option<Principal>, ServerFnError> {
+        let Some(token) = session_token().await else {
+            return Ok(None);
+        };
+        state()?
+            .store
+            .session_principal(&token)
+            .await
+            .map_err(|e| ServerFnError::new(e.message))
+    }
+
+    /// Sets (or, with `None`, clears) the session cookie on the response.
+    pub fn set_cookie(token: Option<&str>, max_age_secs: u64, secure: bool) {
+        let value = match token {
+            Some(t) => format!(
+                "{SESSION_COOKIE}={t}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}"
+            ),
+            None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+        };
+        let value = if secure {
+            format!("{value}; Secure")
+        } else {
+            value
+        };
+        if let (Some(response), Ok(v)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            HeaderValue::from_str(&value),
+        ) {
+            response.append_header(header::SET_COOKIE, v);
+        }
+    }
+}
+
+/// Who is logged in to the console, if anyone.
+#[server(prefix = "/console", endpoint = "whoami")]
+pub async fn whoami() -> Result<Option<Principal>, ServerFnError> {
+    ssr::current_principal().await
+}
+
+/// Logs in with an API key and goes to the dashboard. A refused key is not a failure of the call:
+/// the answer is `Ok(Some(reason))`, which the form shows.
+#[server(prefix = "/console", endpoint = "login")]
+pub async fn login(key: String) -> Result<Option<String>, ServerFnError> {
+    let state = ssr::state()?;
+    let found = state
+        .store
+        .authenticate(key.trim())
+        .await
+        .map_err(|e| ServerFnError::new(e.message))?;
+    let Some(principal) = found else {
+        return Ok(Some(
+            "That API key is not valid or has been revoked.".to_string(),
+        ));
+    };
+    let ttl = state.config.session_ttl;
+    let token = state
+        .store
+        .create_session(&principal.key_id, ttl)
+        .await
+        .map_err(|e| ServerFnError::new(e.message))?;
+    ssr::set_cookie(Some(&token), ttl.as_secs(), state.config.secure_cookies);
+    tracing::info!(key_id = %principal.key_id, "console login");
+    leptos_axum::redirect("/");
+    Ok(None)
+}
+
+/// Ends the console session and goes back to the login page.
+#[server(prefix = "/console", endpoint = "logout")]
+pub async fn logout() -> Result<(), ServerFnError> {
+    let state = ssr::state()?;
+    if let Some(token) = ssr::session_token().await {
+        state
+            .store
+            .delete_session(&token)
+            .await
+            .map_err(|e| ServerFnError::new(e.message))?;
+    }
+    ssr::set_cookie(None, 0, state.config.secure_cookies);
+    leptos_axum::redirect("/login");
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! Random identifiers, secrets and API keys, and the hashes keys are stored under.
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// A new identifier: `prefix` + a 26-character ULID (48-bit millisecond time, 80 random bits), so
+/// identifiers sort by creation time and serve as pagination cursors.
+pub fn new_id(prefix: &str) -> String {
+    let ms = chrono::Utc::now().timestamp_millis().max(0) as u128;
+    let mut random = [0u8; 10];
+    rand::thread_rng().fill_bytes(&mut random);
+    let mut value: u128 = ms << 80;
+    for (i, b) in random.iter().enumerate() {
+        value |= (*b as u128) << (8 * (9 - i));
+    }
+    let mut out = String::with_capacity(prefix.len() + 26);
+    out.push_str(prefix);
+    for i in (0..26).rev() {
+        out.push(CROCKFORD[((value >> (5 * i)) & 0x1f) as usize] as char);
+    }
+    out
+}
+
+/// A new webhook signing secret: `whsec_` + base64 of 32 random bytes (the Standard Webhooks form).
+pub fn new_webhook_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    format!("whsec_{}", STANDARD.encode(bytes))
+}
+
+/// A new API key or session token: `prefix` + base64url of 32 random bytes.
+pub fn new_token(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The hash a key or token is stored under. Keys carry 256 random bits, so a plain SHA-256 is
+/// enough: there is nothing to brute-force.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// SHA-256 of arbitrary bytes, hex-encoded (idempotency fingerprints).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_carry_their_prefix_and_sort_by_time() {
+        let a = new_id("wh_");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = new_id("wh_");
+        assert!(a.starts_with("wh_") && a.len() == 29);
+        assert!(a < b, "{a} should sort before {b}");
+    }
+
+    #[test]
+    fn secrets_are_whsec_and_32_bytes() {
+        let s = new_webhook_secret();
+        let raw = STANDARD.decode(s.strip_prefix("whsec_").unwrap()).unwrap();
+        assert_eq!(raw.len(), 32);
+        assert_ne!(s, new_webhook_secret());
+    }
+
+    #[test]
+    fn token_hash_is_stable_and_hides_the_token() {
+        let t = new_token("mwk_");
+        assert_eq!(token_hash(&t), token_hash(&t));
+        assert!(!token_hash(&t).contains(&t[4..]));
+    }
+}

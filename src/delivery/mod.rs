@@ -1,0 +1,3 @@
+//! The delivery engine: which addresses may be reached, and (later) claiming, signing and sending.
+
+pub mod ssrf;

@@ -1,0 +1,100 @@
+//! Deliveries (one per event and matching webhook) and their attempts (one per HTTP try).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Where a delivery stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    Pending,
+    Delivering,
+    Succeeded,
+    Failed,
+    Held,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 5] = [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Delivering,
+        DeliveryStatus::Succeeded,
+        DeliveryStatus::Failed,
+        DeliveryStatus::Held,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivering => "delivering",
+            DeliveryStatus::Succeeded => "succeeded",
+            DeliveryStatus::Failed => "failed",
+            DeliveryStatus::Held => "held",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// One delivery of one event to one webhook.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    pub id: String,
+    pub event_id: String,
+    pub webhook_id: String,
+    pub tenant: String,
+    pub event: String,
+    pub status: DeliveryStatus,
+    /// How many attempts were made.
+    pub attempt_count: i64,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_status_code: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Why an attempt failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    Timeout,
+    Connect,
+    Dns,
+    Tls,
+    Blocked,
+    HttpStatus,
+    TooLarge,
+}
+
+/// What started an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttemptTrigger {
+    Scheduled,
+    Manual,
+    Test,
+}
+
+/// One HTTP try of a delivery, with what was sent and what came back.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attempt {
+    pub id: String,
+    pub delivery_id: String,
+    pub attempt: i64,
+    pub trigger: AttemptTrigger,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: i64,
+    pub request_headers: BTreeMap<String, String>,
+    pub response_status: Option<i64>,
+    pub response_headers: Option<BTreeMap<String, String>>,
+    /// The first 16 KiB of the response body.
+    pub response_body: Option<String>,
+    pub error_kind: Option<ErrorKind>,
+    pub error: Option<String>,
+}

@@ -1,0 +1,226 @@
+//! The event-type catalog: the seed's types, name rules and subscription patterns (`a.b`, `a.*`, `*`).
+
+use serde::{Deserialize, Serialize};
+
+/// One type of event that can be published and subscribed to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventType {
+    pub name: String,
+    pub category: String,
+    pub description: String,
+    /// Added by an admin rather than part of the built-in catalog.
+    pub custom: bool,
+}
+
+/// The built-in catalog: (name, category, description). The categories are the console's groups.
+pub const BUILT_IN: &[(&str, &str, &str)] = &[
+    ("wallet.created", "wallet", "A wallet was created."),
+    (
+        "wallet.updated",
+        "wallet",
+        "A wallet's details or limits changed.",
+    ),
+    (
+        "wallet.deleted",
+        "wallet",
+        "A wallet was closed and deleted.",
+    ),
+    (
+        "transaction.created",
+        "transaction",
+        "A transaction was created.",
+    ),
+    (
+        "transaction.pending",
+        "transaction",
+        "A transaction is waiting for settlement or approval.",
+    ),
+    (
+        "transaction.completed",
+        "transaction",
+        "A transaction settled successfully.",
+    ),
+    (
+        "transaction.failed",
+        "transaction",
+        "A transaction failed or was rejected.",
+    ),
+    ("user.created", "user", "A user account was created."),
+    ("user.updated", "user", "A user's profile changed."),
+    ("user.deleted", "user", "A user account was deleted."),
+    (
+        "user.verified",
+        "user",
+        "A user completed identity verification.",
+    ),
+    ("kyc.completed", "compliance", "A KYC check passed."),
+    ("kyc.failed", "compliance", "A KYC check failed."),
+    (
+        "aml.alert",
+        "compliance",
+        "Anti-money-laundering screening raised an alert.",
+    ),
+    (
+        "security.alert",
+        "security",
+        "A security-relevant event needs attention.",
+    ),
+    ("auth.login.success", "security", "A user signed in."),
+    ("auth.login.failed", "security", "A sign-in attempt failed."),
+    (
+        "mfa.enabled",
+        "security",
+        "A user turned on multi-factor authentication.",
+    ),
+    (
+        "webhook.test",
+        "system",
+        "A test delivery sent from the console or the API.",
+    ),
+    (
+        "system.alert",
+        "system",
+        "The webhook service raised or cleared an operational alert.",
+    ),
+];
+
+/// The categories, in the order the console shows them.
+pub const CATEGORIES: &[&str] = &[
+    "wallet",
+    "transaction",
+    "user",
+    "compliance",
+    "security",
+    "system",
+];
+
+/// Does the subscription `pattern` (`*`, `prefix.*` or an exact name) match the event type `name`?
+pub fn pattern_matches(pattern: &str, name: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    match pattern.strip_suffix('*') {
+        // `prefix.*` keeps its dot, so `wallet.*` matches `wallet.created` but not `wallets.x`.
+        Some(prefix) => name.starts_with(prefix) && name.len() > prefix.len(),
+        None => pattern == name,
+    }
+}
+
+/// Does any of the subscription patterns match the event type?
+pub fn any_matches<S: AsRef<str>>(patterns: &[S], name: &str) -> bool {
+    patterns.iter().any(|p| pattern_matches(p.as_ref(), name))
+}
+
+/// Checks the syntax of an event-type name: lowercase dotted segments, e.g. `invoice.paid`.
+pub fn validate_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 100 {
+        return Err("an event type is 1 to 100 characters".into());
+    }
+    let segments: Vec<&str> = name.split('.').collect();
+    if segments.len() < 2 {
+        return Err(format!(
+            "'{name}' needs at least two dot-separated parts, e.g. 'invoice.paid'"
+        ));
+    }
+    for seg in segments {
+        let ok = !seg.is_empty()
+            && seg.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+            && seg
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !ok {
+            return Err(format!(
+                "'{name}' may only use lowercase letters, digits and '_' in parts that start with a letter"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks one subscription pattern against the catalog: an exact known type, `*`, or `prefix.*`
+/// where the prefix matches at least one known type (so a typo is caught at registration).
+pub fn validate_pattern<S: AsRef<str>>(pattern: &str, known: &[S]) -> Result<(), String> {
+    if pattern == "*" {
+        return Ok(());
+    }
+    if let Some(prefix) = pattern.strip_suffix(".*") {
+        if prefix.is_empty() || prefix.contains('*') {
+            return Err(format!(
+                "'{pattern}' is not a valid wildcard; use '*' or 'prefix.*'"
+            ));
+        }
+        if known.iter().any(|k| pattern_matches(pattern, k.as_ref())) {
+            return Ok(());
+        }
+        return Err(format!("'{pattern}' matches no known event type"));
+    }
+    if pattern.contains('*') {
+        return Err(format!(
+            "'{pattern}' is not a valid wildcard; use '*' or 'prefix.*'"
+        ));
+    }
+    if known.iter().any(|k| k.as_ref() == pattern) {
+        Ok(())
+    } else {
+        Err(format!("'{pattern}' is not a known event type"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known() -> Vec<&'static str> {
+        BUILT_IN.iter().map(|t| t.0).collect()
+    }
+
+    #[test]
+    fn the_catalog_has_the_seeds_twenty_types_in_known_categories() {
+        assert_eq!(BUILT_IN.len(), 20);
+        for (name, category, _) in BUILT_IN {
+            validate_name(name).unwrap();
+            assert!(
+                CATEGORIES.contains(category),
+                "{name} has unknown category {category}"
+            );
+        }
+    }
+
+    #[test]
+    fn wildcards_match_by_dotted_prefix() {
+        assert!(pattern_matches("*", "wallet.created"));
+        assert!(pattern_matches("wallet.*", "wallet.created"));
+        assert!(pattern_matches("auth.*", "auth.login.success"));
+        assert!(pattern_matches("auth.login.*", "auth.login.failed"));
+        assert!(!pattern_matches("wallet.*", "wallets.created"));
+        assert!(!pattern_matches("wallet.*", "transaction.created"));
+        assert!(pattern_matches("kyc.failed", "kyc.failed"));
+        assert!(!pattern_matches("kyc.failed", "kyc.completed"));
+    }
+
+    #[test]
+    fn patterns_are_checked_against_the_catalog() {
+        let k = known();
+        assert!(validate_pattern("*", &k).is_ok());
+        assert!(validate_pattern("transaction.*", &k).is_ok());
+        assert!(validate_pattern("transaction.completed", &k).is_ok());
+        assert!(validate_pattern("transaction.complete", &k)
+            .unwrap_err()
+            .contains("not a known"));
+        assert!(validate_pattern("invoice.*", &k)
+            .unwrap_err()
+            .contains("matches no known"));
+        assert!(validate_pattern("wal*", &k).is_err());
+        assert!(validate_pattern(".*", &k).is_err());
+    }
+
+    #[test]
+    fn names_must_be_dotted_lowercase() {
+        assert!(validate_name("invoice.paid").is_ok());
+        assert!(validate_name("invoice").is_err());
+        assert!(validate_name("Invoice.paid").is_err());
+        assert!(validate_name("invoice..paid").is_err());
+        assert!(validate_name("invoice.1paid").is_err());
+    }
+}

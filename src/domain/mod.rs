@@ -1,0 +1,24 @@
+//! Pure types and rules of the webhook domain, shared by the server and the console (serde only, no I/O).
+
+pub mod delivery;
+pub mod event;
+pub mod event_type;
+pub mod key;
+pub mod validate;
+pub mod webhook;
+
+pub use delivery::{Attempt, AttemptTrigger, Delivery, DeliveryStatus, ErrorKind};
+pub use event::Event;
+pub use event_type::EventType;
+pub use key::{ApiKey, Principal, Role};
+pub use webhook::Webhook;
+
+use serde::{Deserialize, Serialize};
+
+/// One page of a list, newest first; pass `next_cursor` back as `cursor` for the next page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub next_cursor: Option<String>,
+}

@@ -1,0 +1,35 @@
+//! Monay Webhooks: a self-hosted webhook delivery service.
+//!
+//! The crate builds twice: as the server (feature `ssr`: REST API, delivery engine, console rendering)
+//! and as the console's WASM bundle (feature `hydrate`). Modules that only make sense on the server
+//! are gated here, once.
+
+pub mod app;
+pub mod domain;
+
+#[cfg(feature = "ssr")]
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod crypto;
+#[cfg(feature = "ssr")]
+pub mod delivery;
+#[cfg(feature = "ssr")]
+pub mod error;
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod state;
+#[cfg(feature = "ssr")]
+pub mod store;
+#[cfg(feature = "ssr")]
+pub mod telemetry;
+
+/// Entry point of the WASM bundle: hydrates the server-rendered console.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,193 @@
+//! Putting the service together: open the store, make sure an admin key exists, build the router
+//! (REST API, console pages, server functions, static files) and serve until told to stop.
+
+use crate::app::{shell, App};
+use crate::config::Config;
+use crate::delivery::ssrf::IpPolicy;
+use crate::domain::Role;
+use crate::state::AppState;
+use crate::store::Store;
+use axum::Router;
+use leptos::prelude::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Why the server could not start or stopped with an error.
+pub type ServeError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Binds the configured address and serves until `shutdown` resolves.
+pub async fn serve(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let leptos_options = leptos_options(&config)?;
+    let addr = config.addr.unwrap_or(leptos_options.site_addr);
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    run(config, leptos_options, listener, shutdown).await
+}
+
+/// Serves on an already bound listener (tests bind `127.0.0.1:0`) until `shutdown` resolves.
+pub async fn run(
+    config: Config,
+    mut leptos_options: LeptosOptions,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let addr = listener.local_addr()?;
+    leptos_options.site_addr = addr;
+    let store = Store::open(&config.database_url).await?;
+    bootstrap_admin(&store, &config, addr).await?;
+    let state = AppState {
+        leptos_options,
+        store: store.clone(),
+        ip_policy: Arc::new(IpPolicy::new(config.allowed_subnets.clone())),
+        config: Arc::new(config),
+    };
+    tracing::info!("Monay Webhooks listening on http://{addr}");
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    store.close().await;
+    tracing::info!("Monay Webhooks stopped");
+    Ok(())
+}
+
+/// The whole HTTP surface.
+pub fn app(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .merge(crate::api::router(&state))
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+}
+
+/// The site settings: `Leptos.toml` (or `LEPTOS_CONFIG`) when present, overridden by `LEPTOS_*`
+/// variables; built-in defaults otherwise.
+pub fn leptos_options(config: &Config) -> Result<LeptosOptions, ServeError> {
+    if std::path::Path::new(&config.leptos_config).exists() {
+        let conf = leptos::config::get_configuration(Some(&config.leptos_config))
+            .map_err(|e| format!("cannot read {}: {e}", config.leptos_config))?;
+        return Ok(conf.leptos_options);
+    }
+    Ok(LeptosOptions::builder()
+        .output_name("monay-webhooks")
+        .site_root("target/site")
+        .site_pkg_dir("pkg")
+        .site_addr(SocketAddr::from(([127, 0, 0, 1], 3001)))
+        .build())
+}
+
+/// Makes sure an admin can get in: registers `WEBHOOK_ADMIN_TOKEN`, or on a first start without it,
+/// generates an admin key and prints it once with the console's address.
+async fn bootstrap_admin(
+    store: &Store,
+    config: &Config,
+    addr: SocketAddr,
+) -> Result<(), ServeError> {
+    if let Some(token) = &config.admin_token {
+        if token.len() < 24 {
+            return Err("WEBHOOK_ADMIN_TOKEN must be at least 24 characters".into());
+        }
+        store
+            .ensure_admin_key(token, "bootstrap (WEBHOOK_ADMIN_TOKEN)")
+            .await?;
+        return Ok(());
+    }
+    if store.count_admin_keys().await? > 0 {
+        return Ok(());
+    }
+    let (key, secret) = store
+        .create_key(None, Role::Admin, "bootstrap admin")
+        .await?;
+    let host = if addr.ip().is_unspecified() {
+        "localhost".to_string()
+    } else {
+        addr.ip().to_string()
+    };
+    println!(
+        "\n  Monay Webhooks: first start. Your admin API key (shown once, keep it safe):\n\n    {secret}\n\n  \
+         Console: http://{host}:{port}/login   API: http://{host}:{port}/api\n",
+        port = addr.port()
+    );
+    tracing::info!(key_id = %key.id, "generated the first admin key");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    /// `key = value` lines of the `[package.metadata.leptos]` table of a TOML file.
+    fn leptos_table(path: &str) -> HashMap<String, String> {
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut inside = false;
+        let mut table = HashMap::new();
+        for line in text.lines().map(str::trim) {
+            if line.starts_with('[') {
+                inside = line == "[package.metadata.leptos]";
+            } else if let (true, Some((k, v))) = (inside, line.split_once('=')) {
+                if !k.trim().starts_with('#') {
+                    table.insert(k.trim().to_string(), v.trim().to_string());
+                }
+            }
+        }
+        table
+    }
+
+    #[test]
+    fn leptos_toml_agrees_with_the_build_settings_in_cargo_toml() {
+        let run_time = leptos_table("Leptos.toml");
+        let build_time = leptos_table("Cargo.toml");
+        assert!(!run_time.is_empty());
+        for (key, value) in &run_time {
+            assert_eq!(
+                build_time.get(key),
+                Some(value),
+                "{key} differs between Leptos.toml and Cargo.toml"
+            );
+        }
+        for key in ["output-name", "site-root", "site-pkg-dir", "site-addr"] {
+            assert!(run_time.contains_key(key), "Leptos.toml lacks {key}");
+        }
+    }
+
+    #[test]
+    fn the_server_reads_its_site_settings_from_leptos_toml() {
+        let options = super::leptos_options(&crate::config::Config::default()).unwrap();
+        assert_eq!(&*options.output_name, "monay-webhooks");
+        assert_eq!(options.site_addr.port(), 3001);
+    }
+}

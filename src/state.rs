@@ -1,0 +1,17 @@
+//! The state every REST handler and server function shares.
+
+use crate::config::Config;
+use crate::delivery::ssrf::IpPolicy;
+use crate::store::Store;
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use std::sync::Arc;
+
+/// Handed to axum handlers as `State`, and to server functions as context by `leptos_routes`.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub ip_policy: Arc<IpPolicy>,
+}

@@ -1,0 +1,89 @@
+//! The event-type catalog: the built-in types, seeded at start, and custom ones added by admins.
+
+use super::{now_ms, Store};
+use crate::domain::event_type::BUILT_IN;
+use crate::domain::EventType;
+use crate::error::{AppError, AppResult};
+
+#[derive(sqlx::FromRow)]
+struct TypeRow {
+    name: String,
+    category: String,
+    description: String,
+    custom: bool,
+}
+
+impl Store {
+    pub(super) async fn seed_event_types(&self) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for (name, category, description) in BUILT_IN {
+            sqlx::query(
+                "INSERT INTO event_types (name, category, description, custom, created_at)
+                 VALUES ($1, $2, $3, 0, $4) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(name)
+            .bind(category)
+            .bind(description)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// The whole catalog, by category then name.
+    pub async fn list_event_types(&self) -> AppResult<Vec<EventType>> {
+        let rows: Vec<TypeRow> = sqlx::query_as(
+            "SELECT name, category, description, custom FROM event_types ORDER BY category, name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| EventType {
+                name: r.name,
+                category: r.category,
+                description: r.description,
+                custom: r.custom,
+            })
+            .collect())
+    }
+
+    /// The names of every known type.
+    pub async fn event_type_names(&self) -> AppResult<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT name FROM event_types")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Is `name` in the catalog?
+    pub async fn event_type_exists(&self, name: &str) -> AppResult<bool> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM event_types WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    /// Adds a custom type; 409 when the name is taken.
+    pub async fn create_event_type(&self, event_type: &EventType) -> AppResult<()> {
+        let result = sqlx::query(
+            "INSERT INTO event_types (name, category, description, custom, created_at) VALUES ($1, $2, $3, 1, $4)",
+        )
+        .bind(&event_type.name)
+        .bind(&event_type.category)
+        .bind(&event_type.description)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if super::is_unique_violation(&e) => Err(AppError::conflict(
+                "already_exists",
+                format!("the event type '{}' already exists", event_type.name),
+            )
+            .with_field("name")),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! Persistence: one `Store` facade over the database, used alike by REST handlers, server functions
+//! and the delivery workers. SQLite (WAL) is the embedded backend; the facade's methods speak in
+//! domain types only, so another backend can join behind it without touching its callers.
+
+mod deliveries;
+mod event_types;
+mod events;
+mod keys;
+mod sessions;
+mod webhooks;
+
+pub use deliveries::DeliveryFilter;
+pub use events::{EventFilter, NewEvent, Published};
+pub use webhooks::{NewWebhook, WebhookFilter, WebhookPatch};
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The database behind the service.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// Why the store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("DATABASE_URL {0:?} is not supported: use sqlite://path/to/file.db")]
+    Unsupported(String),
+    #[error("cannot create the database folder {0}: {1}")]
+    Folder(String, std::io::Error),
+    #[error("cannot open the database: {0}")]
+    Connect(#[from] sqlx::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl Store {
+    /// Opens (creating when missing) the database at `url`, runs the migrations and seeds the catalog.
+    pub async fn open(url: &str) -> Result<Self, OpenError> {
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| OpenError::Unsupported(url.to_string()))?;
+        let file = path.split('?').next().unwrap_or(path);
+        if let Some(dir) = std::path::Path::new(file)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| OpenError::Folder(dir.display().to_string(), e))?;
+        }
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        let store = Store { pool };
+        store.seed_event_types().await?;
+        Ok(store)
+    }
+
+    /// Is the database answering?
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Closes every connection (at shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Now, in unix milliseconds.
+pub(crate) fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+/// Unix milliseconds to a UTC time.
+pub(crate) fn to_time(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+/// Is this error a unique-constraint violation?
+pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Clamps a requested page size to 1..=200 (default 50).
+pub(crate) fn page_limit(limit: Option<u32>) -> i64 {
+    limit.unwrap_or(50).clamp(1, 200) as i64
+}
+
+/// Cuts a `limit + 1` fetch into a page and its cursor.
+pub(crate) fn into_page<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    id: impl Fn(&T) -> String,
+) -> crate::domain::Page<T> {
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(id)
+    } else {
+        None
+    };
+    crate::domain::Page {
+        data: rows,
+        next_cursor,
+    }
+}

@@ -1,0 +1,237 @@
+//! Webhooks: registration, reads scoped to a tenant, filtered lists, updates and deletion.
+
+use super::{into_page, now_ms, page_limit, to_time, Store};
+use crate::crypto;
+use crate::domain::{Page, Webhook};
+use crate::error::{AppError, AppResult};
+use sqlx::{QueryBuilder, Sqlite};
+
+/// What a new webhook is made of (validated by the caller).
+#[derive(Debug, Clone)]
+pub struct NewWebhook {
+    pub tenant: String,
+    pub url: String,
+    pub events: Vec<String>,
+    pub description: String,
+    pub secret: String,
+    pub active: bool,
+}
+
+/// The fields an update may change (validated by the caller); `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookPatch {
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub description: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// Filters of the webhook list.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookFilter {
+    /// The caller's own tenant for tenant keys; `None` for admins.
+    pub scope: Option<String>,
+    /// An admin's choice of tenant.
+    pub tenant: Option<String>,
+    /// Text in the URL or the description.
+    pub search: Option<String>,
+    /// `Some(true)` active only, `Some(false)` disabled only.
+    pub active: Option<bool>,
+    /// Only webhooks that would receive this event type.
+    pub event: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct WebhookRow {
+    id: String,
+    tenant: String,
+    url: String,
+    events: String,
+    description: String,
+    secret: String,
+    active: bool,
+    disabled_reason: Option<String>,
+    consecutive_failures: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl WebhookRow {
+    fn into_webhook(self) -> Webhook {
+        Webhook {
+            id: self.id,
+            tenant: self.tenant,
+            url: self.url,
+            events: serde_json::from_str(&self.events).unwrap_or_default(),
+            description: self.description,
+            secret: self.secret,
+            active: self.active,
+            disabled_reason: self.disabled_reason,
+            consecutive_failures: self.consecutive_failures,
+            created_at: to_time(self.created_at),
+            updated_at: to_time(self.updated_at),
+        }
+    }
+}
+
+const COLUMNS: &str = "id, tenant, url, events, description, secret, active, disabled_reason, \
+                       consecutive_failures, created_at, updated_at";
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+impl Store {
+    /// Stores a new webhook.
+    pub async fn create_webhook(&self, new: NewWebhook) -> AppResult<Webhook> {
+        let now = now_ms();
+        let row = WebhookRow {
+            id: crypto::new_id("wh_"),
+            tenant: new.tenant,
+            url: new.url,
+            events: serde_json::to_string(&new.events)?,
+            description: new.description,
+            secret: new.secret,
+            active: new.active,
+            disabled_reason: None,
+            consecutive_failures: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        sqlx::query(&format!(
+            "INSERT INTO webhooks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .bind(&row.id)
+        .bind(&row.tenant)
+        .bind(&row.url)
+        .bind(&row.events)
+        .bind(&row.description)
+        .bind(&row.secret)
+        .bind(row.active)
+        .bind(&row.disabled_reason)
+        .bind(row.consecutive_failures)
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(row.into_webhook())
+    }
+
+    /// One webhook, if it exists and `scope` (a tenant, or `None` for all) may see it.
+    pub async fn get_webhook(&self, id: &str, scope: Option<&str>) -> AppResult<Webhook> {
+        let row: Option<WebhookRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM webhooks WHERE id = $1 AND ($2 IS NULL OR tenant = $2)"
+        ))
+        .bind(id)
+        .bind(scope)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(WebhookRow::into_webhook)
+            .ok_or_else(|| AppError::not_found("webhook"))
+    }
+
+    /// A page of webhooks, newest first.
+    pub async fn list_webhooks(&self, filter: &WebhookFilter) -> AppResult<Page<Webhook>> {
+        let limit = page_limit(filter.limit);
+        let mut q: QueryBuilder<Sqlite> =
+            QueryBuilder::new(format!("SELECT {COLUMNS} FROM webhooks WHERE 1 = 1"));
+        if let Some(scope) = &filter.scope {
+            q.push(" AND tenant = ").push_bind(scope.clone());
+        }
+        if let Some(tenant) = &filter.tenant {
+            q.push(" AND tenant = ").push_bind(tenant.clone());
+        }
+        if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
+            let pattern = format!("%{}%", like_escape(search));
+            q.push(" AND (url LIKE ")
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\'");
+            q.push(" OR description LIKE ")
+                .push_bind(pattern)
+                .push(" ESCAPE '\\')");
+        }
+        if let Some(active) = filter.active {
+            q.push(" AND active = ").push_bind(active);
+        }
+        if let Some(event) = &filter.event {
+            // Would this webhook receive `event`? Exact, `*`, or a `prefix.*` that starts it.
+            q.push(" AND EXISTS (SELECT 1 FROM json_each(webhooks.events) j WHERE j.value = ")
+                .push_bind(event.clone())
+                .push(" OR j.value = '*' OR (j.value LIKE '%.*' AND length(")
+                .push_bind(event.clone())
+                .push(") > length(j.value) - 1 AND substr(")
+                .push_bind(event.clone())
+                .push(", 1, length(j.value) - 1) = substr(j.value, 1, length(j.value) - 1)))");
+        }
+        if let Some(cursor) = &filter.cursor {
+            q.push(" AND id < ").push_bind(cursor.clone());
+        }
+        q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
+        let rows: Vec<WebhookRow> = q.build_query_as().fetch_all(&self.pool).await?;
+        let hooks = rows.into_iter().map(WebhookRow::into_webhook).collect();
+        Ok(into_page(hooks, limit, |w: &Webhook| w.id.clone()))
+    }
+
+    /// Applies an update. Switching a webhook on clears its failure count and disabled reason.
+    pub async fn update_webhook(
+        &self,
+        id: &str,
+        scope: Option<&str>,
+        patch: WebhookPatch,
+    ) -> AppResult<Webhook> {
+        let current = self.get_webhook(id, scope).await?;
+        let events = match &patch.events {
+            Some(events) => serde_json::to_string(events)?,
+            None => serde_json::to_string(&current.events)?,
+        };
+        let enabling = patch.active == Some(true) && !current.active;
+        let disabling = patch.active == Some(false) && current.active;
+        let (reason, failures) = if enabling {
+            (None, 0)
+        } else if disabling {
+            (
+                Some("disabled by user".to_string()),
+                current.consecutive_failures,
+            )
+        } else {
+            (
+                current.disabled_reason.clone(),
+                current.consecutive_failures,
+            )
+        };
+        sqlx::query(
+            "UPDATE webhooks SET url = $1, events = $2, description = $3, active = $4, disabled_reason = $5,
+             consecutive_failures = $6, updated_at = $7 WHERE id = $8",
+        )
+        .bind(patch.url.as_deref().unwrap_or(&current.url))
+        .bind(events)
+        .bind(patch.description.as_deref().unwrap_or(&current.description))
+        .bind(patch.active.unwrap_or(current.active))
+        .bind(reason)
+        .bind(failures)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        self.get_webhook(id, scope).await
+    }
+
+    /// Deletes a webhook with its deliveries and their attempts.
+    pub async fn delete_webhook(&self, id: &str, scope: Option<&str>) -> AppResult<()> {
+        let done =
+            sqlx::query("DELETE FROM webhooks WHERE id = $1 AND ($2 IS NULL OR tenant = $2)")
+                .bind(id)
+                .bind(scope)
+                .execute(&self.pool)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(AppError::not_found("webhook"));
+        }
+        Ok(())
+    }
+}
