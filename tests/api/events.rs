@@ -49,7 +49,7 @@ async fn publishing_stores_one_pending_delivery_per_matching_active_webhook() {
     assert!(event.body["timestamp"].as_str().unwrap().ends_with('Z'));
     assert_eq!(event.body["deliveries"], 3);
 
-    let log = s.get(&acme, &format!("/api/deliveries?limit=200")).await;
+    let log = s.get(&acme, "/api/deliveries?limit=200").await;
     let deliveries = data(&log);
     assert_eq!(deliveries.len(), 3);
     let mut hooks: Vec<&str> = deliveries

@@ -8,6 +8,17 @@ use tokio::sync::oneshot;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
 
+/// The test configuration: a SQLite file in `dir`, a known admin key, loopback receivers allowed.
+pub fn test_config(dir: &tempfile::TempDir) -> Config {
+    Config {
+        database_url: format!("sqlite://{}/test.db", dir.path().display()),
+        admin_token: Some(ADMIN_TOKEN.to_string()),
+        allow_http: true,
+        allowed_subnets: vec!["127.0.0.0/8".parse().unwrap()],
+        ..Config::default()
+    }
+}
+
 /// A running server with its own database.
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -43,11 +54,7 @@ impl TestServer {
     /// Starts a server after `adjust` has changed the test configuration.
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = Config::default();
-        config.database_url = format!("sqlite://{}/test.db", dir.path().display());
-        config.admin_token = Some(ADMIN_TOKEN.to_string());
-        config.allow_http = true;
-        config.allowed_subnets = vec!["127.0.0.0/8".parse().unwrap()];
+        let mut config = test_config(&dir);
         adjust(&mut config);
         Self::start_in(dir, config).await
     }
@@ -109,11 +116,7 @@ impl TestServer {
     /// Starts a new server on the same database (a restart).
     pub async fn restart(self, adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = self.stop().await;
-        let mut config = Config::default();
-        config.database_url = format!("sqlite://{}/test.db", dir.path().display());
-        config.admin_token = Some(ADMIN_TOKEN.to_string());
-        config.allow_http = true;
-        config.allowed_subnets = vec!["127.0.0.0/8".parse().unwrap()];
+        let mut config = test_config(&dir);
         adjust(&mut config);
         Self::start_in(dir, config).await
     }
