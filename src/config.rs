@@ -60,11 +60,9 @@ impl Config {
         let num = |name: &str, default: u64| -> Result<u64, String> {
             match get(name) {
                 None => Ok(default),
-                Some(v) => v
-                    .trim()
-                    .replace('_', "")
-                    .parse::<u64>()
-                    .map_err(|_| format!("{name}={v:?} is not a whole number")),
+                Some(v) => {
+                    v.trim().replace('_', "").parse::<u64>().map_err(|_| format!("{name}={v:?} is not a whole number"))
+                }
             }
         };
         let flag = |name: &str| -> Result<bool, String> {
@@ -77,18 +75,11 @@ impl Config {
         };
         let addr = match get("LEPTOS_SITE_ADDR") {
             None => None,
-            Some(v) => Some(
-                v.parse()
-                    .map_err(|_| format!("LEPTOS_SITE_ADDR={v:?} is not host:port"))?,
-            ),
+            Some(v) => Some(v.parse().map_err(|_| format!("LEPTOS_SITE_ADDR={v:?} is not host:port"))?),
         };
-        let allowed_subnets = get("WEBHOOK_ALLOWED_SUBNETS")
-            .map(|v| parse_subnets(&v))
-            .transpose()?
-            .unwrap_or_default();
-        let retry_schedule = get("WEBHOOK_RETRY_SCHEDULE")
-            .map(|v| parse_schedule(&v))
-            .transpose()?;
+        let allowed_subnets =
+            get("WEBHOOK_ALLOWED_SUBNETS").map(|v| parse_subnets(&v)).transpose()?.unwrap_or_default();
+        let retry_schedule = get("WEBHOOK_RETRY_SCHEDULE").map(|v| parse_schedule(&v)).transpose()?;
         let positive = |name: &str, v: u64| -> Result<u64, String> {
             if v == 0 {
                 Err(format!("{name} must be greater than 0"))
@@ -98,26 +89,17 @@ impl Config {
         };
         Ok(Config {
             addr,
-            database_url: get("DATABASE_URL")
-                .unwrap_or_else(|| "sqlite://data/monay-webhooks.db".into()),
+            database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/monay-webhooks.db".into()),
             admin_token: get("WEBHOOK_ADMIN_TOKEN"),
             allow_http: flag("WEBHOOK_ALLOW_HTTP")?,
             allowed_subnets,
-            max_payload: positive(
-                "WEBHOOK_MAX_PAYLOAD",
-                num("WEBHOOK_MAX_PAYLOAD", 1_048_576)?,
-            )? as usize,
+            max_payload: positive("WEBHOOK_MAX_PAYLOAD", num("WEBHOOK_MAX_PAYLOAD", 1_048_576)?)? as usize,
             max_retries: num("WEBHOOK_MAX_RETRIES", 3)? as u32,
             retry_delay: Duration::from_millis(num("WEBHOOK_RETRY_DELAY", 5_000)?),
             retry_schedule,
-            timeout: Duration::from_millis(positive(
-                "WEBHOOK_TIMEOUT",
-                num("WEBHOOK_TIMEOUT", 10_000)?,
-            )?),
-            max_failures: positive("WEBHOOK_MAX_FAILURES", num("WEBHOOK_MAX_FAILURES", 10)?)?
-                as u32,
-            concurrency: positive("WEBHOOK_CONCURRENCY", num("WEBHOOK_CONCURRENCY", 256)?)?
-                as usize,
+            timeout: Duration::from_millis(positive("WEBHOOK_TIMEOUT", num("WEBHOOK_TIMEOUT", 10_000)?)?),
+            max_failures: positive("WEBHOOK_MAX_FAILURES", num("WEBHOOK_MAX_FAILURES", 10)?)? as u32,
+            concurrency: positive("WEBHOOK_CONCURRENCY", num("WEBHOOK_CONCURRENCY", 256)?)? as usize,
             batch_size: positive("WEBHOOK_BATCH_SIZE", num("WEBHOOK_BATCH_SIZE", 500)?)? as usize,
             session_ttl: Duration::from_secs(
                 3600 * positive("WEBHOOK_SESSION_HOURS", num("WEBHOOK_SESSION_HOURS", 12)?)?,
@@ -137,44 +119,31 @@ pub fn parse_subnets(text: &str) -> Result<Vec<IpNet>, String> {
         .map(|s| {
             s.parse::<IpNet>()
                 .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
-                .map_err(|_| {
-                    format!("WEBHOOK_ALLOWED_SUBNETS: {s:?} is not a subnet like 127.0.0.0/8")
-                })
+                .map_err(|_| format!("WEBHOOK_ALLOWED_SUBNETS: {s:?} is not a subnet like 127.0.0.0/8"))
         })
         .collect()
 }
 
 /// Parses a retry schedule like `5s,5m,30m,2h,5h` (units ms, s, m, h; a bare number is ms).
 pub fn parse_schedule(text: &str) -> Result<Vec<Duration>, String> {
-    let items: Vec<&str> = text
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
+    let items: Vec<&str> = text.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
     if items.is_empty() {
         return Err("WEBHOOK_RETRY_SCHEDULE is empty".into());
     }
     items
         .into_iter()
         .map(|item| {
-            let split = item
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(item.len());
+            let split = item.find(|c: char| !c.is_ascii_digit()).unwrap_or(item.len());
             let (digits, unit) = item.split_at(split);
-            let n: u64 = digits.parse().map_err(|_| {
-                format!("WEBHOOK_RETRY_SCHEDULE: {item:?} is not a duration like 30s")
-            })?;
+            let n: u64 =
+                digits.parse().map_err(|_| format!("WEBHOOK_RETRY_SCHEDULE: {item:?} is not a duration like 30s"))?;
             let ms = match unit {
                 "" | "ms" => n,
                 "s" => n * 1_000,
                 "m" => n * 60_000,
                 "h" => n * 3_600_000,
                 "d" => n * 86_400_000,
-                _ => {
-                    return Err(format!(
-                        "WEBHOOK_RETRY_SCHEDULE: unknown unit in {item:?} (ms, s, m, h, d)"
-                    ))
-                }
+                _ => return Err(format!("WEBHOOK_RETRY_SCHEDULE: unknown unit in {item:?} (ms, s, m, h, d)")),
             };
             Ok(Duration::from_millis(ms))
         })
@@ -187,10 +156,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn with(vars: &[(&str, &str)]) -> Result<Config, String> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -208,19 +174,11 @@ mod tests {
 
     #[test]
     fn values_are_parsed_and_bad_ones_named() {
-        let c = with(&[
-            ("WEBHOOK_ALLOWED_SUBNETS", "127.0.0.0/8, ::1"),
-            ("WEBHOOK_ALLOW_HTTP", "true"),
-        ])
-        .unwrap();
+        let c = with(&[("WEBHOOK_ALLOWED_SUBNETS", "127.0.0.0/8, ::1"), ("WEBHOOK_ALLOW_HTTP", "true")]).unwrap();
         assert_eq!(c.allowed_subnets.len(), 2);
         assert!(c.allow_http);
-        assert!(with(&[("WEBHOOK_MAX_RETRIES", "three")])
-            .unwrap_err()
-            .contains("WEBHOOK_MAX_RETRIES"));
-        assert!(with(&[("WEBHOOK_ALLOWED_SUBNETS", "lan")])
-            .unwrap_err()
-            .contains("lan"));
+        assert!(with(&[("WEBHOOK_MAX_RETRIES", "three")]).unwrap_err().contains("WEBHOOK_MAX_RETRIES"));
+        assert!(with(&[("WEBHOOK_ALLOWED_SUBNETS", "lan")]).unwrap_err().contains("lan"));
         assert!(with(&[("WEBHOOK_TIMEOUT", "0")]).is_err());
     }
 
@@ -229,10 +187,7 @@ mod tests {
         let s = parse_schedule("5s,5m,30m,2h,5h").unwrap();
         assert_eq!(s[0], Duration::from_secs(5));
         assert_eq!(s[4], Duration::from_secs(5 * 3600));
-        assert_eq!(
-            parse_schedule("250").unwrap()[0],
-            Duration::from_millis(250)
-        );
+        assert_eq!(parse_schedule("250").unwrap()[0], Duration::from_millis(250));
         assert!(parse_schedule("5 parsecs").is_err());
     }
 }

@@ -19,12 +19,7 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            field: None,
-        }
+        Self { status, code, message: message.into(), field: None }
     }
 
     /// 400: the request could not be read (malformed JSON, bad query string).
@@ -34,14 +29,7 @@ impl AppError {
 
     /// 422: the request was read but a field breaks a rule.
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: Some(field.into()),
-            ..Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_error",
-                message,
-            )
-        }
+        Self { field: Some(field.into()), ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_error", message) }
     }
 
     /// 401: no key, or one that is unknown or revoked.
@@ -56,11 +44,7 @@ impl AppError {
 
     /// 404: no such object, or one of another tenant (never 403, so existence does not leak).
     pub fn not_found(what: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{what} not found"),
-        )
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
     }
 
     /// 409: the request conflicts with what is stored.
@@ -76,11 +60,7 @@ impl AppError {
     /// 500: logged in full, answered without detail.
     pub fn internal(err: impl std::fmt::Display) -> Self {
         tracing::error!("internal error: {err}");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal server error",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal server error")
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -127,13 +107,7 @@ struct Detail<'a> {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let body = Body {
-            error: Detail {
-                code: self.code,
-                message: &self.message,
-                field: self.field.as_deref(),
-            },
-        };
+        let body = Body { error: Detail { code: self.code, message: &self.message, field: self.field.as_deref() } };
         (self.status, axum::Json(body)).into_response()
     }
 }

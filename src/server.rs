@@ -4,6 +4,7 @@
 use crate::app::{shell, App};
 use crate::config::Config;
 use crate::delivery::ssrf::IpPolicy;
+use crate::delivery::{worker, Engine};
 use crate::domain::Role;
 use crate::state::AppState;
 use crate::store::Store;
@@ -14,20 +15,16 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 /// Why the server could not start or stopped with an error.
 pub type ServeError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Binds the configured address and serves until `shutdown` resolves.
-pub async fn serve(
-    config: Config,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), ServeError> {
+pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
     let leptos_options = leptos_options(&config)?;
     let addr = config.addr.unwrap_or(leptos_options.site_addr);
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     run(config, leptos_options, listener, shutdown).await
 }
 
@@ -42,19 +39,28 @@ pub async fn run(
     leptos_options.site_addr = addr;
     let store = Store::open(&config.database_url).await?;
     bootstrap_admin(&store, &config, addr).await?;
-    let state = AppState {
-        leptos_options,
-        store: store.clone(),
-        ip_policy: Arc::new(IpPolicy::new(config.allowed_subnets.clone())),
-        config: Arc::new(config),
-    };
+    // The embedded database belongs to this process alone: whatever was in flight when the previous
+    // process stopped is sent again now rather than after its lease.
+    let released = store.release_all_leases().await?;
+    if released > 0 {
+        tracing::info!("{released} deliveries in flight at the last stop are queued again");
+    }
+    let ip_policy = Arc::new(IpPolicy::new(config.allowed_subnets.clone()));
+    let engine = Engine::new(store.clone(), &config, ip_policy.clone());
+    let stop = CancellationToken::new();
+    let workers = tokio::spawn(worker::run(engine.clone(), config.concurrency, config.batch_size, stop.clone()));
+    let state = AppState { leptos_options, store: store.clone(), ip_policy, engine, config: Arc::new(config) };
     tracing::info!("Monay Webhooks listening on http://{addr}");
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    let stopping = stop.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopping.cancel();
+    });
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(stop.clone().cancelled_owned())
+        .await?;
+    stop.cancel();
+    let _ = workers.await;
     store.close().await;
     tracing::info!("Monay Webhooks stopped");
     Ok(())
@@ -89,31 +95,19 @@ pub fn leptos_options(config: &Config) -> Result<LeptosOptions, ServeError> {
 
 /// Makes sure an admin can get in: registers `WEBHOOK_ADMIN_TOKEN`, or on a first start without it,
 /// generates an admin key and prints it once with the console's address.
-async fn bootstrap_admin(
-    store: &Store,
-    config: &Config,
-    addr: SocketAddr,
-) -> Result<(), ServeError> {
+async fn bootstrap_admin(store: &Store, config: &Config, addr: SocketAddr) -> Result<(), ServeError> {
     if let Some(token) = &config.admin_token {
         if token.len() < 24 {
             return Err("WEBHOOK_ADMIN_TOKEN must be at least 24 characters".into());
         }
-        store
-            .ensure_admin_key(token, "bootstrap (WEBHOOK_ADMIN_TOKEN)")
-            .await?;
+        store.ensure_admin_key(token, "bootstrap (WEBHOOK_ADMIN_TOKEN)").await?;
         return Ok(());
     }
     if store.count_admin_keys().await? > 0 {
         return Ok(());
     }
-    let (key, secret) = store
-        .create_key(None, Role::Admin, "bootstrap admin")
-        .await?;
-    let host = if addr.ip().is_unspecified() {
-        "localhost".to_string()
-    } else {
-        addr.ip().to_string()
-    };
+    let (key, secret) = store.create_key(None, Role::Admin, "bootstrap admin").await?;
+    let host = if addr.ip().is_unspecified() { "localhost".to_string() } else { addr.ip().to_string() };
     println!(
         "\n  Monay Webhooks: first start. Your admin API key (shown once, keep it safe):\n\n    {secret}\n\n  \
          Console: http://{host}:{port}/login   API: http://{host}:{port}/api\n",
@@ -173,11 +167,7 @@ mod tests {
         let build_time = leptos_table("Cargo.toml");
         assert!(!run_time.is_empty());
         for (key, value) in &run_time {
-            assert_eq!(
-                build_time.get(key),
-                Some(value),
-                "{key} differs between Leptos.toml and Cargo.toml"
-            );
+            assert_eq!(build_time.get(key), Some(value), "{key} differs between Leptos.toml and Cargo.toml");
         }
         for key in ["output-name", "site-root", "site-pkg-dir", "site-addr"] {
             assert!(run_time.contains_key(key), "Leptos.toml lacks {key}");

@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::delivery::ssrf::IpPolicy;
+use crate::delivery::Engine;
 use crate::store::Store;
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
@@ -14,4 +15,5 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub ip_policy: Arc<IpPolicy>,
+    pub engine: Engine,
 }

@@ -14,35 +14,27 @@ pub const SESSION_COOKIE: &str = "monay_session";
 impl FromRequestParts<AppState> for Principal {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(value) = parts.headers.get(AUTHORIZATION) {
             let token = value
                 .to_str()
                 .ok()
-                .and_then(|v| {
-                    v.strip_prefix("Bearer ")
-                        .or_else(|| v.strip_prefix("bearer "))
-                })
+                .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
-                .ok_or_else(|| {
-                    AppError::unauthorized("the Authorization header must be 'Bearer <API key>'")
-                })?;
-            return state.store.authenticate(token).await?.ok_or_else(|| {
-                AppError::unauthorized("the API key is not valid or has been revoked")
-            });
+                .ok_or_else(|| AppError::unauthorized("the Authorization header must be 'Bearer <API key>'"))?;
+            return state
+                .store
+                .authenticate(token)
+                .await?
+                .ok_or_else(|| AppError::unauthorized("the API key is not valid or has been revoked"));
         }
         if let Some(token) = session_token(&parts.headers) {
             if let Some(principal) = state.store.session_principal(&token).await? {
                 return Ok(principal);
             }
         }
-        Err(AppError::unauthorized(
-            "missing API key: send 'Authorization: Bearer <API key>'",
-        ))
+        Err(AppError::unauthorized("missing API key: send 'Authorization: Bearer <API key>'"))
     }
 }
 
@@ -69,20 +61,16 @@ pub fn require_admin(principal: &Principal) -> Result<(), AppError> {
 
 /// The tenant an action acts for: a tenant key's own (naming another is refused), an admin's choice,
 /// or `None` when an admin names none.
-pub fn acting_tenant(
-    principal: &Principal,
-    requested: Option<&str>,
-) -> Result<Option<String>, AppError> {
+pub fn acting_tenant(principal: &Principal, requested: Option<&str>) -> Result<Option<String>, AppError> {
     if let Some(t) = requested {
         crate::domain::validate::tenant(t).map_err(|m| AppError::validation("tenant", m))?;
     }
     match principal.scope() {
         None => Ok(requested.map(str::to_string)),
         Some(own) => match requested {
-            Some(other) if other != own => Err(AppError::forbidden(
-                "a tenant API key can only act for its own tenant",
-            )
-            .with_field("tenant")),
+            Some(other) if other != own => {
+                Err(AppError::forbidden("a tenant API key can only act for its own tenant").with_field("tenant"))
+            }
             _ => Ok(Some(own.to_string())),
         },
     }

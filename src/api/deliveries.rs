@@ -2,12 +2,14 @@
 
 use super::extract::Params;
 use super::params;
-use crate::domain::{Attempt, Delivery, DeliveryStatus, Page, Principal};
+use super::webhook_ops::AttemptResultOut;
+use crate::delivery::Restore;
+use crate::domain::{Attempt, AttemptTrigger, Delivery, DeliveryStatus, Page, Principal};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::DeliveryFilter;
 use axum::extract::{Path, State};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +17,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/deliveries", get(list_deliveries))
         .route("/deliveries/{id}", get(get_delivery))
+        .route("/deliveries/{id}/retry", post(retry_delivery))
 }
 
 #[derive(Deserialize)]
@@ -47,10 +50,7 @@ async fn list_deliveries(
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(DeliveryStatus::parse(s).ok_or_else(|| {
-            AppError::validation(
-                "status",
-                "status must be pending, delivering, succeeded, failed or held",
-            )
+            AppError::validation("status", "status must be pending, delivering, succeeded, failed or held")
         })?),
     };
     let filter = DeliveryFilter {
@@ -76,4 +76,29 @@ async fn get_delivery(
     let delivery = state.store.get_delivery(&id, principal.scope()).await?;
     let attempts = state.store.list_attempts(&id).await?;
     Ok(Json(DeliveryOut { delivery, attempts }))
+}
+
+/// The answer to a manual retry: the attempt's outcome and the delivery afterwards.
+#[derive(Serialize)]
+struct RetryOut {
+    attempt: AttemptResultOut,
+    delivery: Delivery,
+}
+
+/// `POST /api/deliveries/{id}/retry`: sends the delivery again now, whatever its state, and answers
+/// with the outcome. A failed manual retry leaves the delivery as it was (a pending one keeps its
+/// schedule); a success marks it succeeded.
+async fn retry_delivery(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> AppResult<Json<RetryOut>> {
+    let (due, status, next_attempt_at) =
+        state.store.claim_for_retry(&id, principal.scope(), state.engine.lease_ms()).await?;
+    let restore = Restore { status, next_attempt_at };
+    let (sent, outcome) = state.engine.attempt(&due, AttemptTrigger::Manual, Some(restore)).await;
+    state.engine.record(std::slice::from_ref(&outcome)).await?;
+    tracing::info!(delivery_id = %id, actor = %principal.key_id, status = ?sent.status, "manual retry");
+    let delivery = state.store.get_delivery(&id, principal.scope()).await?;
+    Ok(Json(RetryOut { attempt: AttemptResultOut::new(&due, sent), delivery }))
 }

@@ -26,9 +26,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/events",
             get(list_events)
                 .post(publish_event)
-                .layer(DefaultBodyLimit::max(
-                    state.config.max_payload + ENVELOPE_SLACK,
-                )),
+                .layer(DefaultBodyLimit::max(state.config.max_payload + ENVELOPE_SLACK)),
         )
         .route("/events/{id}", get(get_event))
 }
@@ -66,16 +64,14 @@ async fn publish_event(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> AppResult<Response> {
     let body = body.map_err(|_| {
-        AppError::too_large(format!(
-            "the event is larger than the {} byte limit",
-            state.config.max_payload
-        ))
+        AppError::too_large(format!("the event is larger than the {} byte limit", state.config.max_payload))
     })?;
-    let input: EventIn = parse_json(&body)?;
+    let mut input: EventIn = parse_json(&body)?;
     let event = input.event.trim().to_string();
     if !input.data.is_object() {
         return Err(AppError::validation("data", "data must be a JSON object"));
     }
+    crate::delivery::payload::js_compatible(&mut input.data);
     let data = serde_json::to_string(&input.data)?;
     if data.len() > state.config.max_payload {
         return Err(AppError::too_large(format!(
@@ -93,27 +89,12 @@ async fn publish_event(
     }
     let tenant = acting_tenant(&principal, input.tenant.as_deref())?;
     let idempotency = idempotency(&headers, &principal, &event, tenant.as_deref(), &data)?;
-    let published = state
-        .store
-        .publish(&NewEvent {
-            tenant,
-            event,
-            data,
-            idempotency,
-        })
-        .await?;
-    let mut response = (
-        StatusCode::ACCEPTED,
-        Json(PublishedOut {
-            id: published.id,
-            deliveries: published.deliveries,
-        }),
-    )
-        .into_response();
+    let published = state.store.publish(&NewEvent { tenant, event, data, idempotency }).await?;
+    let mut response =
+        (StatusCode::ACCEPTED, Json(PublishedOut { id: published.id, deliveries: published.deliveries }))
+            .into_response();
     if published.replayed {
-        response
-            .headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(response)
 }
@@ -130,25 +111,20 @@ fn idempotency(
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
-    let key = value
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY)
-        .ok_or_else(|| {
-            AppError::bad_request(
-                "invalid_idempotency_key",
-                format!(
-                    "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"
-                ),
-            )
-        })?;
+    let key =
+        value.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY).ok_or_else(
+            || {
+                AppError::bad_request(
+                    "invalid_idempotency_key",
+                    format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
+                )
+            },
+        )?;
     let scope = match principal.scope() {
         Some(own) => format!("tenant:{own}"),
         None => "admin".to_string(),
     };
-    let fingerprint =
-        crypto::sha256_hex(format!("{event}\n{}\n{data}", tenant.unwrap_or("*")).as_bytes());
+    let fingerprint = crypto::sha256_hex(format!("{event}\n{}\n{data}", tenant.unwrap_or("*")).as_bytes());
     Ok(Some((scope, key.to_string(), fingerprint)))
 }
 

@@ -16,9 +16,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
-            BytesRejection::FailedToBufferBody(inner)
-                if inner.body_text().contains("length limit") =>
-            {
+            BytesRejection::FailedToBufferBody(inner) if inner.body_text().contains("length limit") => {
                 AppError::too_large("the request body is larger than this server accepts")
             }
             other => AppError::bad_request("invalid_body", other.body_text()),
@@ -30,10 +28,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 /// Parses JSON: syntax errors are 400, shape errors 422 naming the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(AppError::bad_request(
-            "invalid_json",
-            "the request body is empty; send a JSON object",
-        ));
+        return Err(AppError::bad_request("invalid_json", "the request body is empty; send a JSON object"));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|err| {
@@ -41,29 +36,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         let inner = err.into_inner();
         if inner.is_data() {
             let message = inner.to_string();
-            let message = message
-                .split(" at line ")
-                .next()
-                .unwrap_or(&message)
-                .to_string();
+            let message = message.split(" at line ").next().unwrap_or(&message).to_string();
             // A missing field is reported at its parent; name the field itself.
             let field = message
                 .strip_prefix("missing field `")
                 .and_then(|rest| rest.split('`').next())
-                .map(|name| {
-                    if path == "." {
-                        name.to_string()
-                    } else {
-                        format!("{path}.{name}")
-                    }
-                })
+                .map(|name| if path == "." { name.to_string() } else { format!("{path}.{name}") })
                 .unwrap_or(path);
             AppError::validation(field, message)
         } else {
-            AppError::bad_request(
-                "invalid_json",
-                format!("the request body is not valid JSON: {inner}"),
-            )
+            AppError::bad_request("invalid_json", format!("the request body is not valid JSON: {inner}"))
         }
     })
 }

@@ -8,9 +8,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
 }
 
 /// `GET /healthz`: 200 while the process serves requests.
@@ -23,9 +21,6 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     if state.store.ping().await {
         (StatusCode::OK, Json(json!({ "status": "ready" })))
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "unavailable", "reason": "database" })),
-        )
+        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "reason": "database" })))
     }
 }

@@ -12,9 +12,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/keys", get(list_keys).post(create_key))
-        .route("/keys/{id}", delete(revoke_key))
+    Router::new().route("/keys", get(list_keys).post(create_key)).route("/keys/{id}", delete(revoke_key))
 }
 
 #[derive(Deserialize)]
@@ -50,58 +48,27 @@ async fn create_key(
         .ok_or_else(|| AppError::validation("role", "role must be 'admin' or 'tenant'"))?;
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::validation(
-            "name",
-            "name must be 1 to 100 characters",
-        ));
+        return Err(AppError::validation("name", "name must be 1 to 100 characters"));
     }
-    let tenant = input
-        .tenant
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
+    let tenant = input.tenant.as_deref().map(str::trim).filter(|t| !t.is_empty());
     if let Some(t) = tenant {
         validate::tenant(t).map_err(|m| AppError::validation("tenant", m))?;
     }
     if role == Role::Tenant && tenant.is_none() {
-        return Err(AppError::validation(
-            "tenant",
-            "a tenant key needs a tenant",
-        ));
+        return Err(AppError::validation("tenant", "a tenant key needs a tenant"));
     }
     let (key, secret) = state.store.create_key(tenant, role, name).await?;
     tracing::info!(key_id = %key.id, role = role.as_str(), tenant = ?key.tenant, actor = %principal.key_id, "API key created");
-    let ApiKey {
-        id,
-        tenant,
-        role,
-        name,
-        prefix,
-        created_at,
-        ..
-    } = key;
-    let out = KeyCreatedOut {
-        id,
-        key: secret,
-        tenant,
-        role,
-        name,
-        prefix,
-        created_at,
-    };
+    let ApiKey { id, tenant, role, name, prefix, created_at, .. } = key;
+    let out = KeyCreatedOut { id, key: secret, tenant, role, name, prefix, created_at };
     Ok((StatusCode::CREATED, Json(out)))
 }
 
 /// `GET /api/keys`: the live keys (never their secrets).
-async fn list_keys(
-    State(state): State<AppState>,
-    principal: Principal,
-) -> AppResult<Json<serde_json::Value>> {
+async fn list_keys(State(state): State<AppState>, principal: Principal) -> AppResult<Json<serde_json::Value>> {
     require_admin(&principal)?;
     let keys = state.store.list_keys().await?;
-    Ok(Json(
-        serde_json::json!({ "data": keys, "nextCursor": null }),
-    ))
+    Ok(Json(serde_json::json!({ "data": keys, "nextCursor": null })))
 }
 
 /// `DELETE /api/keys/{id}`: revokes a key at once, ending its console sessions.

@@ -8,6 +8,8 @@ mod extract;
 mod health;
 mod keys;
 mod params;
+mod verify;
+mod webhook_ops;
 mod webhooks;
 
 pub use auth::{session_token as session_token_from, SESSION_COOKIE};
@@ -22,6 +24,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let api = Router::new()
         .merge(keys::router())
         .merge(webhooks::router())
+        .merge(webhook_ops::router())
+        .merge(verify::router())
         .merge(event_types::router())
         .merge(events::router(state))
         .merge(deliveries::router())
@@ -31,11 +35,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
 }
 
 async fn unknown_route(method: Method, uri: Uri) -> AppError {
-    AppError::new(
-        axum::http::StatusCode::NOT_FOUND,
-        "not_found",
-        format!("no route {method} {}", uri.path()),
-    )
+    AppError::new(axum::http::StatusCode::NOT_FOUND, "not_found", format!("no route {method} {}", uri.path()))
 }
 
 async fn unknown_method(method: Method, uri: Uri) -> AppError {

@@ -6,10 +6,7 @@ use chrono::DateTime;
 /// Checks a page size: 1 to 200.
 pub fn limit(limit: Option<u32>) -> Result<Option<u32>, AppError> {
     match limit {
-        Some(n) if !(1..=200).contains(&n) => Err(AppError::validation(
-            "limit",
-            "limit must be between 1 and 200",
-        )),
+        Some(n) if !(1..=200).contains(&n) => Err(AppError::validation("limit", "limit must be between 1 and 200")),
         other => Ok(other),
     }
 }
@@ -24,10 +21,5 @@ pub fn time(field: &str, value: Option<&str>) -> Result<Option<i64>, AppError> {
     }
     DateTime::parse_from_rfc3339(value)
         .map(|t| Some(t.timestamp_millis()))
-        .map_err(|_| {
-            AppError::validation(
-                field,
-                format!("{field} must be an RFC 3339 time or unix milliseconds"),
-            )
-        })
+        .map_err(|_| AppError::validation(field, format!("{field} must be an RFC 3339 time or unix milliseconds")))
 }

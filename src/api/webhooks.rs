@@ -18,12 +18,7 @@ use std::net::IpAddr;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/webhooks", get(list_webhooks).post(create_webhook))
-        .route(
-            "/webhooks/{id}",
-            get(get_webhook)
-                .patch(update_webhook)
-                .delete(delete_webhook),
-        )
+        .route("/webhooks/{id}", get(get_webhook).patch(update_webhook).delete(delete_webhook))
 }
 
 /// Most subscription patterns one webhook may list.
@@ -66,8 +61,7 @@ async fn create_webhook(
     principal: Principal,
     Body(input): Body<WebhookIn>,
 ) -> AppResult<(StatusCode, Json<Webhook>)> {
-    let tenant = acting_tenant(&principal, input.tenant.as_deref())?
-        .unwrap_or_else(|| "default".to_string());
+    let tenant = acting_tenant(&principal, input.tenant.as_deref())?.unwrap_or_else(|| "default".to_string());
     let url = check_url(&state, &input.url)?;
     let events = check_events(&state, input.events).await?;
     let description = input.description.unwrap_or_default().trim().to_string();
@@ -81,14 +75,7 @@ async fn create_webhook(
     };
     let webhook = state
         .store
-        .create_webhook(NewWebhook {
-            tenant,
-            url,
-            events,
-            description,
-            secret,
-            active: input.active.unwrap_or(true),
-        })
+        .create_webhook(NewWebhook { tenant, url, events, description, secret, active: input.active.unwrap_or(true) })
         .await?;
     tracing::info!(webhook_id = %webhook.id, tenant = %webhook.tenant, actor = %principal.key_id, "webhook created");
     Ok((StatusCode::CREATED, Json(webhook)))
@@ -104,12 +91,7 @@ async fn list_webhooks(
         None | Some("") | Some("all") => None,
         Some("active") => Some(true),
         Some("disabled") => Some(false),
-        Some(_) => {
-            return Err(AppError::validation(
-                "status",
-                "status must be 'active', 'disabled' or 'all'",
-            ))
-        }
+        Some(_) => return Err(AppError::validation("status", "status must be 'active', 'disabled' or 'all'")),
     };
     let filter = WebhookFilter {
         scope: principal.scope().map(str::to_string),
@@ -131,13 +113,7 @@ async fn get_webhook(
     principal: Principal,
     Path(id): Path<String>,
 ) -> AppResult<Json<Webhook>> {
-    Ok(Json(
-        state
-            .store
-            .get_webhook(&id, principal.scope())
-            .await?
-            .masked(),
-    ))
+    Ok(Json(state.store.get_webhook(&id, principal.scope()).await?.masked()))
 }
 
 /// `PATCH /api/webhooks/{id}`: changes the given fields only.
@@ -158,16 +134,8 @@ async fn update_webhook(
     if let Some(d) = &description {
         validate::description(d).map_err(|m| AppError::validation("description", m))?;
     }
-    let patch = WebhookPatch {
-        url,
-        events,
-        description,
-        active: input.active,
-    };
-    let webhook = state
-        .store
-        .update_webhook(&id, principal.scope(), patch)
-        .await?;
+    let patch = WebhookPatch { url, events, description, active: input.active };
+    let webhook = state.store.update_webhook(&id, principal.scope(), patch).await?;
     tracing::info!(webhook_id = %id, actor = %principal.key_id, "webhook updated");
     Ok(Json(webhook.masked()))
 }
@@ -187,8 +155,7 @@ async fn delete_webhook(
 /// Names are checked again at every connection, so DNS cannot be used to slip past.
 fn check_url(state: &AppState, raw: &str) -> AppResult<String> {
     let raw = raw.trim();
-    let url = validate::webhook_url(raw, state.config.allow_http)
-        .map_err(|m| AppError::validation("url", m))?;
+    let url = validate::webhook_url(raw, state.config.allow_http).map_err(|m| AppError::validation("url", m))?;
     let literal: Option<IpAddr> = match url.host() {
         Some(url::Host::Ipv4(v4)) => Some(v4.into()),
         Some(url::Host::Ipv6(v6)) => Some(v6.into()),
@@ -201,9 +168,7 @@ fn check_url(state: &AppState, raw: &str) -> AppResult<String> {
         if !state.ip_policy.permits(ip) {
             return Err(AppError::validation(
                 "url",
-                format!(
-                    "{ip} is a private or reserved address; webhooks must reach a public address"
-                ),
+                format!("{ip} is a private or reserved address; webhooks must reach a public address"),
             ));
         }
     }
@@ -213,23 +178,16 @@ fn check_url(state: &AppState, raw: &str) -> AppResult<String> {
 /// Checks the subscription list against the catalog; drops repeats, keeps order.
 async fn check_events(state: &AppState, events: Vec<String>) -> AppResult<Vec<String>> {
     if events.is_empty() {
-        return Err(AppError::validation(
-            "events",
-            "subscribe to at least one event type (or '*')",
-        ));
+        return Err(AppError::validation("events", "subscribe to at least one event type (or '*')"));
     }
     if events.len() > MAX_PATTERNS {
-        return Err(AppError::validation(
-            "events",
-            format!("at most {MAX_PATTERNS} event types"),
-        ));
+        return Err(AppError::validation("events", format!("at most {MAX_PATTERNS} event types")));
     }
     let known = state.store.event_type_names().await?;
     let mut out: Vec<String> = Vec::with_capacity(events.len());
     for (i, pattern) in events.into_iter().enumerate() {
         let pattern = pattern.trim().to_string();
-        validate_pattern(&pattern, &known)
-            .map_err(|m| AppError::validation(format!("events[{i}]"), m))?;
+        validate_pattern(&pattern, &known).map_err(|m| AppError::validation(format!("events[{i}]"), m))?;
         if !out.contains(&pattern) {
             out.push(pattern);
         }

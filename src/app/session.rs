@@ -28,30 +28,18 @@ pub mod ssr {
         let Some(token) = session_token().await else {
             return Ok(None);
         };
-        state()?
-            .store
-            .session_principal(&token)
-            .await
-            .map_err(|e| ServerFnError::new(e.message))
+        state()?.store.session_principal(&token).await.map_err(|e| ServerFnError::new(e.message))
     }
 
     /// Sets (or, with `None`, clears) the session cookie on the response.
     pub fn set_cookie(token: Option<&str>, max_age_secs: u64, secure: bool) {
         let value = match token {
-            Some(t) => format!(
-                "{SESSION_COOKIE}={t}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}"
-            ),
+            Some(t) => format!("{SESSION_COOKIE}={t}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}"),
             None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
         };
-        let value = if secure {
-            format!("{value}; Secure")
-        } else {
-            value
-        };
-        if let (Some(response), Ok(v)) = (
-            use_context::<leptos_axum::ResponseOptions>(),
-            HeaderValue::from_str(&value),
-        ) {
+        let value = if secure { format!("{value}; Secure") } else { value };
+        if let (Some(response), Ok(v)) = (use_context::<leptos_axum::ResponseOptions>(), HeaderValue::from_str(&value))
+        {
             response.append_header(header::SET_COOKIE, v);
         }
     }
@@ -68,22 +56,12 @@ pub async fn whoami() -> Result<Option<Principal>, ServerFnError> {
 #[server(prefix = "/console", endpoint = "login")]
 pub async fn login(key: String) -> Result<Option<String>, ServerFnError> {
     let state = ssr::state()?;
-    let found = state
-        .store
-        .authenticate(key.trim())
-        .await
-        .map_err(|e| ServerFnError::new(e.message))?;
+    let found = state.store.authenticate(key.trim()).await.map_err(|e| ServerFnError::new(e.message))?;
     let Some(principal) = found else {
-        return Ok(Some(
-            "That API key is not valid or has been revoked.".to_string(),
-        ));
+        return Ok(Some("That API key is not valid or has been revoked.".to_string()));
     };
     let ttl = state.config.session_ttl;
-    let token = state
-        .store
-        .create_session(&principal.key_id, ttl)
-        .await
-        .map_err(|e| ServerFnError::new(e.message))?;
+    let token = state.store.create_session(&principal.key_id, ttl).await.map_err(|e| ServerFnError::new(e.message))?;
     ssr::set_cookie(Some(&token), ttl.as_secs(), state.config.secure_cookies);
     tracing::info!(key_id = %principal.key_id, "console login");
     leptos_axum::redirect("/");
@@ -95,11 +73,7 @@ pub async fn login(key: String) -> Result<Option<String>, ServerFnError> {
 pub async fn logout() -> Result<(), ServerFnError> {
     let state = ssr::state()?;
     if let Some(token) = ssr::session_token().await {
-        state
-            .store
-            .delete_session(&token)
-            .await
-            .map_err(|e| ServerFnError::new(e.message))?;
+        state.store.delete_session(&token).await.map_err(|e| ServerFnError::new(e.message))?;
     }
     ssr::set_cookie(None, 0, state.config.secure_cookies);
     leptos_axum::redirect("/login");

@@ -16,84 +16,29 @@ pub struct EventType {
 /// The built-in catalog: (name, category, description). The categories are the console's groups.
 pub const BUILT_IN: &[(&str, &str, &str)] = &[
     ("wallet.created", "wallet", "A wallet was created."),
-    (
-        "wallet.updated",
-        "wallet",
-        "A wallet's details or limits changed.",
-    ),
-    (
-        "wallet.deleted",
-        "wallet",
-        "A wallet was closed and deleted.",
-    ),
-    (
-        "transaction.created",
-        "transaction",
-        "A transaction was created.",
-    ),
-    (
-        "transaction.pending",
-        "transaction",
-        "A transaction is waiting for settlement or approval.",
-    ),
-    (
-        "transaction.completed",
-        "transaction",
-        "A transaction settled successfully.",
-    ),
-    (
-        "transaction.failed",
-        "transaction",
-        "A transaction failed or was rejected.",
-    ),
+    ("wallet.updated", "wallet", "A wallet's details or limits changed."),
+    ("wallet.deleted", "wallet", "A wallet was closed and deleted."),
+    ("transaction.created", "transaction", "A transaction was created."),
+    ("transaction.pending", "transaction", "A transaction is waiting for settlement or approval."),
+    ("transaction.completed", "transaction", "A transaction settled successfully."),
+    ("transaction.failed", "transaction", "A transaction failed or was rejected."),
     ("user.created", "user", "A user account was created."),
     ("user.updated", "user", "A user's profile changed."),
     ("user.deleted", "user", "A user account was deleted."),
-    (
-        "user.verified",
-        "user",
-        "A user completed identity verification.",
-    ),
+    ("user.verified", "user", "A user completed identity verification."),
     ("kyc.completed", "compliance", "A KYC check passed."),
     ("kyc.failed", "compliance", "A KYC check failed."),
-    (
-        "aml.alert",
-        "compliance",
-        "Anti-money-laundering screening raised an alert.",
-    ),
-    (
-        "security.alert",
-        "security",
-        "A security-relevant event needs attention.",
-    ),
+    ("aml.alert", "compliance", "Anti-money-laundering screening raised an alert."),
+    ("security.alert", "security", "A security-relevant event needs attention."),
     ("auth.login.success", "security", "A user signed in."),
     ("auth.login.failed", "security", "A sign-in attempt failed."),
-    (
-        "mfa.enabled",
-        "security",
-        "A user turned on multi-factor authentication.",
-    ),
-    (
-        "webhook.test",
-        "system",
-        "A test delivery sent from the console or the API.",
-    ),
-    (
-        "system.alert",
-        "system",
-        "The webhook service raised or cleared an operational alert.",
-    ),
+    ("mfa.enabled", "security", "A user turned on multi-factor authentication."),
+    ("webhook.test", "system", "A test delivery sent from the console or the API."),
+    ("system.alert", "system", "The webhook service raised or cleared an operational alert."),
 ];
 
 /// The categories, in the order the console shows them.
-pub const CATEGORIES: &[&str] = &[
-    "wallet",
-    "transaction",
-    "user",
-    "compliance",
-    "security",
-    "system",
-];
+pub const CATEGORIES: &[&str] = &["wallet", "transaction", "user", "compliance", "security", "system"];
 
 /// Does the subscription `pattern` (`*`, `prefix.*` or an exact name) match the event type `name`?
 pub fn pattern_matches(pattern: &str, name: &str) -> bool {
@@ -119,16 +64,12 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     }
     let segments: Vec<&str> = name.split('.').collect();
     if segments.len() < 2 {
-        return Err(format!(
-            "'{name}' needs at least two dot-separated parts, e.g. 'invoice.paid'"
-        ));
+        return Err(format!("'{name}' needs at least two dot-separated parts, e.g. 'invoice.paid'"));
     }
     for seg in segments {
         let ok = !seg.is_empty()
             && seg.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-            && seg
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            && seg.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !ok {
             return Err(format!(
                 "'{name}' may only use lowercase letters, digits and '_' in parts that start with a letter"
@@ -146,9 +87,7 @@ pub fn validate_pattern<S: AsRef<str>>(pattern: &str, known: &[S]) -> Result<(),
     }
     if let Some(prefix) = pattern.strip_suffix(".*") {
         if prefix.is_empty() || prefix.contains('*') {
-            return Err(format!(
-                "'{pattern}' is not a valid wildcard; use '*' or 'prefix.*'"
-            ));
+            return Err(format!("'{pattern}' is not a valid wildcard; use '*' or 'prefix.*'"));
         }
         if known.iter().any(|k| pattern_matches(pattern, k.as_ref())) {
             return Ok(());
@@ -156,9 +95,7 @@ pub fn validate_pattern<S: AsRef<str>>(pattern: &str, known: &[S]) -> Result<(),
         return Err(format!("'{pattern}' matches no known event type"));
     }
     if pattern.contains('*') {
-        return Err(format!(
-            "'{pattern}' is not a valid wildcard; use '*' or 'prefix.*'"
-        ));
+        return Err(format!("'{pattern}' is not a valid wildcard; use '*' or 'prefix.*'"));
     }
     if known.iter().any(|k| k.as_ref() == pattern) {
         Ok(())
@@ -180,10 +117,7 @@ mod tests {
         assert_eq!(BUILT_IN.len(), 20);
         for (name, category, _) in BUILT_IN {
             validate_name(name).unwrap();
-            assert!(
-                CATEGORIES.contains(category),
-                "{name} has unknown category {category}"
-            );
+            assert!(CATEGORIES.contains(category), "{name} has unknown category {category}");
         }
     }
 
@@ -205,12 +139,8 @@ mod tests {
         assert!(validate_pattern("*", &k).is_ok());
         assert!(validate_pattern("transaction.*", &k).is_ok());
         assert!(validate_pattern("transaction.completed", &k).is_ok());
-        assert!(validate_pattern("transaction.complete", &k)
-            .unwrap_err()
-            .contains("not a known"));
-        assert!(validate_pattern("invoice.*", &k)
-            .unwrap_err()
-            .contains("matches no known"));
+        assert!(validate_pattern("transaction.complete", &k).unwrap_err().contains("not a known"));
+        assert!(validate_pattern("invoice.*", &k).unwrap_err().contains("matches no known"));
         assert!(validate_pattern("wal*", &k).is_err());
         assert!(validate_pattern(".*", &k).is_err());
     }

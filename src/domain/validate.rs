@@ -13,20 +13,12 @@ pub const MAX_DESCRIPTION_LEN: usize = 1000;
 pub fn tenant(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if ok {
         Ok(())
     } else {
-        Err(
-            "a tenant is 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
-                .into(),
-        )
+        Err("a tenant is 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit".into())
     }
 }
 
@@ -40,11 +32,7 @@ pub fn webhook_url(raw: &str, allow_http: bool) -> Result<url::Url, String> {
     match url.scheme() {
         "https" => {}
         "http" if allow_http => {}
-        "http" => {
-            return Err(
-                "the URL must use https:// (plain http:// is not allowed on this server)".into(),
-            )
-        }
+        "http" => return Err("the URL must use https:// (plain http:// is not allowed on this server)".into()),
         other => return Err(format!("the URL must use https://, not {other}://")),
     }
     if url.host_str().is_none_or(str::is_empty) {
@@ -56,19 +44,13 @@ pub fn webhook_url(raw: &str, allow_http: bool) -> Result<url::Url, String> {
 /// A custom secret: 24 to 256 printable ASCII characters without spaces.
 pub fn custom_secret(secret: &str) -> Result<(), String> {
     if secret.len() < MIN_SECRET_LEN {
-        return Err(format!(
-            "a custom secret needs at least {MIN_SECRET_LEN} characters"
-        ));
+        return Err(format!("a custom secret needs at least {MIN_SECRET_LEN} characters"));
     }
     if secret.len() > MAX_SECRET_LEN {
-        return Err(format!(
-            "a custom secret has at most {MAX_SECRET_LEN} characters"
-        ));
+        return Err(format!("a custom secret has at most {MAX_SECRET_LEN} characters"));
     }
     if !secret.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(
-            "a custom secret may only use printable ASCII characters without spaces".into(),
-        );
+        return Err("a custom secret may only use printable ASCII characters without spaces".into());
     }
     Ok(())
 }
@@ -76,9 +58,7 @@ pub fn custom_secret(secret: &str) -> Result<(), String> {
 /// A description of at most 1,000 characters.
 pub fn description(text: &str) -> Result<(), String> {
     if text.chars().count() > MAX_DESCRIPTION_LEN {
-        Err(format!(
-            "a description has at most {MAX_DESCRIPTION_LEN} characters"
-        ))
+        Err(format!("a description has at most {MAX_DESCRIPTION_LEN} characters"))
     } else {
         Ok(())
     }
@@ -91,9 +71,7 @@ mod tests {
     #[test]
     fn urls_must_be_absolute_https_unless_http_is_allowed() {
         assert!(webhook_url("https://example.com/hook", false).is_ok());
-        assert!(webhook_url("http://example.com/hook", false)
-            .unwrap_err()
-            .contains("https"));
+        assert!(webhook_url("http://example.com/hook", false).unwrap_err().contains("https"));
         assert!(webhook_url("http://example.com/hook", true).is_ok());
         assert!(webhook_url("ftp://example.com/", true).is_err());
         assert!(webhook_url("/relative", true).is_err());

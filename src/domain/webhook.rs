@@ -32,17 +32,8 @@ impl Webhook {
 
 /// Masks a secret for display: the `whsec_` prefix (if any) and the last four characters stay visible.
 pub fn mask_secret(secret: &str) -> String {
-    let (prefix, rest) = secret
-        .strip_prefix("whsec_")
-        .map_or(("", secret), |r| ("whsec_", r));
-    let tail: String = rest
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let (prefix, rest) = secret.strip_prefix("whsec_").map_or(("", secret), |r| ("whsec_", r));
+    let tail: String = rest.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
     format!("{prefix}********{tail}")
 }
 

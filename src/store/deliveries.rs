@@ -57,8 +57,7 @@ impl DeliveryRow {
     }
 }
 
-pub(super) const DELIVERY_COLUMNS: &str =
-    "id, event_id, webhook_id, tenant, event, status, attempts, \
+pub(super) const DELIVERY_COLUMNS: &str = "id, event_id, webhook_id, tenant, event, status, attempts, \
     next_attempt_at, last_status_code, last_error, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
@@ -84,19 +83,14 @@ impl AttemptRow {
             id: self.id,
             delivery_id: self.delivery_id,
             attempt: self.attempt,
-            trigger: serde_json::from_value(quoted(&self.trigger))
-                .unwrap_or(AttemptTrigger::Scheduled),
+            trigger: serde_json::from_value(quoted(&self.trigger)).unwrap_or(AttemptTrigger::Scheduled),
             started_at: to_time(self.started_at),
             duration_ms: self.duration_ms,
             request_headers: serde_json::from_str(&self.request_headers).unwrap_or_default(),
             response_status: self.response_status,
-            response_headers: self
-                .response_headers
-                .and_then(|h| serde_json::from_str(&h).ok()),
+            response_headers: self.response_headers.and_then(|h| serde_json::from_str(&h).ok()),
             response_body: self.response_body,
-            error_kind: self
-                .error_kind
-                .and_then(|k| serde_json::from_value::<ErrorKind>(quoted(&k)).ok()),
+            error_kind: self.error_kind.and_then(|k| serde_json::from_value::<ErrorKind>(quoted(&k)).ok()),
             error: self.error,
         }
     }
@@ -112,8 +106,7 @@ impl Store {
         .bind(scope)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(DeliveryRow::into_delivery)
-            .ok_or_else(|| AppError::not_found("delivery"))
+        row.map(DeliveryRow::into_delivery).ok_or_else(|| AppError::not_found("delivery"))
     }
 
     /// The attempts of a delivery, oldest first.
@@ -132,9 +125,8 @@ impl Store {
     /// A page of the delivery log, newest first.
     pub async fn list_deliveries(&self, filter: &DeliveryFilter) -> AppResult<Page<Delivery>> {
         let limit = page_limit(filter.limit);
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE 1 = 1"
-        ));
+        let mut q: QueryBuilder<Sqlite> =
+            QueryBuilder::new(format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE 1 = 1"));
         if let Some(scope) = &filter.scope {
             q.push(" AND tenant = ").push_bind(scope.clone());
         }

@@ -33,27 +33,19 @@ impl Store {
 
     /// The whole catalog, by category then name.
     pub async fn list_event_types(&self) -> AppResult<Vec<EventType>> {
-        let rows: Vec<TypeRow> = sqlx::query_as(
-            "SELECT name, category, description, custom FROM event_types ORDER BY category, name",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<TypeRow> =
+            sqlx::query_as("SELECT name, category, description, custom FROM event_types ORDER BY category, name")
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows
             .into_iter()
-            .map(|r| EventType {
-                name: r.name,
-                category: r.category,
-                description: r.description,
-                custom: r.custom,
-            })
+            .map(|r| EventType { name: r.name, category: r.category, description: r.description, custom: r.custom })
             .collect())
     }
 
     /// The names of every known type.
     pub async fn event_type_names(&self) -> AppResult<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT name FROM event_types")
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar("SELECT name FROM event_types").fetch_all(&self.pool).await?)
     }
 
     /// Is `name` in the catalog?

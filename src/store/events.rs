@@ -79,10 +79,7 @@ impl Store {
         match self.publish_once(new).await {
             Err(e) if is_unique_violation(&e) => {
                 // A concurrent request with the same idempotency key won the race: answer as it did.
-                let (scope, key, fingerprint) = new
-                    .idempotency
-                    .as_ref()
-                    .ok_or_else(|| AppError::internal(&e))?;
+                let (scope, key, fingerprint) = new.idempotency.as_ref().ok_or_else(|| AppError::internal(&e))?;
                 self.idempotent_replay(scope, key, fingerprint)
                     .await?
                     .ok_or_else(|| AppError::internal("idempotent event vanished"))
@@ -92,12 +89,7 @@ impl Store {
         }
     }
 
-    async fn idempotent_replay(
-        &self,
-        scope: &str,
-        key: &str,
-        fingerprint: &str,
-    ) -> AppResult<Option<Published>> {
+    async fn idempotent_replay(&self, scope: &str, key: &str, fingerprint: &str) -> AppResult<Option<Published>> {
         let seen: Option<(String, Option<String>, i64)> = sqlx::query_as(
             "SELECT id, request_hash, deliveries FROM events WHERE idempotency_scope = $1 AND idempotency_key = $2",
         )
@@ -108,11 +100,7 @@ impl Store {
         match seen {
             None => Ok(None),
             Some((id, hash, deliveries)) if hash.as_deref() == Some(fingerprint) => {
-                Ok(Some(Published {
-                    id,
-                    deliveries,
-                    replayed: true,
-                }))
+                Ok(Some(Published { id, deliveries, replayed: true }))
             }
             Some(_) => Err(AppError::conflict(
                 "idempotency_conflict",
@@ -182,11 +170,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(Published {
-            id,
-            deliveries,
-            replayed: false,
-        })
+        Ok(Published { id, deliveries, replayed: false })
     }
 
     /// One event, if `scope` may see it (tenants see their own events and broadcasts).
@@ -198,19 +182,15 @@ impl Store {
         .bind(scope)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(EventRow::into_event)
-            .ok_or_else(|| AppError::not_found("event"))
+        row.map(EventRow::into_event).ok_or_else(|| AppError::not_found("event"))
     }
 
     /// A page of events, newest first.
     pub async fn list_events(&self, filter: &EventFilter) -> AppResult<Page<Event>> {
         let limit = page_limit(filter.limit);
-        let mut q: QueryBuilder<Sqlite> =
-            QueryBuilder::new(format!("SELECT {COLUMNS} FROM events WHERE 1 = 1"));
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {COLUMNS} FROM events WHERE 1 = 1"));
         if let Some(scope) = &filter.scope {
-            q.push(" AND (tenant = ")
-                .push_bind(scope.clone())
-                .push(" OR tenant IS NULL)");
+            q.push(" AND (tenant = ").push_bind(scope.clone()).push(" OR tenant IS NULL)");
         }
         if let Some(tenant) = &filter.tenant {
             q.push(" AND tenant = ").push_bind(tenant.clone());

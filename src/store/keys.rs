@@ -46,24 +46,13 @@ const KEY_COLUMNS: &str = "id, tenant, role, name, prefix, created_at, last_used
 
 impl Store {
     /// Creates a key; returns it with its secret, which is not stored and cannot be shown again.
-    pub async fn create_key(
-        &self,
-        tenant: Option<&str>,
-        role: Role,
-        name: &str,
-    ) -> AppResult<(ApiKey, String)> {
+    pub async fn create_key(&self, tenant: Option<&str>, role: Role, name: &str) -> AppResult<(ApiKey, String)> {
         let secret = crypto::new_token(KEY_PREFIX);
         let key = self.insert_key(&secret, tenant, role, name).await?;
         Ok((key, secret))
     }
 
-    async fn insert_key(
-        &self,
-        secret: &str,
-        tenant: Option<&str>,
-        role: Role,
-        name: &str,
-    ) -> AppResult<ApiKey> {
+    async fn insert_key(&self, secret: &str, tenant: Option<&str>, role: Role, name: &str) -> AppResult<ApiKey> {
         let id = crypto::new_id("key_");
         let prefix: String = secret.chars().take(KEY_PREFIX.len() + 6).collect();
         let now = now_ms();
@@ -92,12 +81,11 @@ impl Store {
 
     /// Registers `secret` as an admin key unless it is registered already (the bootstrap token).
     pub async fn ensure_admin_key(&self, secret: &str, name: &str) -> AppResult<ApiKey> {
-        let existing: Option<KeyRow> = sqlx::query_as(&format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
-        ))
-        .bind(crypto::token_hash(secret))
-        .fetch_optional(&self.pool)
-        .await?;
+        let existing: Option<KeyRow> =
+            sqlx::query_as(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"))
+                .bind(crypto::token_hash(secret))
+                .fetch_optional(&self.pool)
+                .await?;
         match existing {
             Some(row) => Ok(row.into_key()),
             None => self.insert_key(secret, None, Role::Admin, name).await,
@@ -106,43 +94,35 @@ impl Store {
 
     /// How many live admin keys there are.
     pub async fn count_admin_keys(&self) -> AppResult<i64> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL",
-        )
-        .fetch_one(&self.pool)
-        .await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL")
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     /// The live keys, newest first.
     pub async fn list_keys(&self) -> AppResult<Vec<ApiKey>> {
-        let rows: Vec<KeyRow> = sqlx::query_as(&format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys WHERE revoked_at IS NULL ORDER BY id DESC"
-        ))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<KeyRow> =
+            sqlx::query_as(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE revoked_at IS NULL ORDER BY id DESC"))
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows.into_iter().map(KeyRow::into_key).collect())
     }
 
     /// Revokes a key and ends its console sessions. The last admin key cannot be revoked.
     pub async fn revoke_key(&self, id: &str) -> AppResult<()> {
         let mut tx = self.pool.begin().await?;
-        let role: Option<String> =
-            sqlx::query_scalar("SELECT role FROM api_keys WHERE id = $1 AND revoked_at IS NULL")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let role: Option<String> = sqlx::query_scalar("SELECT role FROM api_keys WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
         let role = role.ok_or_else(|| AppError::not_found("API key"))?;
         if role == "admin" {
-            let admins: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL",
-            )
-            .fetch_one(&mut *tx)
-            .await?;
+            let admins: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL")
+                    .fetch_one(&mut *tx)
+                    .await?;
             if admins <= 1 {
-                return Err(AppError::conflict(
-                    "last_admin_key",
-                    "the last admin key cannot be revoked",
-                ));
+                return Err(AppError::conflict("last_admin_key", "the last admin key cannot be revoked"));
             }
         }
         sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2")
@@ -150,22 +130,18 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM sessions WHERE key_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("DELETE FROM sessions WHERE key_id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// The principal a key secret stands for, if it is a live key.
     pub async fn authenticate(&self, secret: &str) -> AppResult<Option<Principal>> {
-        let row: Option<KeyRow> = sqlx::query_as(&format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
-        ))
-        .bind(crypto::token_hash(secret))
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<KeyRow> =
+            sqlx::query_as(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"))
+                .bind(crypto::token_hash(secret))
+                .fetch_optional(&self.pool)
+                .await?;
         let Some(row) = row else { return Ok(None) };
         // Record use at most once a minute per key: no write on every request.
         let now = now_ms();

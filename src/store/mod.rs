@@ -6,23 +6,31 @@ mod deliveries;
 mod event_types;
 mod events;
 mod keys;
+mod queue;
+mod recovery;
 mod sessions;
 mod webhooks;
 
 pub use deliveries::DeliveryFilter;
 pub use events::{EventFilter, NewEvent, Published};
+pub use queue::{AttemptOutcome, Disabled, DueDelivery};
+pub use recovery::SecretInfo;
 pub use webhooks::{NewWebhook, WebhookFilter, WebhookPatch};
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 
 /// The database behind the service.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// Woken when deliveries are queued, so workers start at once instead of at their next poll.
+    queued: Arc<Notify>,
 }
 
 /// Why the store could not be opened.
@@ -46,12 +54,8 @@ impl Store {
             .or_else(|| url.strip_prefix("sqlite:"))
             .ok_or_else(|| OpenError::Unsupported(url.to_string()))?;
         let file = path.split('?').next().unwrap_or(path);
-        if let Some(dir) = std::path::Path::new(file)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| OpenError::Folder(dir.display().to_string(), e))?;
+        if let Some(dir) = std::path::Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| OpenError::Folder(dir.display().to_string(), e))?;
         }
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
             .create_if_missing(true)
@@ -59,15 +63,21 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .min_connections(1)
-            .connect_with(options)
-            .await?;
+        let pool = SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(options).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        let store = Store { pool };
+        let store = Store { pool, queued: Arc::new(Notify::new()) };
         store.seed_event_types().await?;
         Ok(store)
+    }
+
+    /// Resolves when deliveries have been queued since the last call.
+    pub async fn queued(&self) {
+        self.queued.notified().await
+    }
+
+    /// Wakes a worker waiting in [`Store::queued`].
+    pub fn wake_workers(&self) {
+        self.queued.notify_one();
     }
 
     /// Is the database answering?
@@ -102,19 +112,12 @@ pub(crate) fn page_limit(limit: Option<u32>) -> i64 {
 }
 
 /// Cuts a `limit + 1` fetch into a page and its cursor.
-pub(crate) fn into_page<T>(
-    mut rows: Vec<T>,
-    limit: i64,
-    id: impl Fn(&T) -> String,
-) -> crate::domain::Page<T> {
+pub(crate) fn into_page<T>(mut rows: Vec<T>, limit: i64, id: impl Fn(&T) -> String) -> crate::domain::Page<T> {
     let next_cursor = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         rows.last().map(id)
     } else {
         None
     };
-    crate::domain::Page {
-        data: rows,
-        next_cursor,
-    }
+    crate::domain::Page { data: rows, next_cursor }
 }

@@ -81,9 +81,7 @@ const COLUMNS: &str = "id, tenant, url, events, description, secret, active, dis
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
 fn like_escape(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 impl Store {
@@ -103,43 +101,38 @@ impl Store {
             created_at: now,
             updated_at: now,
         };
-        sqlx::query(&format!(
-            "INSERT INTO webhooks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-        ))
-        .bind(&row.id)
-        .bind(&row.tenant)
-        .bind(&row.url)
-        .bind(&row.events)
-        .bind(&row.description)
-        .bind(&row.secret)
-        .bind(row.active)
-        .bind(&row.disabled_reason)
-        .bind(row.consecutive_failures)
-        .bind(row.created_at)
-        .bind(row.updated_at)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query(&format!("INSERT INTO webhooks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"))
+            .bind(&row.id)
+            .bind(&row.tenant)
+            .bind(&row.url)
+            .bind(&row.events)
+            .bind(&row.description)
+            .bind(&row.secret)
+            .bind(row.active)
+            .bind(&row.disabled_reason)
+            .bind(row.consecutive_failures)
+            .bind(row.created_at)
+            .bind(row.updated_at)
+            .execute(&self.pool)
+            .await?;
         Ok(row.into_webhook())
     }
 
     /// One webhook, if it exists and `scope` (a tenant, or `None` for all) may see it.
     pub async fn get_webhook(&self, id: &str, scope: Option<&str>) -> AppResult<Webhook> {
-        let row: Option<WebhookRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM webhooks WHERE id = $1 AND ($2 IS NULL OR tenant = $2)"
-        ))
-        .bind(id)
-        .bind(scope)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(WebhookRow::into_webhook)
-            .ok_or_else(|| AppError::not_found("webhook"))
+        let row: Option<WebhookRow> =
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM webhooks WHERE id = $1 AND ($2 IS NULL OR tenant = $2)"))
+                .bind(id)
+                .bind(scope)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(WebhookRow::into_webhook).ok_or_else(|| AppError::not_found("webhook"))
     }
 
     /// A page of webhooks, newest first.
     pub async fn list_webhooks(&self, filter: &WebhookFilter) -> AppResult<Page<Webhook>> {
         let limit = page_limit(filter.limit);
-        let mut q: QueryBuilder<Sqlite> =
-            QueryBuilder::new(format!("SELECT {COLUMNS} FROM webhooks WHERE 1 = 1"));
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {COLUMNS} FROM webhooks WHERE 1 = 1"));
         if let Some(scope) = &filter.scope {
             q.push(" AND tenant = ").push_bind(scope.clone());
         }
@@ -148,12 +141,8 @@ impl Store {
         }
         if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
             let pattern = format!("%{}%", like_escape(search));
-            q.push(" AND (url LIKE ")
-                .push_bind(pattern.clone())
-                .push(" ESCAPE '\\'");
-            q.push(" OR description LIKE ")
-                .push_bind(pattern)
-                .push(" ESCAPE '\\')");
+            q.push(" AND (url LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
+            q.push(" OR description LIKE ").push_bind(pattern).push(" ESCAPE '\\')");
         }
         if let Some(active) = filter.active {
             q.push(" AND active = ").push_bind(active);
@@ -177,61 +166,66 @@ impl Store {
         Ok(into_page(hooks, limit, |w: &Webhook| w.id.clone()))
     }
 
-    /// Applies an update. Switching a webhook on clears its failure count and disabled reason.
-    pub async fn update_webhook(
-        &self,
-        id: &str,
-        scope: Option<&str>,
-        patch: WebhookPatch,
-    ) -> AppResult<Webhook> {
+    /// Applies an update. Switching a webhook off holds its pending deliveries; switching it on
+    /// clears its failure count and disabled reason and resumes what was held.
+    pub async fn update_webhook(&self, id: &str, scope: Option<&str>, patch: WebhookPatch) -> AppResult<Webhook> {
         let current = self.get_webhook(id, scope).await?;
         let events = match &patch.events {
             Some(events) => serde_json::to_string(events)?,
             None => serde_json::to_string(&current.events)?,
         };
-        let enabling = patch.active == Some(true) && !current.active;
-        let disabling = patch.active == Some(false) && current.active;
-        let (reason, failures) = if enabling {
-            (None, 0)
-        } else if disabling {
-            (
-                Some("disabled by user".to_string()),
-                current.consecutive_failures,
-            )
-        } else {
-            (
-                current.disabled_reason.clone(),
-                current.consecutive_failures,
-            )
-        };
-        sqlx::query(
-            "UPDATE webhooks SET url = $1, events = $2, description = $3, active = $4, disabled_reason = $5,
-             consecutive_failures = $6, updated_at = $7 WHERE id = $8",
-        )
-        .bind(patch.url.as_deref().unwrap_or(&current.url))
-        .bind(events)
-        .bind(patch.description.as_deref().unwrap_or(&current.description))
-        .bind(patch.active.unwrap_or(current.active))
-        .bind(reason)
-        .bind(failures)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE webhooks SET url = $1, events = $2, description = $3, updated_at = $4 WHERE id = $5")
+            .bind(patch.url.as_deref().unwrap_or(&current.url))
+            .bind(events)
+            .bind(patch.description.as_deref().unwrap_or(&current.description))
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        match patch.active {
+            Some(true) if !current.active => enable_in(&mut tx, id, now).await?,
+            Some(false) if current.active => super::queue::disable_in(&mut tx, id, "disabled by user", now).await?,
+            _ => {}
+        }
+        tx.commit().await?;
+        if patch.active == Some(true) && !current.active {
+            self.wake_workers();
+        }
         self.get_webhook(id, scope).await
     }
 
     /// Deletes a webhook with its deliveries and their attempts.
     pub async fn delete_webhook(&self, id: &str, scope: Option<&str>) -> AppResult<()> {
-        let done =
-            sqlx::query("DELETE FROM webhooks WHERE id = $1 AND ($2 IS NULL OR tenant = $2)")
-                .bind(id)
-                .bind(scope)
-                .execute(&self.pool)
-                .await?;
+        let done = sqlx::query("DELETE FROM webhooks WHERE id = $1 AND ($2 IS NULL OR tenant = $2)")
+            .bind(id)
+            .bind(scope)
+            .execute(&self.pool)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(AppError::not_found("webhook"));
         }
         Ok(())
     }
+}
+
+/// Switches a webhook on, clears its failures and resumes its held deliveries, inside a transaction.
+async fn enable_in(tx: &mut sqlx::Transaction<'_, Sqlite>, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE webhooks SET active = 1, disabled_reason = NULL, consecutive_failures = 0, updated_at = $1 WHERE id = $2",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, updated_at = $1
+         WHERE webhook_id = $2 AND status = 'held'",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

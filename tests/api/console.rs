@@ -7,11 +7,7 @@ use reqwest::StatusCode;
 fn client() -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("accept", "text/html,application/xhtml+xml".parse().unwrap());
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .default_headers(headers)
-        .build()
-        .unwrap()
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).default_headers(headers).build().unwrap()
 }
 
 #[tokio::test]
@@ -25,93 +21,36 @@ async fn the_dashboard_sends_visitors_without_a_session_to_login() {
     assert_eq!(login.status(), StatusCode::OK);
     let html = login.text().await.unwrap();
     assert!(html.contains("Sign in"), "{html}");
-    assert!(
-        html.contains("/pkg/monay-webhooks"),
-        "the page loads the WASM bundle"
-    );
+    assert!(html.contains("/pkg/monay-webhooks"), "the page loads the WASM bundle");
 }
 
 #[tokio::test]
 async fn logging_in_sets_an_http_only_cookie_that_opens_the_dashboard() {
     let s = TestServer::start().await;
     let c = client();
-    let wrong = c
-        .post(s.url("/console/login"))
-        .form(&[("key", "mwk_wrong")])
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        wrong.headers().get("set-cookie").is_none(),
-        "no session for a wrong key"
-    );
+    let wrong = c.post(s.url("/console/login")).form(&[("key", "mwk_wrong")]).send().await.unwrap();
+    assert!(wrong.headers().get("set-cookie").is_none(), "no session for a wrong key");
 
-    let ok = c
-        .post(s.url("/console/login"))
-        .form(&[("key", ADMIN_TOKEN)])
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        ok.status().is_redirection(),
-        "a plain form post is sent on to the dashboard"
-    );
+    let ok = c.post(s.url("/console/login")).form(&[("key", ADMIN_TOKEN)]).send().await.unwrap();
+    assert!(ok.status().is_redirection(), "a plain form post is sent on to the dashboard");
     assert_eq!(ok.headers()["location"], "/");
-    let cookie = ok
-        .headers()
-        .get("set-cookie")
-        .expect("a session cookie")
-        .to_str()
-        .unwrap()
-        .to_string();
+    let cookie = ok.headers().get("set-cookie").expect("a session cookie").to_str().unwrap().to_string();
     assert!(cookie.starts_with("monay_session="), "{cookie}");
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
-        "{cookie}"
-    );
-    assert!(
-        !cookie.contains(ADMIN_TOKEN),
-        "the cookie holds a session token, not the key"
-    );
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains(ADMIN_TOKEN), "the cookie holds a session token, not the key");
     let pair = cookie.split(';').next().unwrap().to_string();
 
-    let home = c
-        .get(s.url("/"))
-        .header("cookie", &pair)
-        .send()
-        .await
-        .unwrap();
+    let home = c.get(s.url("/")).header("cookie", &pair).send().await.unwrap();
     assert_eq!(home.status(), StatusCode::OK);
     let html = home.text().await.unwrap();
-    assert!(
-        html.contains("Dashboard") && html.contains("bootstrap"),
-        "{html}"
-    );
+    assert!(html.contains("Dashboard") && html.contains("bootstrap"), "{html}");
 
     // The same session also authenticates REST calls from the console (e.g. CSV downloads).
-    let api = c
-        .get(s.url("/api/webhooks"))
-        .header("cookie", &pair)
-        .send()
-        .await
-        .unwrap();
+    let api = c.get(s.url("/api/webhooks")).header("cookie", &pair).send().await.unwrap();
     assert_eq!(api.status(), StatusCode::OK);
 
-    let out = c
-        .post(s.url("/console/logout"))
-        .header("cookie", &pair)
-        .send()
-        .await
-        .unwrap();
-    assert!(out.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .contains("Max-Age=0"));
-    let after = c
-        .get(s.url("/"))
-        .header("cookie", &pair)
-        .send()
-        .await
-        .unwrap();
+    let out = c.post(s.url("/console/logout")).header("cookie", &pair).send().await.unwrap();
+    assert!(out.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    let after = c.get(s.url("/")).header("cookie", &pair).send().await.unwrap();
     assert!(after.status().is_redirection(), "the session ended");
 }

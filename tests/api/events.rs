@@ -1,42 +1,27 @@
 //! `/api/events` and `/api/deliveries`: fan-out at publish, idempotency, limits, broadcasts, the log.
 
-use crate::harness::{data, TestServer, ADMIN_TOKEN};
+use crate::harness::{data, eventually, TestServer, ADMIN_TOKEN};
+use crate::receiver::Receiver;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use std::time::Duration;
 
 #[tokio::test]
 async fn publishing_stores_one_pending_delivery_per_matching_active_webhook() {
     let s = TestServer::start().await;
+    let r = Receiver::start().await;
     let acme = s.tenant_key("acme").await;
-    let exact = s
-        .webhook(&acme, "https://a.example.com", &["transaction.completed"])
-        .await;
-    let wildcard = s
-        .webhook(&acme, "https://b.example.com", &["transaction.*"])
-        .await;
-    let all = s.webhook(&acme, "https://c.example.com", &["*"]).await;
-    let other_type = s
-        .webhook(&acme, "https://d.example.com", &["wallet.created"])
-        .await;
-    let inactive = s.webhook(&acme, "https://e.example.com", &["*"]).await;
-    s.patch(
-        &acme,
-        &format!("/api/webhooks/{}", inactive["id"].as_str().unwrap()),
-        json!({"active": false}),
-    )
-    .await;
+    let exact = s.webhook(&acme, &r.url("/exact"), &["transaction.completed"]).await;
+    let wildcard = s.webhook(&acme, &r.url("/wildcard"), &["transaction.*"]).await;
+    let all = s.webhook(&acme, &r.url("/all"), &["*"]).await;
+    let other_type = s.webhook(&acme, &r.url("/other-type"), &["wallet.created"]).await;
+    let inactive = s.webhook(&acme, &r.url("/inactive"), &["*"]).await;
+    s.patch(&acme, &format!("/api/webhooks/{}", inactive["id"].as_str().unwrap()), json!({"active": false})).await;
     let other_tenant = s.tenant_key("globex").await;
-    s.webhook(&other_tenant, "https://f.example.com", &["*"])
-        .await;
+    s.webhook(&other_tenant, &r.url("/other-tenant"), &["*"]).await;
 
     let data_in = json!({"transactionId": "txn_1", "amount": 1000, "currency": "USD", "nested": {"z": 1, "a": [1, 2]}});
-    let published = s
-        .post(
-            &acme,
-            "/api/events",
-            json!({"event": "transaction.completed", "data": data_in}),
-        )
-        .await;
+    let published = s.post(&acme, "/api/events", json!({"event": "transaction.completed", "data": data_in})).await;
     assert_eq!(published.status, StatusCode::ACCEPTED, "{}", published.body);
     assert_eq!(published.body["deliveries"], 3);
     let event_id = published.body["id"].as_str().unwrap();
@@ -52,34 +37,24 @@ async fn publishing_stores_one_pending_delivery_per_matching_active_webhook() {
     let log = s.get(&acme, "/api/deliveries?limit=200").await;
     let deliveries = data(&log);
     assert_eq!(deliveries.len(), 3);
-    let mut hooks: Vec<&str> = deliveries
-        .iter()
-        .map(|d| d["webhookId"].as_str().unwrap())
-        .collect();
+    let mut hooks: Vec<&str> = deliveries.iter().map(|d| d["webhookId"].as_str().unwrap()).collect();
     hooks.sort();
-    let mut expected = vec![
-        exact["id"].as_str().unwrap(),
-        wildcard["id"].as_str().unwrap(),
-        all["id"].as_str().unwrap(),
-    ];
+    let mut expected =
+        vec![exact["id"].as_str().unwrap(), wildcard["id"].as_str().unwrap(), all["id"].as_str().unwrap()];
     expected.sort();
     assert_eq!(hooks, expected);
     assert!(!hooks.contains(&other_type["id"].as_str().unwrap()));
     for d in &deliveries {
-        assert_eq!(d["status"], "pending");
         assert_eq!(d["eventId"], event_id);
         assert_eq!(d["event"], "transaction.completed");
-        assert_eq!(d["attemptCount"], 0);
     }
-    let one = s
-        .get(
-            &acme,
-            &format!("/api/deliveries/{}", deliveries[0]["id"].as_str().unwrap()),
-        )
-        .await;
-    assert_eq!(one.status, StatusCode::OK);
-    assert_eq!(one.body["attempts"], json!([]));
-    assert_eq!(one.body["status"], "pending");
+    // Exactly the three matching receivers are called, once each.
+    let got = r.wait_for(3, Duration::from_secs(10)).await;
+    let mut paths: Vec<&str> = got.iter().map(|g| g.path.as_str()).collect();
+    paths.sort();
+    assert_eq!(paths, ["/all", "/exact", "/wildcard"]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(r.received().len(), 3, "no other webhook was called");
 }
 
 #[tokio::test]
@@ -87,28 +62,15 @@ async fn an_admin_event_without_tenant_is_a_broadcast_to_every_tenant() {
     let s = TestServer::start().await;
     let acme = s.tenant_key("acme").await;
     let globex = s.tenant_key("globex").await;
-    s.webhook(&acme, "https://a.example.com", &["system.alert"])
-        .await;
-    s.webhook(&globex, "https://b.example.com", &["system.*"])
-        .await;
-    s.webhook(&globex, "https://c.example.com", &["wallet.created"])
-        .await;
-    let broadcast = s
-        .post(
-            ADMIN_TOKEN,
-            "/api/events",
-            json!({"event": "system.alert", "data": {"level": "warning"}}),
-        )
-        .await;
+    s.webhook(&acme, "https://a.example.com", &["system.alert"]).await;
+    s.webhook(&globex, "https://b.example.com", &["system.*"]).await;
+    s.webhook(&globex, "https://c.example.com", &["wallet.created"]).await;
+    let broadcast =
+        s.post(ADMIN_TOKEN, "/api/events", json!({"event": "system.alert", "data": {"level": "warning"}})).await;
     assert_eq!(broadcast.status, StatusCode::ACCEPTED);
     assert_eq!(broadcast.body["deliveries"], 2);
-    let targeted = s
-        .post(
-            ADMIN_TOKEN,
-            "/api/events",
-            json!({"event": "system.alert", "data": {}, "tenant": "globex"}),
-        )
-        .await;
+    let targeted =
+        s.post(ADMIN_TOKEN, "/api/events", json!({"event": "system.alert", "data": {}, "tenant": "globex"})).await;
     assert_eq!(targeted.body["deliveries"], 1);
     // Each tenant sees the broadcast, and only its own deliveries.
     assert_eq!(data(&s.get(&acme, "/api/deliveries").await).len(), 1);
@@ -144,25 +106,13 @@ async fn the_same_idempotency_key_and_body_give_the_same_answer_and_another_body
     assert_eq!(again.status, StatusCode::ACCEPTED);
     assert_eq!(again.body, first.body);
     assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
-    let changed = send(
-        json!({"event": "wallet.created", "data": {"walletId": "w_2"}}),
-        "order-42",
-    )
-    .await;
+    let changed = send(json!({"event": "wallet.created", "data": {"walletId": "w_2"}}), "order-42").await;
     assert_eq!(changed.status, StatusCode::CONFLICT);
     assert_eq!(changed.code(), "idempotency_conflict");
     let other_key = send(body.clone(), "order-43").await;
     assert_ne!(other_key.body["id"], first.body["id"]);
-    assert_eq!(
-        data(&s.get(&acme, "/api/events").await).len(),
-        2,
-        "one event per key"
-    );
-    assert_eq!(
-        data(&s.get(&acme, "/api/deliveries").await).len(),
-        2,
-        "no duplicate deliveries"
-    );
+    assert_eq!(data(&s.get(&acme, "/api/events").await).len(), 2, "one event per key");
+    assert_eq!(data(&s.get(&acme, "/api/deliveries").await).len(), 2, "no duplicate deliveries");
 
     // Another tenant's identical key is its own.
     let globex = s.tenant_key("globex").await;
@@ -182,8 +132,7 @@ async fn the_same_idempotency_key_and_body_give_the_same_answer_and_another_body
 #[tokio::test]
 async fn concurrent_repeats_of_one_idempotency_key_store_one_event() {
     let s = TestServer::start().await;
-    let body =
-        serde_json::to_vec(&json!({"event": "user.created", "data": {"userId": "u1"}})).unwrap();
+    let body = serde_json::to_vec(&json!({"event": "user.created", "data": {"userId": "u1"}})).unwrap();
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let url = s.url("/api/events");
@@ -214,8 +163,7 @@ async fn concurrent_repeats_of_one_idempotency_key_store_one_event() {
 #[tokio::test]
 async fn oversized_events_are_refused_with_413_and_not_stored() {
     let s = TestServer::start_with(|c| c.max_payload = 10_000).await;
-    s.webhook(ADMIN_TOKEN, "https://a.example.com", &["*"])
-        .await;
+    s.webhook(ADMIN_TOKEN, "https://a.example.com", &["*"]).await;
     let big = json!({"event": "wallet.created", "data": {"blob": "x".repeat(10_050)}});
     let a = s.post(ADMIN_TOKEN, "/api/events", big).await;
     assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", a.body);
@@ -225,10 +173,7 @@ async fn oversized_events_are_refused_with_413_and_not_stored() {
     assert_eq!(b.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(b.code(), "payload_too_large");
     let fits = json!({"event": "wallet.created", "data": {"blob": "x".repeat(9_000)}});
-    assert_eq!(
-        s.post(ADMIN_TOKEN, "/api/events", fits).await.status,
-        StatusCode::ACCEPTED
-    );
+    assert_eq!(s.post(ADMIN_TOKEN, "/api/events", fits).await.status, StatusCode::ACCEPTED);
     assert_eq!(data(&s.get(ADMIN_TOKEN, "/api/events").await).len(), 1);
     assert_eq!(data(&s.get(ADMIN_TOKEN, "/api/deliveries").await).len(), 1);
 }
@@ -236,27 +181,18 @@ async fn oversized_events_are_refused_with_413_and_not_stored() {
 #[tokio::test]
 async fn bad_events_are_refused_and_store_nothing() {
     let s = TestServer::start().await;
-    s.webhook(ADMIN_TOKEN, "https://a.example.com", &["*"])
-        .await;
+    s.webhook(ADMIN_TOKEN, "https://a.example.com", &["*"]).await;
     let cases = [
         (json!({"event": "wallet.exploded", "data": {}}), "event"),
         (json!({"event": "wallet.created", "data": [1, 2]}), "data"),
         (json!({"event": "wallet.created", "data": "text"}), "data"),
         (json!({"event": "wallet.created"}), "data"),
         (json!({"data": {}}), "event"),
-        (
-            json!({"event": "wallet.created", "data": {}, "tenant": "no spaces allowed"}),
-            "tenant",
-        ),
+        (json!({"event": "wallet.created", "data": {}, "tenant": "no spaces allowed"}), "tenant"),
     ];
     for (body, field) in cases {
         let a = s.post(ADMIN_TOKEN, "/api/events", body.clone()).await;
-        assert_eq!(
-            a.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {}",
-            a.body
-        );
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", a.body);
         assert_eq!(a.field(), field, "{body}: {}", a.body);
     }
     let bad_key = s
@@ -276,86 +212,33 @@ async fn bad_events_are_refused_and_store_nothing() {
 #[tokio::test]
 async fn events_and_deliveries_filter_and_page() {
     let s = TestServer::start().await;
-    let hook_a = s
-        .webhook(ADMIN_TOKEN, "https://a.example.com", &["wallet.*"])
-        .await;
-    let hook_b = s
-        .webhook(ADMIN_TOKEN, "https://b.example.com", &["*"])
-        .await;
+    let r = Receiver::start().await;
+    let hook_a = s.webhook(ADMIN_TOKEN, &r.url("/a"), &["wallet.*"]).await;
+    let hook_b = s.webhook(ADMIN_TOKEN, &r.url("/b"), &["*"]).await;
     for i in 0..5 {
-        let event = if i % 2 == 0 {
-            "wallet.created"
-        } else {
-            "user.created"
-        };
-        let a = s
-            .post(
-                ADMIN_TOKEN,
-                "/api/events",
-                json!({"event": event, "data": {"n": i}}),
-            )
-            .await;
+        let event = if i % 2 == 0 { "wallet.created" } else { "user.created" };
+        let a = s.post(ADMIN_TOKEN, "/api/events", json!({"event": event, "data": {"n": i}})).await;
         assert_eq!(a.status, StatusCode::ACCEPTED);
     }
-    assert_eq!(
-        data(&s.get(ADMIN_TOKEN, "/api/events?event=wallet.created").await).len(),
-        3
-    );
+    assert_eq!(data(&s.get(ADMIN_TOKEN, "/api/events?event=wallet.created").await).len(), 3);
     assert_eq!(data(&s.get(ADMIN_TOKEN, "/api/deliveries").await).len(), 8);
     let a_id = hook_a["id"].as_str().unwrap();
-    let by_hook = data(
-        &s.get(ADMIN_TOKEN, &format!("/api/deliveries?webhookId={a_id}"))
-            .await,
-    );
+    let by_hook = data(&s.get(ADMIN_TOKEN, &format!("/api/deliveries?webhookId={a_id}")).await);
     assert_eq!(by_hook.len(), 3);
     assert!(by_hook.iter().all(|d| d["webhookId"] == a_id));
     let b_id = hook_b["id"].as_str().unwrap();
-    let b_users = data(
-        &s.get(
-            ADMIN_TOKEN,
-            &format!("/api/deliveries?webhookId={b_id}&event=user.created"),
-        )
-        .await,
-    );
+    let b_users = data(&s.get(ADMIN_TOKEN, &format!("/api/deliveries?webhookId={b_id}&event=user.created")).await);
     assert_eq!(b_users.len(), 2);
-    assert_eq!(
-        data(&s.get(ADMIN_TOKEN, "/api/deliveries?status=pending").await).len(),
-        8
-    );
-    assert_eq!(
-        data(&s.get(ADMIN_TOKEN, "/api/deliveries?status=succeeded").await).len(),
-        0
-    );
-    assert_eq!(
-        s.get(ADMIN_TOKEN, "/api/deliveries?status=lost")
-            .await
-            .status,
-        StatusCode::UNPROCESSABLE_ENTITY
-    );
-    assert_eq!(
-        data(
-            &s.get(ADMIN_TOKEN, "/api/deliveries?since=2000-01-01T00:00:00Z")
-                .await
-        )
-        .len(),
-        8
-    );
-    assert_eq!(
-        data(
-            &s.get(ADMIN_TOKEN, "/api/deliveries?until=2000-01-01T00:00:00Z")
-                .await
-        )
-        .len(),
-        0
-    );
-    assert_eq!(
-        data(
-            &s.get(ADMIN_TOKEN, "/api/events?since=2999-01-01T00:00:00Z")
-                .await
-        )
-        .len(),
-        0
-    );
+    r.wait_for(8, Duration::from_secs(10)).await;
+    eventually(Duration::from_secs(10), "all 8 deliveries succeeded", || async {
+        data(&s.get(ADMIN_TOKEN, "/api/deliveries?status=succeeded").await).len() == 8
+    })
+    .await;
+    assert_eq!(data(&s.get(ADMIN_TOKEN, "/api/deliveries?status=pending").await).len(), 0);
+    assert_eq!(s.get(ADMIN_TOKEN, "/api/deliveries?status=lost").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(data(&s.get(ADMIN_TOKEN, "/api/deliveries?since=2000-01-01T00:00:00Z").await).len(), 8);
+    assert_eq!(data(&s.get(ADMIN_TOKEN, "/api/deliveries?until=2000-01-01T00:00:00Z").await).len(), 0);
+    assert_eq!(data(&s.get(ADMIN_TOKEN, "/api/events?since=2999-01-01T00:00:00Z").await).len(), 0);
     let bad_time = s.get(ADMIN_TOKEN, "/api/deliveries?since=yesterday").await;
     assert_eq!(bad_time.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad_time.field(), "since");
@@ -363,12 +246,7 @@ async fn events_and_deliveries_filter_and_page() {
     let page1 = s.get(ADMIN_TOKEN, "/api/deliveries?limit=5").await;
     assert_eq!(data(&page1).len(), 5);
     let cursor = page1.body["nextCursor"].as_str().unwrap();
-    let page2 = s
-        .get(
-            ADMIN_TOKEN,
-            &format!("/api/deliveries?limit=5&cursor={cursor}"),
-        )
-        .await;
+    let page2 = s.get(ADMIN_TOKEN, &format!("/api/deliveries?limit=5&cursor={cursor}")).await;
     assert_eq!(data(&page2).len(), 3);
     assert!(page2.body["nextCursor"].is_null());
     let events_page = s.get(ADMIN_TOKEN, "/api/events?limit=2").await;
@@ -379,15 +257,8 @@ async fn events_and_deliveries_filter_and_page() {
 #[tokio::test]
 async fn accepted_events_survive_a_restart() {
     let s = TestServer::start().await;
-    s.webhook(ADMIN_TOKEN, "https://a.example.com", &["*"])
-        .await;
-    let a = s
-        .post(
-            ADMIN_TOKEN,
-            "/api/events",
-            json!({"event": "kyc.completed", "data": {"userId": "u"}}),
-        )
-        .await;
+    s.webhook(ADMIN_TOKEN, "https://a.example.com", &["*"]).await;
+    let a = s.post(ADMIN_TOKEN, "/api/events", json!({"event": "kyc.completed", "data": {"userId": "u"}})).await;
     let id = a.body["id"].as_str().unwrap().to_string();
     let s = s.restart(|_| {}).await;
     let event = s.get(ADMIN_TOKEN, &format!("/api/events/{id}")).await;

@@ -71,13 +71,7 @@ impl TestServer {
             .await
             .expect("server failed");
         });
-        let server = TestServer {
-            addr,
-            dir,
-            client: reqwest::Client::new(),
-            stop: Some(stop),
-            task: Some(task),
-        };
+        let server = TestServer { addr, dir, client: reqwest::Client::new(), stop: Some(stop), task: Some(task) };
         server.wait_ready().await;
         server
     }
@@ -90,10 +84,7 @@ impl TestServer {
                     return;
                 }
             }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "server did not become ready"
-            );
+            assert!(std::time::Instant::now() < deadline, "server did not become ready");
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
@@ -126,13 +117,7 @@ impl TestServer {
     }
 
     /// Sends a request with an optional bearer key and JSON body.
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        key: Option<&str>,
-        body: Option<Value>,
-    ) -> Answer {
+    pub async fn call(&self, method: Method, path: &str, key: Option<&str>, body: Option<Value>) -> Answer {
         let mut req = self.client.request(method, self.url(path));
         if let Some(key) = key {
             req = req.bearer_auth(key);
@@ -152,11 +137,7 @@ impl TestServer {
         body: Vec<u8>,
         headers: &[(&str, &str)],
     ) -> Answer {
-        let mut req = self
-            .client
-            .request(method, self.url(path))
-            .bearer_auth(key)
-            .body(body);
+        let mut req = self.client.request(method, self.url(path)).bearer_auth(key).body(body);
         for (name, value) in headers {
             req = req.header(*name, *value);
         }
@@ -168,11 +149,7 @@ impl TestServer {
         let headers = resp.headers().clone();
         let bytes = resp.bytes().await.unwrap();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        Answer { status, headers, body }
     }
 
     pub async fn get(&self, key: &str, path: &str) -> Answer {
@@ -193,22 +170,14 @@ impl TestServer {
 
     /// Creates a tenant key and returns the key itself.
     pub async fn tenant_key(&self, tenant: &str) -> String {
-        let a = self
-            .post(
-                ADMIN_TOKEN,
-                "/api/keys",
-                json!({"tenant": tenant, "role": "tenant", "name": tenant}),
-            )
-            .await;
+        let a = self.post(ADMIN_TOKEN, "/api/keys", json!({"tenant": tenant, "role": "tenant", "name": tenant})).await;
         assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
         a.body["key"].as_str().unwrap().to_string()
     }
 
     /// Registers a webhook with `key`, asserting success; returns its JSON.
     pub async fn webhook(&self, key: &str, url: &str, events: &[&str]) -> Value {
-        let a = self
-            .post(key, "/api/webhooks", json!({"url": url, "events": events}))
-            .await;
+        let a = self.post(key, "/api/webhooks", json!({"url": url, "events": events})).await;
         assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
         a.body
     }
@@ -225,4 +194,17 @@ impl Drop for TestServer {
 /// The `data` array of a list answer.
 pub fn data(answer: &Answer) -> Vec<Value> {
     answer.body["data"].as_array().cloned().unwrap_or_default()
+}
+
+/// Polls `check` until it holds, failing the test with `what` after `within`.
+pub async fn eventually<F, Fut>(within: std::time::Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + within;
+    while !check().await {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
 }

@@ -7,13 +7,8 @@ use serde_json::json;
 #[tokio::test]
 async fn a_key_is_shown_once_works_and_stops_working_when_revoked() {
     let s = TestServer::start().await;
-    let created = s
-        .post(
-            ADMIN_TOKEN,
-            "/api/keys",
-            json!({"tenant": "acme", "role": "tenant", "name": "acme backend"}),
-        )
-        .await;
+    let created =
+        s.post(ADMIN_TOKEN, "/api/keys", json!({"tenant": "acme", "role": "tenant", "name": "acme backend"})).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let key = created.body["key"].as_str().unwrap().to_string();
     let id = created.body["id"].as_str().unwrap().to_string();
@@ -26,46 +21,19 @@ async fn a_key_is_shown_once_works_and_stops_working_when_revoked() {
     let listed = s.get(ADMIN_TOKEN, "/api/keys").await;
     let text = listed.body.to_string();
     assert!(text.contains(&id));
-    assert!(
-        !text.contains(&key),
-        "the list must not show the key itself"
-    );
+    assert!(!text.contains(&key), "the list must not show the key itself");
 
     assert_eq!(s.get(&key, "/api/webhooks").await.status, StatusCode::OK);
-    assert_eq!(
-        s.delete(ADMIN_TOKEN, &format!("/api/keys/{id}"))
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        s.get(&key, "/api/webhooks").await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        s.delete(ADMIN_TOKEN, &format!("/api/keys/{id}"))
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
-    assert!(!s
-        .get(ADMIN_TOKEN, "/api/keys")
-        .await
-        .body
-        .to_string()
-        .contains(&id));
+    assert_eq!(s.delete(ADMIN_TOKEN, &format!("/api/keys/{id}")).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(s.get(&key, "/api/webhooks").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(s.delete(ADMIN_TOKEN, &format!("/api/keys/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert!(!s.get(ADMIN_TOKEN, "/api/keys").await.body.to_string().contains(&id));
 }
 
 #[tokio::test]
 async fn keys_are_stored_hashed() {
     let s = TestServer::start().await;
-    let created = s
-        .post(
-            ADMIN_TOKEN,
-            "/api/keys",
-            json!({"tenant": "acme", "name": "k"}),
-        )
-        .await;
+    let created = s.post(ADMIN_TOKEN, "/api/keys", json!({"tenant": "acme", "name": "k"})).await;
     let key = created.body["key"].as_str().unwrap().to_string();
     let dir = s.stop().await;
     let mut raw = Vec::new();
@@ -73,11 +41,7 @@ async fn keys_are_stored_hashed() {
         raw.extend(std::fs::read(entry.unwrap().path()).unwrap());
     }
     let secret_part = &key[4..];
-    assert!(
-        !raw.windows(secret_part.len())
-            .any(|w| w == secret_part.as_bytes()),
-        "key found in the database files"
-    );
+    assert!(!raw.windows(secret_part.len()).any(|w| w == secret_part.as_bytes()), "key found in the database files");
 }
 
 #[tokio::test]
@@ -85,32 +49,18 @@ async fn bad_key_requests_are_422_and_store_nothing() {
     let s = TestServer::start().await;
     let cases = [
         (json!({"role": "tenant", "name": "no tenant"}), "tenant"),
-        (
-            json!({"tenant": "acme", "role": "owner", "name": "x"}),
-            "role",
-        ),
+        (json!({"tenant": "acme", "role": "owner", "name": "x"}), "role"),
         (json!({"tenant": "acme", "name": ""}), "name"),
         (json!({"tenant": "acme corp", "name": "x"}), "tenant"),
         (json!({"tenant": "acme"}), "name"),
     ];
     for (body, field) in cases {
         let a = s.post(ADMIN_TOKEN, "/api/keys", body.clone()).await;
-        assert_eq!(
-            a.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {}",
-            a.body
-        );
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", a.body);
         assert_eq!(a.field(), field, "{body}: {}", a.body);
     }
     // Only the bootstrap admin key exists.
-    assert_eq!(
-        s.get(ADMIN_TOKEN, "/api/keys").await.body["data"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(s.get(ADMIN_TOKEN, "/api/keys").await.body["data"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -122,24 +72,10 @@ async fn the_last_admin_key_cannot_be_revoked() {
     assert_eq!(a.status, StatusCode::CONFLICT);
     assert_eq!(a.code(), "last_admin_key");
     // With a second admin, it can.
-    let second = s
-        .post(
-            ADMIN_TOKEN,
-            "/api/keys",
-            json!({"role": "admin", "name": "ops"}),
-        )
-        .await;
+    let second = s.post(ADMIN_TOKEN, "/api/keys", json!({"role": "admin", "name": "ops"})).await;
     let second_key = second.body["key"].as_str().unwrap().to_string();
-    assert_eq!(
-        s.delete(&second_key, &format!("/api/keys/{id}"))
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        s.get(ADMIN_TOKEN, "/api/keys").await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(s.delete(&second_key, &format!("/api/keys/{id}")).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(s.get(ADMIN_TOKEN, "/api/keys").await.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

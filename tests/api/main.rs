@@ -2,9 +2,13 @@
 //! own SQLite file and drives it over HTTP.
 
 mod harness;
+mod receiver;
 
 mod auth;
 mod console;
+mod crash;
+mod delivery;
 mod events;
 mod keys;
+mod operations;
 mod webhooks;

@@ -29,10 +29,7 @@ fn Signed(principal: Principal) -> impl IntoView {
         Role::Admin => "admin",
         Role::Tenant => "tenant",
     };
-    let scope = principal
-        .tenant
-        .clone()
-        .unwrap_or_else(|| "every tenant".to_string());
+    let scope = principal.tenant.clone().unwrap_or_else(|| "every tenant".to_string());
     view! {
         <header class="topbar">
             <span class="brand">"Monay Webhooks"</span>

@@ -1,0 +1,167 @@
+//! Operations on one webhook: send a test, switch on and off, reveal and rotate the secret, recover
+//! failed deliveries.
+
+use super::extract::{parse_json, Body};
+use super::params;
+use crate::crypto;
+use crate::delivery::sender::Sent;
+use crate::domain::{validate, AttemptTrigger, ErrorKind, Principal, Webhook};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::{DueDelivery, SecretInfo, WebhookPatch};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/webhooks/{id}/test", post(test_webhook))
+        .route("/webhooks/{id}/enable", post(enable_webhook))
+        .route("/webhooks/{id}/disable", post(disable_webhook))
+        .route("/webhooks/{id}/secret", get(reveal_secret))
+        .route("/webhooks/{id}/rotate-secret", post(rotate_secret))
+        .route("/webhooks/{id}/recover", post(recover_webhook))
+}
+
+/// Longest overlap of an old secret after a rotation: a week.
+const MAX_GRACE_SECONDS: i64 = 7 * 24 * 3600;
+
+/// The outcome of an attempt made on request.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptResultOut {
+    pub delivery_id: String,
+    pub event_id: String,
+    pub success: bool,
+    pub status_code: Option<u16>,
+    pub duration_ms: i64,
+    pub error_kind: Option<ErrorKind>,
+    pub error: Option<String>,
+    pub response_body: Option<String>,
+}
+
+impl AttemptResultOut {
+    pub fn new(due: &DueDelivery, sent: Sent) -> Self {
+        AttemptResultOut {
+            delivery_id: due.delivery_id.clone(),
+            event_id: due.event_id.clone(),
+            success: sent.succeeded(),
+            status_code: sent.status,
+            duration_ms: sent.duration_ms,
+            error_kind: sent.error_kind,
+            error: sent.error,
+            response_body: sent.response_body,
+        }
+    }
+}
+
+/// `POST /api/webhooks/{id}/test`: sends a `webhook.test` event now and answers with the outcome.
+async fn test_webhook(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> AppResult<Json<AttemptResultOut>> {
+    let due = state.store.create_test_delivery(&id, principal.scope(), state.engine.lease_ms()).await?;
+    let (sent, outcome) = state.engine.attempt(&due, AttemptTrigger::Test, None).await;
+    state.engine.record(std::slice::from_ref(&outcome)).await?;
+    tracing::info!(webhook_id = %id, actor = %principal.key_id, status = ?sent.status, "test delivery sent");
+    Ok(Json(AttemptResultOut::new(&due, sent)))
+}
+
+/// `POST /api/webhooks/{id}/enable`: switches the webhook on, clears its failure count, and resumes
+/// its held deliveries.
+async fn enable_webhook(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> AppResult<Json<Webhook>> {
+    switch(&state, &principal, &id, true).await
+}
+
+/// `POST /api/webhooks/{id}/disable`: switches the webhook off; its pending deliveries are held.
+async fn disable_webhook(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> AppResult<Json<Webhook>> {
+    switch(&state, &principal, &id, false).await
+}
+
+async fn switch(state: &AppState, principal: &Principal, id: &str, active: bool) -> AppResult<Json<Webhook>> {
+    let patch = WebhookPatch { active: Some(active), ..WebhookPatch::default() };
+    let webhook = state.store.update_webhook(id, principal.scope(), patch).await?;
+    tracing::info!(webhook_id = %id, actor = %principal.key_id, active, "webhook switched");
+    Ok(Json(webhook.masked()))
+}
+
+/// `GET /api/webhooks/{id}/secret`: the signing secret, and the previous one while it still signs.
+async fn reveal_secret(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> AppResult<Json<SecretInfo>> {
+    let secret = state.store.webhook_secret(&id, principal.scope()).await?;
+    tracing::info!(webhook_id = %id, actor = %principal.key_id, "secret revealed");
+    Ok(Json(secret))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct RotateIn {
+    secret: Option<String>,
+    grace_seconds: Option<i64>,
+}
+
+/// `POST /api/webhooks/{id}/rotate-secret`: a new secret (given or generated); the old one keeps
+/// signing beside it for `graceSeconds` (default 24 hours, at most a week, 0 for none).
+async fn rotate_secret(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> AppResult<Json<SecretInfo>> {
+    // The body is optional: none means "generate a secret, default grace".
+    let input: RotateIn =
+        if body.iter().all(u8::is_ascii_whitespace) { RotateIn::default() } else { parse_json(&body)? };
+    state.store.get_webhook(&id, principal.scope()).await?;
+    let grace = input.grace_seconds.unwrap_or(24 * 3600);
+    if !(0..=MAX_GRACE_SECONDS).contains(&grace) {
+        return Err(AppError::validation("graceSeconds", format!("graceSeconds must be 0 to {MAX_GRACE_SECONDS}")));
+    }
+    let secret = match input.secret {
+        Some(s) => {
+            validate::custom_secret(&s).map_err(|m| AppError::validation("secret", m))?;
+            s
+        }
+        None => crypto::new_webhook_secret(),
+    };
+    let info = state.store.rotate_secret(&id, principal.scope(), &secret, grace * 1000).await?;
+    tracing::info!(webhook_id = %id, actor = %principal.key_id, grace, "secret rotated");
+    Ok(Json(info))
+}
+
+#[derive(Deserialize)]
+struct RecoverIn {
+    since: serde_json::Value,
+}
+
+/// `POST /api/webhooks/{id}/recover`: queues again its failed deliveries created since `since`.
+async fn recover_webhook(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Body(input): Body<RecoverIn>,
+) -> AppResult<Json<serde_json::Value>> {
+    state.store.get_webhook(&id, principal.scope()).await?;
+    let since = match &input.since {
+        serde_json::Value::String(s) => params::time("since", Some(s))?,
+        serde_json::Value::Number(n) => n.as_i64(),
+        _ => None,
+    }
+    .ok_or_else(|| AppError::validation("since", "since must be an RFC 3339 time or unix milliseconds"))?;
+    let recovered = state.store.recover_failed(&id, principal.scope(), since).await?;
+    tracing::info!(webhook_id = %id, actor = %principal.key_id, recovered, "deliveries recovered");
+    Ok(Json(serde_json::json!({ "recovered": recovered })))
+}

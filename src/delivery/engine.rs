@@ -1,0 +1,138 @@
+//! The engine: sends one attempt, decides what follows from the retry policy, records outcomes, and
+//! announces webhooks it had to disable. Shared by the workers and the test and retry endpoints.
+
+use super::retry::{Decision, RetryPolicy};
+use super::sender::{self, Sent};
+use super::ssrf::IpPolicy;
+use crate::config::Config;
+use crate::domain::{AttemptTrigger, DeliveryStatus};
+use crate::error::AppResult;
+use crate::store::{AttemptOutcome, Disabled, DueDelivery, NewEvent, Store};
+use rand::Rng;
+use std::sync::Arc;
+
+/// Handle to the delivery engine (cheap to clone).
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    client: reqwest::Client,
+    policy: Arc<IpPolicy>,
+    retry: RetryPolicy,
+    allow_http: bool,
+    max_failures: i64,
+    lease_ms: i64,
+}
+
+/// For a manual retry: the state to return to if it fails.
+#[derive(Debug, Clone, Copy)]
+pub struct Restore {
+    pub status: DeliveryStatus,
+    pub next_attempt_at: Option<i64>,
+}
+
+impl Engine {
+    pub fn new(store: Store, config: &Config, policy: Arc<IpPolicy>) -> Self {
+        let client = super::client::build(config, policy.clone());
+        Engine {
+            inner: Arc::new(Inner {
+                store,
+                client,
+                policy,
+                retry: RetryPolicy::from_config(config),
+                allow_http: config.allow_http,
+                max_failures: config.max_failures as i64,
+                // Long enough for the request and its recording; a dead worker's deliveries return after it.
+                lease_ms: config.timeout.as_millis() as i64 + 30_000,
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// How long a claim holds a delivery.
+    pub fn lease_ms(&self) -> i64 {
+        self.inner.lease_ms
+    }
+
+    /// Sends one attempt and works out the delivery's next state.
+    /// `restore` is given for manual retries: a failure returns the delivery to that state.
+    pub async fn attempt(
+        &self,
+        due: &DueDelivery,
+        trigger: AttemptTrigger,
+        restore: Option<Restore>,
+    ) -> (Sent, AttemptOutcome) {
+        let sent = sender::send(&self.inner.client, &self.inner.policy, self.inner.allow_http, due).await;
+        let number = due.attempts + 1;
+        let decision =
+            self.inner.retry.decide(number as usize, sent.status, sent.retry_after, rand::thread_rng().gen());
+        let gone = decision == Decision::Gone;
+        let (status, next_attempt_at) = match (trigger, decision, restore) {
+            (_, Decision::Delivered, _) => (DeliveryStatus::Succeeded, None),
+            (AttemptTrigger::Scheduled, Decision::RetryIn(delay), _) => {
+                (DeliveryStatus::Pending, Some(sent.started_at.timestamp_millis() + delay.as_millis() as i64))
+            }
+            (AttemptTrigger::Manual, _, Some(back)) if !gone => (back.status, back.next_attempt_at),
+            _ => (DeliveryStatus::Failed, None),
+        };
+        let outcome = AttemptOutcome {
+            delivery_id: due.delivery_id.clone(),
+            webhook_id: due.webhook_id.clone(),
+            tenant: due.tenant.clone(),
+            attempt: number,
+            trigger,
+            started_at: sent.started_at,
+            duration_ms: sent.duration_ms,
+            request_headers: sent.request_headers.clone(),
+            response_status: sent.status,
+            response_headers: sent.response_headers.clone(),
+            response_body: sent.response_body.clone(),
+            error_kind: sent.error_kind,
+            error: sent.error.clone(),
+            status,
+            next_attempt_at,
+            counts_for_health: trigger == AttemptTrigger::Scheduled,
+            gone,
+        };
+        (sent, outcome)
+    }
+
+    /// Stores outcomes; webhooks disabled by them are announced with a `system.alert` event.
+    pub async fn record(&self, outcomes: &[AttemptOutcome]) -> AppResult<()> {
+        let disabled = self.inner.store.record_outcomes(outcomes, self.inner.max_failures).await?;
+        for d in disabled {
+            self.announce(d).await;
+        }
+        Ok(())
+    }
+
+    /// Publishes a `system.alert` to the disabled webhook's tenant (its other webhooks subscribed to
+    /// `system.alert` carry it on, e.g. to a chat channel or a pager).
+    async fn announce(&self, d: Disabled) {
+        tracing::warn!(webhook_id = %d.webhook_id, tenant = %d.tenant, reason = %d.reason, "webhook disabled");
+        let data = serde_json::json!({
+            "kind": "webhook_disabled",
+            "level": "warning",
+            "webhookId": d.webhook_id,
+            "url": d.url,
+            "reason": d.reason,
+            "consecutiveFailures": d.consecutive_failures,
+            "message": format!("Webhook {} was disabled: {}", d.url, d.reason),
+        });
+        let event = NewEvent {
+            tenant: Some(d.tenant),
+            event: "system.alert".into(),
+            data: data.to_string(),
+            idempotency: None,
+        };
+        if let Err(e) = self.inner.store.publish(&event).await {
+            tracing::error!("could not publish the webhook-disabled alert: {e}");
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! One attempt: build the signed request for a due delivery, send it, and capture what came back.
+
+use super::client::classify;
+use super::payload;
+use super::signer;
+use super::ssrf::IpPolicy;
+use crate::domain::ErrorKind;
+use crate::store::DueDelivery;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// How much of a response body is kept.
+pub const MAX_RESPONSE_BODY: usize = 16 * 1024;
+
+/// What one attempt did.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: i64,
+    pub request_headers: BTreeMap<String, String>,
+    pub status: Option<u16>,
+    pub response_headers: Option<BTreeMap<String, String>>,
+    pub response_body: Option<String>,
+    pub error_kind: Option<ErrorKind>,
+    pub error: Option<String>,
+    /// The receiver's `Retry-After`, if it sent one.
+    pub retry_after: Option<Duration>,
+}
+
+impl Sent {
+    pub fn succeeded(&self) -> bool {
+        matches!(self.status, Some(200..=299))
+    }
+}
+
+/// The headers of a delivery, signed with every active secret (`t_ms` is the attempt's time).
+pub fn headers(job: &DueDelivery, body: &str, t_ms: i64) -> BTreeMap<String, String> {
+    let mut h = BTreeMap::new();
+    let at = DateTime::<Utc>::from_timestamp_millis(t_ms).unwrap_or_default();
+    h.insert("content-type".into(), "application/json".into());
+    h.insert("user-agent".into(), concat!("MonayWebhooks/", env!("CARGO_PKG_VERSION")).into());
+    h.insert("x-webhook-id".into(), job.event_id.clone());
+    h.insert("x-webhook-event".into(), job.event.clone());
+    h.insert("x-webhook-timestamp".into(), payload::iso(at));
+    h.insert("x-webhook-signature".into(), signer::seed_signature(&job.secrets, t_ms, body.as_bytes()));
+    h.insert("webhook-id".into(), job.event_id.clone());
+    h.insert("webhook-timestamp".into(), (t_ms.div_euclid(1000)).to_string());
+    h.insert(
+        "webhook-signature".into(),
+        signer::standard_signature(&job.secrets, &job.event_id, t_ms.div_euclid(1000), body.as_bytes()),
+    );
+    h
+}
+
+/// Sends one attempt of `job`. Never fails: every outcome is described in the returned [`Sent`].
+pub async fn send(client: &reqwest::Client, policy: &IpPolicy, allow_http: bool, job: &DueDelivery) -> Sent {
+    let started_at = Utc::now();
+    let body = payload::body(&job.event_id, &job.event, &job.data, job.event_time, &job.webhook_id);
+    let request_headers = headers(job, &body, started_at.timestamp_millis());
+    let clock = Instant::now();
+    let failed = |kind: ErrorKind, error: String, request_headers: BTreeMap<String, String>| Sent {
+        started_at,
+        duration_ms: clock.elapsed().as_millis() as i64,
+        request_headers,
+        status: None,
+        response_headers: None,
+        response_body: None,
+        error_kind: Some(kind),
+        error: Some(error),
+        retry_after: None,
+    };
+    if let Err(reason) = check_target(&job.url, policy, allow_http) {
+        return failed(ErrorKind::Blocked, reason, request_headers);
+    }
+    let mut request = client.post(&job.url).body(body);
+    for (name, value) in &request_headers {
+        request = request.header(name, value);
+    }
+    let mut response = match request.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            let (kind, message) = classify(&e);
+            return failed(kind, message, request_headers);
+        }
+    };
+    let status = response.status().as_u16();
+    let response_headers: BTreeMap<String, String> = response
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let retry_after = response_headers.get("retry-after").and_then(|v| super::retry::parse_retry_after(v, Utc::now()));
+    let mut kept: Vec<u8> = Vec::new();
+    // A body that breaks off or times out changes nothing: the status has already been given.
+    while kept.len() < MAX_RESPONSE_BODY {
+        match response.chunk().await {
+            Ok(Some(chunk)) => kept.extend_from_slice(&chunk[..chunk.len().min(MAX_RESPONSE_BODY - kept.len())]),
+            _ => break,
+        }
+    }
+    let (error_kind, error) = match status {
+        200..=299 => (None, None),
+        413 => (Some(ErrorKind::TooLarge), Some("the receiver answered 413: payload too large".to_string())),
+        _ => (Some(ErrorKind::HttpStatus), Some(format!("the receiver answered {status}"))),
+    };
+    Sent {
+        started_at,
+        duration_ms: clock.elapsed().as_millis() as i64,
+        request_headers,
+        status: Some(status),
+        response_headers: Some(response_headers),
+        response_body: Some(String::from_utf8_lossy(&kept).into_owned()),
+        error_kind,
+        error,
+        retry_after,
+    }
+}
+
+/// Refuses, before any connection, URLs whose scheme is no longer allowed or whose host is a refused
+/// address literal (names are checked by the client's resolver at connect time).
+fn check_target(url: &str, policy: &IpPolicy, allow_http: bool) -> Result<(), String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("invalid URL: {e}"))?;
+    if parsed.scheme() == "http" && !allow_http {
+        return Err("plain http:// is not allowed on this server".into());
+    }
+    let ip: Option<std::net::IpAddr> = match parsed.host() {
+        Some(url::Host::Ipv4(v4)) => Some(v4.into()),
+        Some(url::Host::Ipv6(v6)) => Some(v6.into()),
+        _ => None,
+    };
+    match ip {
+        Some(ip) if !policy.permits(ip) => Err(format!("{ip} is a private or reserved address")),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,91 @@
+//! The worker pool: claims due deliveries in batches, sends them concurrently (bounded by
+//! `WEBHOOK_CONCURRENCY`), and hands outcomes to one recorder that stores them in batches.
+
+use super::engine::Engine;
+use crate::domain::AttemptTrigger;
+use crate::store::AttemptOutcome;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+/// How often an idle worker looks for retries that have come due.
+const POLL: Duration = Duration::from_millis(200);
+/// How often leases of dead workers are looked for.
+const LEASE_SWEEP: Duration = Duration::from_secs(5);
+
+/// Runs the workers until `stop` is cancelled, then lets in-flight requests finish (each is bounded
+/// by `WEBHOOK_TIMEOUT`) and records them before returning.
+pub async fn run(engine: Engine, concurrency: usize, batch_size: usize, stop: CancellationToken) {
+    let slots = Arc::new(Semaphore::new(concurrency));
+    let (outcomes_tx, outcomes_rx) = mpsc::channel::<AttemptOutcome>(concurrency * 4);
+    let recorder = tokio::spawn(record_loop(engine.clone(), outcomes_rx));
+    let store = engine.store().clone();
+    let mut last_sweep = Instant::now();
+    while !stop.is_cancelled() {
+        if last_sweep.elapsed() >= LEASE_SWEEP {
+            last_sweep = Instant::now();
+            if let Err(e) = store.release_expired_leases().await {
+                tracing::error!("lease sweep failed: {e}");
+            }
+        }
+        let free = slots.available_permits();
+        if free == 0 {
+            tokio::select! {
+                permit = slots.clone().acquire_owned() => drop(permit),
+                _ = stop.cancelled() => break,
+            }
+            continue;
+        }
+        let wanted = free.min(batch_size);
+        let due = match store.claim_due(wanted, engine.lease_ms()).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::error!("claiming deliveries failed: {e}");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let claimed = due.len();
+        for delivery in due {
+            let permit = slots.clone().acquire_owned().await.expect("the semaphore is never closed");
+            let engine = engine.clone();
+            let outcomes = outcomes_tx.clone();
+            tokio::spawn(async move {
+                let (_, outcome) = engine.attempt(&delivery, AttemptTrigger::Scheduled, None).await;
+                let _ = outcomes.send(outcome).await;
+                drop(permit);
+            });
+        }
+        if claimed < wanted {
+            tokio::select! {
+                _ = store.queued() => {}
+                _ = tokio::time::sleep(POLL) => {}
+                _ = stop.cancelled() => break,
+            }
+        }
+    }
+    // Every slot back means every request has finished and its outcome is queued for recording.
+    let _all = slots.acquire_many(concurrency as u32).await;
+    drop(outcomes_tx);
+    let _ = recorder.await;
+    tracing::info!("delivery workers stopped");
+}
+
+/// Stores outcomes as they come, in batches of whatever has arrived meanwhile.
+async fn record_loop(engine: Engine, mut rx: mpsc::Receiver<AttemptOutcome>) {
+    let mut batch = Vec::with_capacity(1024);
+    while rx.recv_many(&mut batch, 1024).await > 0 {
+        let mut tries = 0;
+        while let Err(e) = engine.record(&batch).await {
+            tries += 1;
+            tracing::error!("recording {} outcomes failed (try {tries}): {e}", batch.len());
+            if tries >= 5 {
+                // Their leases will run out and they will be sent again: late, never lost.
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200 * tries)).await;
+        }
+        batch.clear();
+    }
+}

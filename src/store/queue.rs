@@ -1,0 +1,354 @@
+//! The durable delivery queue: claiming due deliveries under a lease, recording attempt outcomes in
+//! batches, holding and resuming a webhook's deliveries.
+
+use super::{now_ms, to_time, Store};
+use crate::crypto;
+use crate::domain::{AttemptTrigger, DeliveryStatus, ErrorKind};
+use crate::error::AppResult;
+use chrono::{DateTime, Utc};
+use sqlx::{QueryBuilder, Sqlite};
+use std::collections::BTreeMap;
+
+/// A delivery ready to be sent, with everything the request needs.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    pub delivery_id: String,
+    pub event_id: String,
+    pub webhook_id: String,
+    pub tenant: String,
+    pub event: String,
+    /// The stored JSON text of the event's data.
+    pub data: String,
+    pub event_time: DateTime<Utc>,
+    pub url: String,
+    /// The active signing secrets, newest first.
+    pub secrets: Vec<String>,
+    /// Attempts made before this one.
+    pub attempts: i64,
+}
+
+/// What to store after an attempt.
+#[derive(Debug, Clone)]
+pub struct AttemptOutcome {
+    pub delivery_id: String,
+    pub webhook_id: String,
+    pub tenant: String,
+    /// This attempt's number (1 = the first try).
+    pub attempt: i64,
+    pub trigger: AttemptTrigger,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: i64,
+    pub request_headers: BTreeMap<String, String>,
+    pub response_status: Option<u16>,
+    pub response_headers: Option<BTreeMap<String, String>>,
+    pub response_body: Option<String>,
+    pub error_kind: Option<ErrorKind>,
+    pub error: Option<String>,
+    /// The delivery's state after this attempt.
+    pub status: DeliveryStatus,
+    /// When to try again, for `Pending`.
+    pub next_attempt_at: Option<i64>,
+    /// Whether the attempt counts toward the webhook's consecutive failures (scheduled attempts do).
+    pub counts_for_health: bool,
+    /// The receiver asked never to be called again (410 Gone).
+    pub gone: bool,
+}
+
+/// A webhook the recording disabled, for the caller to announce.
+#[derive(Debug, Clone)]
+pub struct Disabled {
+    pub webhook_id: String,
+    pub tenant: String,
+    pub url: String,
+    pub reason: String,
+    pub consecutive_failures: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct DueRow {
+    id: String,
+    event_id: String,
+    webhook_id: String,
+    tenant: String,
+    event: String,
+    attempts: i64,
+    data: String,
+    timestamp: i64,
+    url: String,
+    secret: String,
+    previous_secret: Option<String>,
+    previous_secret_expires_at: Option<i64>,
+    active: bool,
+}
+
+impl DueRow {
+    fn into_due(self, now: i64) -> DueDelivery {
+        let mut secrets = vec![self.secret];
+        if let (Some(prev), Some(until)) = (self.previous_secret, self.previous_secret_expires_at) {
+            if until > now {
+                secrets.push(prev);
+            }
+        }
+        DueDelivery {
+            delivery_id: self.id,
+            event_id: self.event_id,
+            webhook_id: self.webhook_id,
+            tenant: self.tenant,
+            event: self.event,
+            data: self.data,
+            event_time: to_time(self.timestamp),
+            url: self.url,
+            secrets,
+            attempts: self.attempts,
+        }
+    }
+}
+
+const DUE_SELECT: &str = "SELECT d.id, d.event_id, d.webhook_id, d.tenant, d.event, d.attempts, e.data, e.timestamp,
+        w.url, w.secret, w.previous_secret, w.previous_secret_expires_at, w.active
+    FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id";
+
+impl Store {
+    /// Claims up to `limit` due deliveries for `lease_ms`. Deliveries of webhooks switched off since
+    /// they were queued are held instead of returned.
+    pub async fn claim_due(&self, limit: usize, lease_ms: i64) -> AppResult<Vec<DueDelivery>> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "UPDATE deliveries SET status = 'delivering', lease_until = $1, updated_at = $2
+             WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $2
+                          ORDER BY next_attempt_at LIMIT $3)
+             RETURNING id",
+        )
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit as i64)
+        .fetch_all(&mut *tx)
+        .await?;
+        if ids.is_empty() {
+            tx.commit().await?;
+            return Ok(Vec::new());
+        }
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!("{DUE_SELECT} WHERE d.id IN ("));
+        let mut list = q.separated(", ");
+        for id in &ids {
+            list.push_bind(id);
+        }
+        q.push(")");
+        let rows: Vec<DueRow> = q.build_query_as().fetch_all(&mut *tx).await?;
+        let mut due = Vec::with_capacity(rows.len());
+        for row in rows {
+            if row.active {
+                due.push(row.into_due(now));
+            } else {
+                sqlx::query("UPDATE deliveries SET status = 'held', lease_until = NULL WHERE id = $1")
+                    .bind(&row.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(due)
+    }
+
+    /// One delivery as a due delivery, whatever its state (manual retries).
+    pub async fn due_delivery(&self, delivery_id: &str) -> AppResult<Option<DueDelivery>> {
+        let row: Option<DueRow> = sqlx::query_as(&format!("{DUE_SELECT} WHERE d.id = $1"))
+            .bind(delivery_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.into_due(now_ms())))
+    }
+
+    /// Returns deliveries whose lease ran out (their worker died) to the queue.
+    pub async fn release_expired_leases(&self) -> AppResult<u64> {
+        let now = now_ms();
+        let done = sqlx::query(
+            "UPDATE deliveries SET status = 'pending', lease_until = NULL, next_attempt_at = $1, updated_at = $1
+             WHERE status = 'delivering' AND lease_until < $1",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Returns every claimed delivery to the queue. Only for a store no other process shares (an
+    /// embedded SQLite file at start): whatever was in flight died with the previous process.
+    pub async fn release_all_leases(&self) -> AppResult<u64> {
+        let now = now_ms();
+        let done = sqlx::query(
+            "UPDATE deliveries SET status = 'pending', lease_until = NULL, next_attempt_at = $1, updated_at = $1
+             WHERE status = 'delivering'",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Returns specific claimed deliveries to the queue (at shutdown, for those not yet sent).
+    pub async fn release(&self, delivery_ids: &[String]) -> AppResult<()> {
+        let now = now_ms();
+        for id in delivery_ids {
+            sqlx::query(
+                "UPDATE deliveries SET status = 'pending', lease_until = NULL, next_attempt_at = $1
+                 WHERE id = $2 AND status = 'delivering'",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Stores a batch of attempt outcomes in one transaction: the attempts, the deliveries' new
+    /// states, the webhooks' failure counts. Webhooks that reach `max_failures` consecutive failures
+    /// (or answered 410) are disabled with their pending deliveries held; they are returned.
+    pub async fn record_outcomes(&self, outcomes: &[AttemptOutcome], max_failures: i64) -> AppResult<Vec<Disabled>> {
+        if outcomes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        for chunk in outcomes.chunks(64) {
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO attempts (id, delivery_id, webhook_id, tenant, attempt, trigger, started_at, duration_ms,
+                 request_headers, response_status, response_headers, response_body, error_kind, error) ",
+            );
+            q.push_values(chunk, |mut row, o| {
+                row.push_bind(crypto::new_id("att_"))
+                    .push_bind(&o.delivery_id)
+                    .push_bind(&o.webhook_id)
+                    .push_bind(&o.tenant)
+                    .push_bind(o.attempt)
+                    .push_bind(trigger_str(o.trigger))
+                    .push_bind(o.started_at.timestamp_millis())
+                    .push_bind(o.duration_ms)
+                    .push_bind(serde_json::to_string(&o.request_headers).unwrap_or_default())
+                    .push_bind(o.response_status.map(i64::from))
+                    .push_bind(o.response_headers.as_ref().and_then(|h| serde_json::to_string(h).ok()))
+                    .push_bind(&o.response_body)
+                    .push_bind(o.error_kind.map(error_kind_str))
+                    .push_bind(&o.error);
+            });
+            q.build().execute(&mut *tx).await?;
+
+            let mut u: QueryBuilder<Sqlite> =
+                QueryBuilder::new("WITH v(id, status, next_at, code, err, n) AS (VALUES ");
+            let mut first = true;
+            for o in chunk {
+                if !first {
+                    u.push(", ");
+                }
+                first = false;
+                u.push("(")
+                    .push_bind(&o.delivery_id)
+                    .push(", ")
+                    .push_bind(o.status.as_str())
+                    .push(", ")
+                    .push_bind(o.next_attempt_at)
+                    .push(", ")
+                    .push_bind(o.response_status.map(i64::from))
+                    .push(", ")
+                    .push_bind(&o.error)
+                    .push(", ")
+                    .push_bind(o.attempt)
+                    .push(")");
+            }
+            u.push(
+                ") UPDATE deliveries SET status = v.status, next_attempt_at = v.next_at, last_status_code = v.code,
+                   last_error = v.err, attempts = MAX(deliveries.attempts, v.n), lease_until = NULL, updated_at = ",
+            )
+            .push_bind(now)
+            .push(" FROM v WHERE deliveries.id = v.id");
+            u.build().execute(&mut *tx).await?;
+        }
+
+        // Each webhook's failure count: reset by a success, raised by each failure after it.
+        let mut health: BTreeMap<&str, (bool, i64, bool)> = BTreeMap::new();
+        for o in outcomes.iter().filter(|o| o.counts_for_health || o.gone) {
+            let entry = health.entry(&o.webhook_id).or_insert((false, 0, false));
+            if o.response_status.is_some_and(|s| (200..300).contains(&s)) {
+                *entry = (true, 0, entry.2);
+            } else {
+                entry.1 += 1;
+            }
+            entry.2 |= o.gone;
+        }
+        let mut disabled = Vec::new();
+        for (webhook_id, (reset, failures, gone)) in health {
+            let row: Option<(i64, bool, String, String)> = sqlx::query_as(
+                "UPDATE webhooks SET consecutive_failures = CASE WHEN $1 THEN $2 ELSE consecutive_failures + $2 END
+                 WHERE id = $3 RETURNING consecutive_failures, active, tenant, url",
+            )
+            .bind(reset)
+            .bind(failures)
+            .bind(webhook_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((count, active, tenant, url)) = row else { continue };
+            let reason = if gone {
+                Some("the receiver answered 410 Gone".to_string())
+            } else if count >= max_failures {
+                Some(format!("{count} consecutive failed attempts"))
+            } else {
+                None
+            };
+            if let (true, Some(reason)) = (active, reason) {
+                disable_in(&mut tx, webhook_id, &reason, now).await?;
+                disabled.push(Disabled {
+                    webhook_id: webhook_id.to_string(),
+                    tenant,
+                    url,
+                    reason,
+                    consecutive_failures: count,
+                });
+            }
+        }
+        tx.commit().await?;
+        Ok(disabled)
+    }
+}
+
+/// Switches a webhook off and holds its pending deliveries, inside a transaction.
+pub(super) async fn disable_in(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    webhook_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE webhooks SET active = 0, disabled_reason = $1, updated_at = $2 WHERE id = $3")
+        .bind(reason)
+        .bind(now)
+        .bind(webhook_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE deliveries SET status = 'held', updated_at = $1 WHERE webhook_id = $2 AND status = 'pending'")
+        .bind(now)
+        .bind(webhook_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+fn trigger_str(t: AttemptTrigger) -> &'static str {
+    match t {
+        AttemptTrigger::Scheduled => "scheduled",
+        AttemptTrigger::Manual => "manual",
+        AttemptTrigger::Test => "test",
+    }
+}
+
+fn error_kind_str(k: ErrorKind) -> &'static str {
+    match k {
+        ErrorKind::Timeout => "timeout",
+        ErrorKind::Connect => "connect",
+        ErrorKind::Dns => "dns",
+        ErrorKind::Tls => "tls",
+        ErrorKind::Blocked => "blocked",
+        ErrorKind::HttpStatus => "http_status",
+        ErrorKind::TooLarge => "too_large",
+    }
+}

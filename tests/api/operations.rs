@@ -1,0 +1,158 @@
+//! Operations on webhooks and deliveries: test sends, manual retries, recovery, secret rotation,
+//! signature verification.
+
+use crate::harness::{data, eventually, TestServer, ADMIN_TOKEN};
+use crate::receiver::{Receiver, Reply};
+use reqwest::StatusCode;
+use serde_json::json;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+#[tokio::test]
+async fn a_test_send_answers_with_the_outcome() {
+    let s = TestServer::start().await;
+    let r = Receiver::answering(|path, _| Reply::status(if path == "/ok" { 200 } else { 500 })).await;
+    let ok = s.webhook(ADMIN_TOKEN, &r.url("/ok"), &["wallet.created"]).await;
+    let a = s.post(ADMIN_TOKEN, &format!("/api/webhooks/{}/test", ok["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(a.body["success"], true);
+    assert_eq!(a.body["statusCode"], 200);
+    assert!(a.body["durationMs"].is_number());
+    let got = r.received();
+    assert_eq!(got.len(), 1, "sent before the answer");
+    assert_eq!(got[0].json()["event"], "webhook.test");
+    let d = s.get(ADMIN_TOKEN, &format!("/api/deliveries/{}", a.body["deliveryId"].as_str().unwrap())).await;
+    assert_eq!(d.body["status"], "succeeded");
+    assert_eq!(d.body["attempts"][0]["trigger"], "test");
+
+    let bad = s.webhook(ADMIN_TOKEN, &r.url("/broken"), &["wallet.created"]).await;
+    let b = s.post(ADMIN_TOKEN, &format!("/api/webhooks/{}/test", bad["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(b.body["success"], false);
+    assert_eq!(b.body["statusCode"], 500);
+    assert_eq!(b.body["errorKind"], "http_status");
+    let hook = s.get(ADMIN_TOKEN, &format!("/api/webhooks/{}", bad["id"].as_str().unwrap())).await;
+    assert_eq!(hook.body["consecutiveFailures"], 0, "test sends do not count toward auto-disable");
+
+    let acme = s.tenant_key("acme").await;
+    let other = s.post(&acme, &format!("/api/webhooks/{}/test", ok["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_failed_delivery_is_retried_by_hand_and_recovered_in_bulk() {
+    let s = TestServer::start_with(|c| c.max_retries = 0).await;
+    let r = Receiver::answering(|_, _| Reply::status(500)).await;
+    let hook = s.webhook(ADMIN_TOKEN, &r.url("/x"), &["*"]).await;
+    let id = hook["id"].as_str().unwrap();
+    let since = chrono::Utc::now() - chrono::Duration::seconds(5);
+    for i in 0..3 {
+        s.post(ADMIN_TOKEN, "/api/events", json!({"event": "user.created", "data": {"n": i}})).await;
+    }
+    eventually(WAIT, "3 failed deliveries", || async {
+        data(&s.get(ADMIN_TOKEN, "/api/deliveries?status=failed").await).len() == 3
+    })
+    .await;
+    let failed = data(&s.get(ADMIN_TOKEN, "/api/deliveries?status=failed").await);
+
+    // By hand: a failing retry changes nothing, a good one succeeds.
+    let one = failed[0]["id"].as_str().unwrap();
+    let again = s.post(ADMIN_TOKEN, &format!("/api/deliveries/{one}/retry"), json!({})).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.body["attempt"]["success"], false);
+    assert_eq!(again.body["delivery"]["status"], "failed");
+    r.set_rule(|_, _| Reply::status(200));
+    let fixed = s.post(ADMIN_TOKEN, &format!("/api/deliveries/{one}/retry"), json!({})).await;
+    assert_eq!(fixed.body["attempt"]["success"], true);
+    assert_eq!(fixed.body["delivery"]["status"], "succeeded");
+    let detail = s.get(ADMIN_TOKEN, &format!("/api/deliveries/{one}")).await.body;
+    assert_eq!(detail["attempts"].as_array().unwrap().len(), 3);
+    assert_eq!(detail["attempts"][2]["trigger"], "manual");
+
+    // In bulk: the other two.
+    let recovered =
+        s.post(ADMIN_TOKEN, &format!("/api/webhooks/{id}/recover"), json!({"since": since.to_rfc3339()})).await;
+    assert_eq!(recovered.status, StatusCode::OK, "{}", recovered.body);
+    assert_eq!(recovered.body["recovered"], 2);
+    eventually(WAIT, "all 3 succeeded", || async {
+        data(&s.get(ADMIN_TOKEN, "/api/deliveries?status=succeeded").await).len() == 3
+    })
+    .await;
+    let bad = s.post(ADMIN_TOKEN, &format!("/api/webhooks/{id}/recover"), json!({"since": "last week"})).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(s.post(ADMIN_TOKEN, "/api/deliveries/dlv_nope/retry", json!({})).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_rotated_secret_signs_beside_the_old_one_during_the_grace_period() {
+    let s = TestServer::start().await;
+    let r = Receiver::start().await;
+    let hook = s.webhook(ADMIN_TOKEN, &r.url("/rot"), &["*"]).await;
+    let id = hook["id"].as_str().unwrap();
+    let old = hook["secret"].as_str().unwrap().to_string();
+    let revealed = s.get(ADMIN_TOKEN, &format!("/api/webhooks/{id}/secret")).await;
+    assert_eq!(revealed.body["secret"], old.as_str());
+
+    let rotated =
+        s.post(ADMIN_TOKEN, &format!("/api/webhooks/{id}/rotate-secret"), json!({"graceSeconds": 3600})).await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.body);
+    let new = rotated.body["secret"].as_str().unwrap().to_string();
+    assert!(new.starts_with("whsec_") && new != old);
+    assert_eq!(rotated.body["previousSecret"], old.as_str());
+
+    s.post(ADMIN_TOKEN, "/api/events", json!({"event": "user.created", "data": {}})).await;
+    let got = r.wait_for(1, WAIT).await.remove(0);
+    assert_eq!(got.header("x-webhook-signature").matches("v1=").count(), 2);
+    assert_eq!(got.header("webhook-signature").split(' ').count(), 2);
+    for secret in [&old, &new] {
+        standardwebhooks::Webhook::new(secret).unwrap().verify(&got.body, &got.headers).unwrap();
+    }
+
+    // Without grace, the old secret stops at once.
+    let custom = "a-custom-secret-of-at-least-24";
+    let now = s
+        .post(ADMIN_TOKEN, &format!("/api/webhooks/{id}/rotate-secret"), json!({"secret": custom, "graceSeconds": 0}))
+        .await;
+    assert_eq!(now.body["secret"], custom);
+    assert!(now.body["previousSecret"].is_null());
+    let bad = s.post(ADMIN_TOKEN, &format!("/api/webhooks/{id}/rotate-secret"), json!({"secret": "short"})).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let bad = s.post(ADMIN_TOKEN, &format!("/api/webhooks/{id}/rotate-secret"), json!({"graceSeconds": -1})).await;
+    assert_eq!(bad.field(), "graceSeconds");
+    assert_eq!(s.get(ADMIN_TOKEN, &format!("/api/webhooks/{id}/secret")).await.body["secret"], custom);
+}
+
+#[tokio::test]
+async fn signatures_can_be_checked_through_the_api() {
+    let s = TestServer::start().await;
+    let r = Receiver::start().await;
+    let hook = s.webhook(ADMIN_TOKEN, &r.url("/v"), &["*"]).await;
+    let secret = hook["secret"].as_str().unwrap();
+    s.post(ADMIN_TOKEN, "/api/events", json!({"event": "user.created", "data": {"a": 1}})).await;
+    let got = r.wait_for(1, WAIT).await.remove(0);
+    let raw = String::from_utf8(got.body.to_vec()).unwrap();
+    let seed = got.header("x-webhook-signature").to_string();
+
+    let check = |body: serde_json::Value| async { s.post(ADMIN_TOKEN, "/api/webhooks/verify", body).await.body };
+    let ok = check(json!({"payload": raw, "signature": seed, "secret": secret})).await;
+    assert_eq!(ok, json!({"valid": true, "format": "seed"}));
+    let parsed = check(json!({"payload": got.json(), "signature": seed, "webhookId": hook["id"]})).await;
+    assert_eq!(parsed["valid"], true, "a parsed payload is re-serialised like the seed's snippet does");
+    let std = check(json!({"payload": raw, "signature": got.header("webhook-signature"), "secret": secret,
+                           "messageId": got.header("webhook-id"), "timestamp": got.header("webhook-timestamp")}))
+    .await;
+    assert_eq!(std, json!({"valid": true, "format": "standard"}));
+
+    let tampered =
+        check(json!({"payload": raw.replace("\"a\":1", "\"a\":2"), "signature": seed, "secret": secret})).await;
+    assert_eq!(tampered["reason"], "mismatch");
+    let old = "t=1000000000000,v1=00";
+    assert_eq!(check(json!({"payload": raw, "signature": old, "secret": secret})).await["reason"], "expired");
+    assert_eq!(check(json!({"payload": raw, "signature": "nonsense", "secret": secret})).await["reason"], "malformed");
+    let missing = s.post(ADMIN_TOKEN, "/api/webhooks/verify", json!({"payload": raw, "signature": seed})).await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let no_id = s
+        .post(ADMIN_TOKEN, "/api/webhooks/verify", json!({"payload": raw, "signature": "v1,abc", "secret": secret}))
+        .await;
+    assert_eq!(no_id.field(), "messageId");
+}
