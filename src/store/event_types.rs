@@ -15,7 +15,7 @@ struct TypeRow {
 
 impl Store {
     pub(super) async fn seed_event_types(&self) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         for (name, category, description) in BUILT_IN {
             sqlx::query(
                 "INSERT INTO event_types (name, category, description, custom, created_at)
@@ -48,13 +48,15 @@ impl Store {
         Ok(sqlx::query_scalar("SELECT name FROM event_types").fetch_all(&self.pool).await?)
     }
 
-    /// Is `name` in the catalog?
+    /// Is `name` in the catalog? (From memory after the first call.)
     pub async fn event_type_exists(&self, name: &str) -> AppResult<bool> {
-        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM event_types WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(found.is_some())
+        if let Some(names) = self.type_names.read().expect("type names").clone() {
+            return Ok(names.contains(name));
+        }
+        let names: std::collections::HashSet<String> = self.event_type_names().await?.into_iter().collect();
+        let found = names.contains(name);
+        *self.type_names.write().expect("type names") = Some(std::sync::Arc::new(names));
+        Ok(found)
     }
 
     /// Adds a custom type; 409 when the name is taken.
@@ -66,8 +68,9 @@ impl Store {
         .bind(&event_type.category)
         .bind(&event_type.description)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await;
+        *self.type_names.write().expect("type names") = None;
         match result {
             Ok(_) => Ok(()),
             Err(e) if super::is_unique_violation(&e) => Err(AppError::conflict(

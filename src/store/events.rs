@@ -116,7 +116,7 @@ impl Store {
             Some((s, k, f)) => (Some(s.as_str()), Some(k.as_str()), Some(f.as_str())),
             None => (None, None, None),
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         // Write first, so the transaction holds SQLite's write lock from its first statement.
         sqlx::query(
             "INSERT INTO events (id, tenant, event, data, timestamp, idempotency_scope, idempotency_key, request_hash)

@@ -5,6 +5,9 @@ use crate::crypto;
 use crate::domain::{ApiKey, Principal, Role};
 use crate::error::{AppError, AppResult};
 
+/// How long an authenticated key is remembered (another node's revocation takes this long to apply).
+pub const AUTH_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Prefix of every API key, so a leaked one is recognisable.
 pub const KEY_PREFIX: &str = "mwk_";
 
@@ -66,7 +69,7 @@ impl Store {
         .bind(role.as_str())
         .bind(name)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(ApiKey {
             id,
@@ -110,7 +113,7 @@ impl Store {
 
     /// Revokes a key and ends its console sessions. The last admin key cannot be revoked.
     pub async fn revoke_key(&self, id: &str) -> AppResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let role: Option<String> = sqlx::query_scalar("SELECT role FROM api_keys WHERE id = $1 AND revoked_at IS NULL")
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -132,21 +135,29 @@ impl Store {
             .await?;
         sqlx::query("DELETE FROM sessions WHERE key_id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
+        self.auth_cache.lock().expect("auth cache").clear();
         Ok(())
     }
 
-    /// The principal a key secret stands for, if it is a live key.
+    /// The principal a key secret stands for, if it is a live key. Answers are remembered for
+    /// [`AUTH_CACHE_TTL`]; revoking a key forgets them at once.
     pub async fn authenticate(&self, secret: &str) -> AppResult<Option<Principal>> {
+        let hash = crypto::token_hash(secret);
+        if let Some((principal, at)) = self.auth_cache.lock().expect("auth cache").get(&hash) {
+            if at.elapsed() < AUTH_CACHE_TTL {
+                return Ok(Some(principal.clone()));
+            }
+        }
         let row: Option<KeyRow> =
             sqlx::query_as(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"))
-                .bind(crypto::token_hash(secret))
+                .bind(&hash)
                 .fetch_optional(&self.pool)
                 .await?;
         let Some(row) = row else { return Ok(None) };
         // Record use at most once a minute per key: no write on every request.
         let now = now_ms();
         if row.last_used_at.is_none_or(|t| now - t > 60_000) {
-            let pool = self.pool.clone();
+            let pool = self.writer.clone();
             let id = row.id.clone();
             tokio::spawn(async move {
                 let _ = sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
@@ -156,6 +167,12 @@ impl Store {
                     .await;
             });
         }
-        Ok(Some(row.principal()))
+        let principal = row.principal();
+        let mut cache = self.auth_cache.lock().expect("auth cache");
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(hash, (principal.clone(), std::time::Instant::now()));
+        Ok(Some(principal))
     }
 }

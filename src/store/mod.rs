@@ -17,20 +17,31 @@ pub use queue::{AttemptOutcome, Disabled, DueDelivery};
 pub use recovery::SecretInfo;
 pub use webhooks::{NewWebhook, WebhookFilter, WebhookPatch};
 
+use crate::domain::Principal;
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
+use std::time::Instant;
 use tokio::sync::Notify;
 
 /// The database behind the service.
 #[derive(Clone, Debug)]
 pub struct Store {
+    /// Readers: WAL lets them run beside the writer.
     pool: SqlitePool,
+    /// The one writing connection. SQLite admits one writer at a time anyway; queueing writers here,
+    /// in order, beats letting them collide in SQLite's busy handler, which sleeps.
+    writer: SqlitePool,
     /// Woken when deliveries are queued, so workers start at once instead of at their next poll.
     queued: Arc<Notify>,
+    /// Recently authenticated keys, so a busy publisher does not cost a query per request.
+    auth_cache: Arc<Mutex<HashMap<String, (Principal, Instant)>>>,
+    /// The event-type catalog's names (cleared when a type is added).
+    type_names: Arc<RwLock<Option<Arc<HashSet<String>>>>>,
 }
 
 /// Why the store could not be opened.
@@ -63,9 +74,21 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         let pool = SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(options).await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        let store = Store { pool, queued: Arc::new(Notify::new()) };
+        let store = Store {
+            pool,
+            writer,
+            queued: Arc::new(Notify::new()),
+            auth_cache: Arc::default(),
+            type_names: Arc::default(),
+        };
         store.seed_event_types().await?;
         Ok(store)
     }
@@ -82,12 +105,13 @@ impl Store {
 
     /// Is the database answering?
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+        sqlx::query("SELECT 1").execute(&self.writer).await.is_ok()
     }
 
     /// Closes every connection (at shutdown).
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }
 

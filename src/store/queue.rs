@@ -113,7 +113,7 @@ impl Store {
     /// they were queued are held instead of returned.
     pub async fn claim_due(&self, limit: usize, lease_ms: i64) -> AppResult<Vec<DueDelivery>> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let ids: Vec<String> = sqlx::query_scalar(
             "UPDATE deliveries SET status = 'delivering', lease_until = $1, updated_at = $2
              WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $2
@@ -168,7 +168,7 @@ impl Store {
              WHERE status = 'delivering' AND lease_until < $1",
         )
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected())
     }
@@ -182,7 +182,7 @@ impl Store {
              WHERE status = 'delivering'",
         )
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected())
     }
@@ -197,7 +197,7 @@ impl Store {
             )
             .bind(now)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         }
         Ok(())
@@ -211,7 +211,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         for chunk in outcomes.chunks(64) {
             let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO attempts (id, delivery_id, webhook_id, tenant, attempt, trigger, started_at, duration_ms,

@@ -56,7 +56,7 @@ impl Store {
         .bind(now)
         .bind(id)
         .bind(scope)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         if done.rows_affected() == 0 {
             return Err(AppError::not_found("webhook"));
@@ -78,7 +78,7 @@ impl Store {
         .bind(now)
         .bind(id)
         .bind(since_ms)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         if done.rows_affected() > 0 && webhook.active {
             self.wake_workers();
@@ -103,7 +103,7 @@ impl Store {
             "webhookId": webhook.id,
         })
         .to_string();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query("INSERT INTO events (id, tenant, event, data, timestamp, deliveries) VALUES ($1, $2, 'webhook.test', $3, $4, 1)")
             .bind(&event_id)
             .bind(&webhook.tenant)
@@ -147,7 +147,7 @@ impl Store {
         .bind(now)
         .bind(delivery_id)
         .bind(current.status.as_str())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         if claimed.rows_affected() == 0 {
             return Err(AppError::conflict("in_flight", "this delivery changed while retrying; try again"));

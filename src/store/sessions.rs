@@ -12,13 +12,13 @@ impl Store {
     pub async fn create_session(&self, key_id: &str, ttl: Duration) -> AppResult<String> {
         let token = crypto::new_token("mws_");
         let now = now_ms();
-        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&self.writer).await?;
         sqlx::query("INSERT INTO sessions (token_hash, key_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(crypto::token_hash(&token))
             .bind(key_id)
             .bind(now)
             .bind(now + ttl.as_millis() as i64)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(token)
     }
@@ -41,7 +41,7 @@ impl Store {
     pub async fn delete_session(&self, token: &str) -> AppResult<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(crypto::token_hash(token))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

@@ -113,7 +113,7 @@ impl Store {
             .bind(row.consecutive_failures)
             .bind(row.created_at)
             .bind(row.updated_at)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(row.into_webhook())
     }
@@ -175,7 +175,7 @@ impl Store {
             None => serde_json::to_string(&current.events)?,
         };
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query("UPDATE webhooks SET url = $1, events = $2, description = $3, updated_at = $4 WHERE id = $5")
             .bind(patch.url.as_deref().unwrap_or(&current.url))
             .bind(events)
@@ -201,7 +201,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM webhooks WHERE id = $1 AND ($2 IS NULL OR tenant = $2)")
             .bind(id)
             .bind(scope)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         if done.rows_affected() == 0 {
             return Err(AppError::not_found("webhook"));

@@ -308,7 +308,7 @@ async fn private_addresses_are_refused_at_connect_time() {
         .await;
     let event_id = publish(&s, "user.created", json!({})).await;
     eventually(WAIT, "both deliveries failed", || async {
-        let list = data(&s.get(ADMIN_TOKEN, &format!("/api/deliveries?status=failed")).await);
+        let list = data(&s.get(ADMIN_TOKEN, "/api/deliveries?status=failed").await);
         list.iter().filter(|d| d["eventId"] == event_id.as_str()).count() == 2
     })
     .await;
