@@ -1,8 +1,6 @@
 //! Events: publishing (the event and its fan-out of deliveries in one transaction), idempotency, reads.
 
-use super::{into_page, is_unique_violation, now_ms, page_limit, to_time, Store};
-use crate::crypto;
-use crate::domain::event_type::any_matches;
+use super::{into_page, page_limit, to_time, Store};
 use crate::domain::{Event, Page};
 use crate::error::{AppError, AppResult};
 use sqlx::{QueryBuilder, Sqlite};
@@ -69,108 +67,15 @@ impl EventRow {
 const COLUMNS: &str = "id, tenant, event, data, timestamp, idempotency_key, deliveries";
 
 impl Store {
-    /// Stores an event and one pending delivery per matching active webhook, in one transaction.
+    /// Stores an event and one pending delivery per matching active webhook, in one transaction
+    /// (shared with other publishes arriving at the same moment), and answers after the commit.
     pub async fn publish(&self, new: &NewEvent) -> AppResult<Published> {
-        if let Some((scope, key, fingerprint)) = &new.idempotency {
-            if let Some(seen) = self.idempotent_replay(scope, key, fingerprint).await? {
-                return Ok(seen);
-            }
-        }
-        match self.publish_once(new).await {
-            Err(e) if is_unique_violation(&e) => {
-                // A concurrent request with the same idempotency key won the race: answer as it did.
-                let (scope, key, fingerprint) = new.idempotency.as_ref().ok_or_else(|| AppError::internal(&e))?;
-                self.idempotent_replay(scope, key, fingerprint)
-                    .await?
-                    .ok_or_else(|| AppError::internal("idempotent event vanished"))
-            }
-            Err(e) => Err(e.into()),
-            Ok(published) => Ok(published),
-        }
-    }
-
-    async fn idempotent_replay(&self, scope: &str, key: &str, fingerprint: &str) -> AppResult<Option<Published>> {
-        let seen: Option<(String, Option<String>, i64)> = sqlx::query_as(
-            "SELECT id, request_hash, deliveries FROM events WHERE idempotency_scope = $1 AND idempotency_key = $2",
-        )
-        .bind(scope)
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?;
-        match seen {
-            None => Ok(None),
-            Some((id, hash, deliveries)) if hash.as_deref() == Some(fingerprint) => {
-                Ok(Some(Published { id, deliveries, replayed: true }))
-            }
-            Some(_) => Err(AppError::conflict(
-                "idempotency_conflict",
-                "this Idempotency-Key was already used with a different request body",
-            )),
-        }
-    }
-
-    async fn publish_once(&self, new: &NewEvent) -> Result<Published, sqlx::Error> {
-        let id = crypto::new_id("evt_");
-        let now = now_ms();
-        let (scope, key, fingerprint) = match &new.idempotency {
-            Some((s, k, f)) => (Some(s.as_str()), Some(k.as_str()), Some(f.as_str())),
-            None => (None, None, None),
-        };
-        let mut tx = self.writer.begin().await?;
-        // Write first, so the transaction holds SQLite's write lock from its first statement.
-        sqlx::query(
-            "INSERT INTO events (id, tenant, event, data, timestamp, idempotency_scope, idempotency_key, request_hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&id)
-        .bind(&new.tenant)
-        .bind(&new.event)
-        .bind(&new.data)
-        .bind(now)
-        .bind(scope)
-        .bind(key)
-        .bind(fingerprint)
-        .execute(&mut *tx)
-        .await?;
-        let hooks: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT id, tenant, events FROM webhooks WHERE active = 1 AND ($1 IS NULL OR tenant = $1)")
-                .bind(&new.tenant)
-                .fetch_all(&mut *tx)
-                .await?;
-        let targets: Vec<(String, String)> = hooks
-            .into_iter()
-            .filter(|(_, _, events)| {
-                let patterns: Vec<String> = serde_json::from_str(events).unwrap_or_default();
-                any_matches(&patterns, &new.event)
-            })
-            .map(|(id, tenant, _)| (id, tenant))
-            .collect();
-        for chunk in targets.chunks(500) {
-            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts, next_attempt_at, created_at, updated_at) ",
-            );
-            q.push_values(chunk, |mut row, (webhook_id, tenant)| {
-                row.push_bind(crypto::new_id("dlv_"))
-                    .push_bind(&id)
-                    .push_bind(webhook_id)
-                    .push_bind(tenant)
-                    .push_bind(&new.event)
-                    .push("'pending'")
-                    .push("0")
-                    .push_bind(now)
-                    .push_bind(now)
-                    .push_bind(now);
-            });
-            q.build().execute(&mut *tx).await?;
-        }
-        let deliveries = targets.len() as i64;
-        sqlx::query("UPDATE events SET deliveries = $1 WHERE id = $2")
-            .bind(deliveries)
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Published { id, deliveries, replayed: false })
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.publisher
+            .send(super::publisher::Job { new: new.clone(), reply })
+            .await
+            .map_err(|_| AppError::internal("the publisher has stopped"))?;
+        answer.await.map_err(|_| AppError::internal("the publisher has stopped"))?
     }
 
     /// One event, if `scope` may see it (tenants see their own events and broadcasts).

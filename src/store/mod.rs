@@ -6,6 +6,7 @@ mod deliveries;
 mod event_types;
 mod events;
 mod keys;
+mod publisher;
 mod queue;
 mod recovery;
 mod sessions;
@@ -38,6 +39,8 @@ pub struct Store {
     writer: SqlitePool,
     /// Woken when deliveries are queued, so workers start at once instead of at their next poll.
     queued: Arc<Notify>,
+    /// The group-commit queue of publishes.
+    publisher: tokio::sync::mpsc::Sender<publisher::Job>,
     /// Recently authenticated keys, so a busy publisher does not cost a query per request.
     auth_cache: Arc<Mutex<HashMap<String, (Principal, Instant)>>>,
     /// The event-type catalog's names (cleared when a type is added).
@@ -73,7 +76,10 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-32000")
+            .pragma("mmap_size", "268435456")
+            .pragma("temp_store", "memory");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -82,10 +88,12 @@ impl Store {
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         let pool = SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(options).await?;
+        let queued = Arc::new(Notify::new());
         let store = Store {
             pool,
+            publisher: publisher::spawn(writer.clone(), queued.clone()),
             writer,
-            queued: Arc::new(Notify::new()),
+            queued,
             auth_cache: Arc::default(),
             type_names: Arc::default(),
         };

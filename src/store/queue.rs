@@ -234,36 +234,22 @@ impl Store {
                     .push_bind(&o.error);
             });
             q.build().execute(&mut *tx).await?;
-
-            let mut u: QueryBuilder<Sqlite> =
-                QueryBuilder::new("WITH v(id, status, next_at, code, err, n) AS (VALUES ");
-            let mut first = true;
-            for o in chunk {
-                if !first {
-                    u.push(", ");
-                }
-                first = false;
-                u.push("(")
-                    .push_bind(&o.delivery_id)
-                    .push(", ")
-                    .push_bind(o.status.as_str())
-                    .push(", ")
-                    .push_bind(o.next_attempt_at)
-                    .push(", ")
-                    .push_bind(o.response_status.map(i64::from))
-                    .push(", ")
-                    .push_bind(&o.error)
-                    .push(", ")
-                    .push_bind(o.attempt)
-                    .push(")");
-            }
-            u.push(
-                ") UPDATE deliveries SET status = v.status, next_attempt_at = v.next_at, last_status_code = v.code,
-                   last_error = v.err, attempts = MAX(deliveries.attempts, v.n), lease_until = NULL, updated_at = ",
+        }
+        // One prepared statement per delivery: SQLite plans an UPDATE … FROM (VALUES …) as a scan.
+        for o in outcomes {
+            sqlx::query(
+                "UPDATE deliveries SET status = $1, next_attempt_at = $2, last_status_code = $3, last_error = $4,
+                   attempts = MAX(attempts, $5), lease_until = NULL, updated_at = $6 WHERE id = $7",
             )
-            .push_bind(now)
-            .push(" FROM v WHERE deliveries.id = v.id");
-            u.build().execute(&mut *tx).await?;
+            .bind(o.status.as_str())
+            .bind(o.next_attempt_at)
+            .bind(o.response_status.map(i64::from))
+            .bind(&o.error)
+            .bind(o.attempt)
+            .bind(now)
+            .bind(&o.delivery_id)
+            .execute(&mut *tx)
+            .await?;
         }
 
         // Each webhook's failure count: reset by a success, raised by each failure after it.
