@@ -29,12 +29,18 @@ pub async fn run(engine: Engine, concurrency: usize, batch_size: usize, stop: Ca
                 tracing::error!("lease sweep failed: {e}");
             }
         }
-        let free = slots.available_permits();
-        if free == 0 {
+        // Claim in batches: wait until a quarter of the slots are free (or briefly), rather than
+        // claiming one delivery each time one request finishes.
+        let low_water = (concurrency / 4).clamp(1, batch_size);
+        if slots.available_permits() < low_water {
             tokio::select! {
-                permit = slots.clone().acquire_owned() => drop(permit),
+                permits = slots.clone().acquire_many_owned(low_water as u32) => drop(permits),
+                _ = tokio::time::sleep(Duration::from_millis(2)) => {}
                 _ = stop.cancelled() => break,
             }
+        }
+        let free = slots.available_permits();
+        if free == 0 {
             continue;
         }
         let wanted = free.min(batch_size);

@@ -58,7 +58,22 @@ struct Hook {
 
 async fn commit(writer: &SqlitePool, batch: &[Job]) -> Result<Vec<AppResult<Published>>, sqlx::Error> {
     let now = now_ms();
-    let mut tx = writer.begin().await?;
+    // Publishes are acknowledged as stored, so their commit waits for the disk (FULL); the writer's
+    // other transactions (claims, attempt records) may be replayed after a power loss, and skip it.
+    let mut conn = writer.acquire().await?;
+    sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
+    let result = commit_in(&mut conn, batch, now).await;
+    sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+    result
+}
+
+async fn commit_in(
+    conn: &mut sqlx::SqliteConnection,
+    batch: &[Job],
+    now: i64,
+) -> Result<Vec<AppResult<Published>>, sqlx::Error> {
+    use sqlx::Connection;
+    let mut tx = conn.begin().await?;
     let hooks: Vec<Hook> =
         sqlx::query_as::<_, (String, String, String)>("SELECT id, tenant, events FROM webhooks WHERE active = 1")
             .fetch_all(&mut *tx)

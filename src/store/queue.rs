@@ -211,14 +211,26 @@ impl Store {
             return Ok(Vec::new());
         }
         let now = now_ms();
+        // Everything that can be prepared is, before the write lock is taken.
+        let rows: Vec<(String, String, Option<String>)> = outcomes
+            .iter()
+            .map(|o| {
+                (
+                    crypto::new_id("att_"),
+                    serde_json::to_string(&o.request_headers).unwrap_or_default(),
+                    o.response_headers.as_ref().and_then(|h| serde_json::to_string(h).ok()),
+                )
+            })
+            .collect();
+        let update_sql = batch_update_sql(UPDATE_CHUNK);
         let mut tx = self.writer.begin().await?;
-        for chunk in outcomes.chunks(64) {
+        for (chunk, prepared) in outcomes.chunks(64).zip(rows.chunks(64)) {
             let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO attempts (id, delivery_id, webhook_id, tenant, attempt, trigger, started_at, duration_ms,
                  request_headers, response_status, response_headers, response_body, error_kind, error) ",
             );
-            q.push_values(chunk, |mut row, o| {
-                row.push_bind(crypto::new_id("att_"))
+            q.push_values(chunk.iter().zip(prepared), |mut row, (o, (id, request_headers, response_headers))| {
+                row.push_bind(id)
                     .push_bind(&o.delivery_id)
                     .push_bind(&o.webhook_id)
                     .push_bind(&o.tenant)
@@ -226,32 +238,31 @@ impl Store {
                     .push_bind(trigger_str(o.trigger))
                     .push_bind(o.started_at.timestamp_millis())
                     .push_bind(o.duration_ms)
-                    .push_bind(serde_json::to_string(&o.request_headers).unwrap_or_default())
+                    .push_bind(request_headers)
                     .push_bind(o.response_status.map(i64::from))
-                    .push_bind(o.response_headers.as_ref().and_then(|h| serde_json::to_string(h).ok()))
+                    .push_bind(response_headers)
                     .push_bind(&o.response_body)
                     .push_bind(o.error_kind.map(error_kind_str))
                     .push_bind(&o.error);
             });
             q.build().execute(&mut *tx).await?;
         }
-        // One prepared statement per delivery: SQLite plans an UPDATE … FROM (VALUES …) as a scan.
-        for o in outcomes {
-            sqlx::query(
-                "UPDATE deliveries SET status = $1, next_attempt_at = $2, last_status_code = $3, last_error = $4,
-                   attempts = MAX(attempts, $5), lease_until = NULL, updated_at = $6 WHERE id = $7",
-            )
-            .bind(o.status.as_str())
-            .bind(o.next_attempt_at)
-            .bind(o.response_status.map(i64::from))
-            .bind(&o.error)
-            .bind(o.attempt)
-            .bind(now)
-            .bind(&o.delivery_id)
-            .execute(&mut *tx)
-            .await?;
+        // All deliveries of a chunk in one statement, found by primary key (each statement is a
+        // round trip to SQLite's thread; an UPDATE … FROM (VALUES …) would be planned as a scan).
+        for chunk in outcomes.chunks(UPDATE_CHUNK) {
+            let sql = if chunk.len() == UPDATE_CHUNK { update_sql.clone() } else { batch_update_sql(chunk.len()) };
+            let mut q = sqlx::query(&sql);
+            for o in chunk {
+                q = q
+                    .bind(&o.delivery_id)
+                    .bind(o.status.as_str())
+                    .bind(o.next_attempt_at)
+                    .bind(o.response_status.map(i64::from))
+                    .bind(&o.error)
+                    .bind(o.attempt);
+            }
+            q.bind(now).execute(&mut *tx).await?;
         }
-
         // Each webhook's failure count: reset by a success, raised by each failure after it.
         let mut health: BTreeMap<&str, (bool, i64, bool)> = BTreeMap::new();
         for o in outcomes.iter().filter(|o| o.counts_for_health || o.gone) {
@@ -317,6 +328,35 @@ pub(super) async fn disable_in(
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Deliveries per batched UPDATE: its CASE expressions cost rows² comparisons, so keep it small.
+const UPDATE_CHUNK: usize = 40;
+
+/// `UPDATE deliveries SET col = CASE id WHEN ?1 THEN ?2 … END, … WHERE id IN (?1, …)` for `rows`
+/// deliveries bound as (id, status, next_attempt_at, last_status_code, last_error, attempt) each,
+/// then the update time.
+fn batch_update_sql(rows: usize) -> String {
+    let column = |offset: usize| {
+        let mut case = String::from("CASE id");
+        for i in 0..rows {
+            case.push_str(&format!(" WHEN ?{} THEN ?{}", 6 * i + 1, 6 * i + 1 + offset));
+        }
+        case.push_str(" END");
+        case
+    };
+    let ids: Vec<String> = (0..rows).map(|i| format!("?{}", 6 * i + 1)).collect();
+    format!(
+        "UPDATE deliveries SET status = {}, next_attempt_at = {}, last_status_code = {}, last_error = {},
+         attempts = MAX(attempts, {}), lease_until = NULL, updated_at = ?{} WHERE id IN ({})",
+        column(1),
+        column(2),
+        column(3),
+        column(4),
+        column(5),
+        6 * rows + 1,
+        ids.join(", ")
+    )
 }
 
 fn trigger_str(t: AttemptTrigger) -> &'static str {
