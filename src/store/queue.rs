@@ -224,12 +224,25 @@ impl Store {
             .collect();
         let update_sql = batch_update_sql(UPDATE_CHUNK);
         let mut tx = self.writer.begin().await?;
-        for (chunk, prepared) in outcomes.chunks(64).zip(rows.chunks(64)) {
+        // A delivery deleted with its webhook while in flight has nothing left to record.
+        let mut existing = std::collections::HashSet::new();
+        for chunk in outcomes.chunks(500) {
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT id FROM deliveries WHERE id IN (");
+            let mut list = q.separated(", ");
+            for o in chunk {
+                list.push_bind(&o.delivery_id);
+            }
+            q.push(")");
+            existing.extend(q.build_query_scalar::<String>().fetch_all(&mut *tx).await?);
+        }
+        let live: Vec<(&AttemptOutcome, &(String, String, Option<String>))> =
+            outcomes.iter().zip(&rows).filter(|(o, _)| existing.contains(&o.delivery_id)).collect();
+        for chunk in live.chunks(64) {
             let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO attempts (id, delivery_id, webhook_id, tenant, attempt, trigger, started_at, duration_ms,
                  request_headers, response_status, response_headers, response_body, error_kind, error) ",
             );
-            q.push_values(chunk.iter().zip(prepared), |mut row, (o, (id, request_headers, response_headers))| {
+            q.push_values(chunk, |mut row, (o, (id, request_headers, response_headers))| {
                 row.push_bind(id)
                     .push_bind(&o.delivery_id)
                     .push_bind(&o.webhook_id)
@@ -249,10 +262,10 @@ impl Store {
         }
         // All deliveries of a chunk in one statement, found by primary key (each statement is a
         // round trip to SQLite's thread; an UPDATE … FROM (VALUES …) would be planned as a scan).
-        for chunk in outcomes.chunks(UPDATE_CHUNK) {
+        for chunk in live.chunks(UPDATE_CHUNK) {
             let sql = if chunk.len() == UPDATE_CHUNK { update_sql.clone() } else { batch_update_sql(chunk.len()) };
             let mut q = sqlx::query(&sql);
-            for o in chunk {
+            for (o, _) in chunk {
                 q = q
                     .bind(&o.delivery_id)
                     .bind(o.status.as_str())

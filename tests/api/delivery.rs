@@ -320,3 +320,19 @@ async fn private_addresses_are_refused_at_connect_time() {
     }
     assert!(r.received().is_empty(), "nothing reached the private address");
 }
+
+#[tokio::test]
+async fn deleting_a_webhook_mid_flight_does_not_disturb_other_deliveries() {
+    let s = TestServer::start().await;
+    let r = Receiver::answering(|_, _| Reply { delay: Duration::from_millis(500), ..Reply::status(200) }).await;
+    let doomed = s.webhook(ADMIN_TOKEN, &r.url("/doomed"), &["*"]).await;
+    s.webhook(ADMIN_TOKEN, &r.url("/kept"), &["*"]).await;
+    let event_id = publish(&s, "wallet.created", json!({})).await;
+    r.wait_for(2, WAIT).await;
+    let gone = s.delete(ADMIN_TOKEN, &format!("/api/webhooks/{}", doomed["id"].as_str().unwrap())).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    // The other delivery, answered at the same moment, is recorded at once.
+    let d = wait_status(&s, &event_id, "succeeded").await;
+    assert_eq!(d["attemptCount"], 1);
+    assert_eq!(data(&s.get(ADMIN_TOKEN, "/api/deliveries").await).len(), 1);
+}
