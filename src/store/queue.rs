@@ -64,6 +64,13 @@ pub struct Disabled {
     pub consecutive_failures: i64,
 }
 
+/// The parts of an attempt row serialised before the write lock is taken.
+struct PreparedAttempt {
+    id: String,
+    request_headers: String,
+    response_headers: Option<String>,
+}
+
 #[derive(sqlx::FromRow)]
 struct DueRow {
     id: String,
@@ -212,14 +219,12 @@ impl Store {
         }
         let now = now_ms();
         // Everything that can be prepared is, before the write lock is taken.
-        let rows: Vec<(String, String, Option<String>)> = outcomes
+        let rows: Vec<PreparedAttempt> = outcomes
             .iter()
-            .map(|o| {
-                (
-                    crypto::new_id("att_"),
-                    serde_json::to_string(&o.request_headers).unwrap_or_default(),
-                    o.response_headers.as_ref().and_then(|h| serde_json::to_string(h).ok()),
-                )
+            .map(|o| PreparedAttempt {
+                id: crypto::new_id("att_"),
+                request_headers: serde_json::to_string(&o.request_headers).unwrap_or_default(),
+                response_headers: o.response_headers.as_ref().and_then(|h| serde_json::to_string(h).ok()),
             })
             .collect();
         let update_sql = batch_update_sql(UPDATE_CHUNK);
@@ -235,15 +240,15 @@ impl Store {
             q.push(")");
             existing.extend(q.build_query_scalar::<String>().fetch_all(&mut *tx).await?);
         }
-        let live: Vec<(&AttemptOutcome, &(String, String, Option<String>))> =
+        let live: Vec<(&AttemptOutcome, &PreparedAttempt)> =
             outcomes.iter().zip(&rows).filter(|(o, _)| existing.contains(&o.delivery_id)).collect();
         for chunk in live.chunks(64) {
             let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO attempts (id, delivery_id, webhook_id, tenant, attempt, trigger, started_at, duration_ms,
                  request_headers, response_status, response_headers, response_body, error_kind, error) ",
             );
-            q.push_values(chunk, |mut row, (o, (id, request_headers, response_headers))| {
-                row.push_bind(id)
+            q.push_values(chunk, |mut row, (o, prepared)| {
+                row.push_bind(&prepared.id)
                     .push_bind(&o.delivery_id)
                     .push_bind(&o.webhook_id)
                     .push_bind(&o.tenant)
@@ -251,9 +256,9 @@ impl Store {
                     .push_bind(trigger_str(o.trigger))
                     .push_bind(o.started_at.timestamp_millis())
                     .push_bind(o.duration_ms)
-                    .push_bind(request_headers)
+                    .push_bind(&prepared.request_headers)
                     .push_bind(o.response_status.map(i64::from))
-                    .push_bind(response_headers)
+                    .push_bind(&prepared.response_headers)
                     .push_bind(&o.response_body)
                     .push_bind(o.error_kind.map(error_kind_str))
                     .push_bind(&o.error);
