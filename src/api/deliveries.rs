@@ -20,9 +20,10 @@ pub fn router() -> Router<AppState> {
         .route("/deliveries/{id}/retry", post(retry_delivery))
 }
 
+/// The delivery log's filters, shared with the CSV export.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ListQuery {
+pub struct ListQuery {
     webhook_id: Option<String>,
     event: Option<String>,
     status: Option<String>,
@@ -47,24 +48,31 @@ async fn list_deliveries(
     principal: Principal,
     Params(q): Params<ListQuery>,
 ) -> AppResult<Json<Page<Delivery>>> {
-    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(DeliveryStatus::parse(s).ok_or_else(|| {
-            AppError::validation("status", "status must be pending, delivering, succeeded, failed or held")
-        })?),
-    };
-    let filter = DeliveryFilter {
-        scope: principal.scope().map(str::to_string),
-        tenant: q.tenant.filter(|t| !t.is_empty()),
-        webhook_id: q.webhook_id.filter(|w| !w.is_empty()),
-        event: q.event.filter(|e| !e.is_empty()),
-        status,
-        since: params::time("since", q.since.as_deref())?,
-        until: params::time("until", q.until.as_deref())?,
-        limit: params::limit(q.limit)?,
-        cursor: q.cursor.filter(|c| !c.is_empty()),
-    };
-    Ok(Json(state.store.list_deliveries(&filter).await?))
+    Ok(Json(state.store.list_deliveries(&q.filter(&principal)?).await?))
+}
+
+impl ListQuery {
+    /// The store filter these parameters ask for, within what `principal` may see.
+    /// The export reads the whole log: it keeps the filters and ignores `limit` and `cursor`.
+    pub fn filter(self, principal: &Principal) -> AppResult<DeliveryFilter> {
+        let status = match self.status.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => Some(DeliveryStatus::parse(s).ok_or_else(|| {
+                AppError::validation("status", "status must be pending, delivering, succeeded, failed or held")
+            })?),
+        };
+        Ok(DeliveryFilter {
+            scope: principal.scope().map(str::to_string),
+            tenant: self.tenant.filter(|t| !t.is_empty()),
+            webhook_id: self.webhook_id.filter(|w| !w.is_empty()),
+            event: self.event.filter(|e| !e.is_empty()),
+            status,
+            since: params::time("since", self.since.as_deref())?,
+            until: params::time("until", self.until.as_deref())?,
+            limit: params::limit(self.limit)?,
+            cursor: self.cursor.filter(|c| !c.is_empty()),
+        })
+    }
 }
 
 /// `GET /api/deliveries/{id}`: one delivery and every attempt made for it.

@@ -4,6 +4,7 @@ mod auth;
 mod deliveries;
 mod event_types;
 mod events;
+mod export;
 mod extract;
 mod health;
 mod keys;
@@ -29,6 +30,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(event_types::router())
         .merge(events::router(state))
         .merge(deliveries::router())
+        .merge(export::router())
         .fallback(unknown_route)
         .method_not_allowed_fallback(unknown_method);
     Router::new().nest("/api", api).merge(health::router())

@@ -124,7 +124,11 @@ impl Store {
 
     /// A page of the delivery log, newest first.
     pub async fn list_deliveries(&self, filter: &DeliveryFilter) -> AppResult<Page<Delivery>> {
-        let limit = page_limit(filter.limit);
+        self.page_of_deliveries(filter, page_limit(filter.limit)).await
+    }
+
+    /// A page of `limit` deliveries (the export reads in larger pages than the API serves).
+    pub async fn page_of_deliveries(&self, filter: &DeliveryFilter, limit: i64) -> AppResult<Page<Delivery>> {
         let mut q: QueryBuilder<Sqlite> =
             QueryBuilder::new(format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE 1 = 1"));
         if let Some(scope) = &filter.scope {
@@ -155,5 +159,47 @@ impl Store {
         let rows: Vec<DeliveryRow> = q.build_query_as().fetch_all(&self.pool).await?;
         let deliveries = rows.into_iter().map(DeliveryRow::into_delivery).collect();
         Ok(into_page(deliveries, limit, |d: &Delivery| d.id.clone()))
+    }
+}
+
+/// The last attempt of a delivery, as the CSV export shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LastAttempt {
+    pub delivery_id: String,
+    pub attempt: i64,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub response_status: Option<i64>,
+    pub error_kind: Option<String>,
+}
+
+impl Store {
+    /// The last attempt of each of these deliveries (those with none are absent).
+    pub async fn last_attempts(
+        &self,
+        delivery_ids: &[String],
+    ) -> AppResult<std::collections::HashMap<String, LastAttempt>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in delivery_ids.chunks(500) {
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "SELECT delivery_id, attempt, started_at, duration_ms, response_status, error_kind FROM attempts
+                 WHERE delivery_id IN (",
+            );
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(id);
+            }
+            q.push(")");
+            let rows: Vec<LastAttempt> = q.build_query_as().fetch_all(&self.pool).await?;
+            for row in rows {
+                let keep = out
+                    .get(&row.delivery_id)
+                    .is_none_or(|seen: &LastAttempt| (row.attempt, row.started_at) > (seen.attempt, seen.started_at));
+                if keep {
+                    out.insert(row.delivery_id.clone(), row);
+                }
+            }
+        }
+        Ok(out)
     }
 }

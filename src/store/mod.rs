@@ -12,7 +12,7 @@ mod recovery;
 mod sessions;
 mod webhooks;
 
-pub use deliveries::DeliveryFilter;
+pub use deliveries::{DeliveryFilter, LastAttempt};
 pub use events::{EventFilter, NewEvent, Published};
 pub use queue::{AttemptOutcome, Disabled, DueDelivery};
 pub use recovery::SecretInfo;

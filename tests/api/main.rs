@@ -9,6 +9,7 @@ mod console;
 mod crash;
 mod delivery;
 mod events;
+mod export;
 mod keys;
 mod operations;
 mod webhooks;
