@@ -25,6 +25,18 @@ pub fn new_id(prefix: &str) -> String {
     out
 }
 
+/// The smallest identifier with `prefix` that [`new_id`] can produce at or after `ms`: identifiers
+/// sort by time, so `id >= id_floor(prefix, t)` selects what was created since `t` by primary key.
+pub fn id_floor(prefix: &str, ms: i64) -> String {
+    let value: u128 = (ms.max(0) as u128) << 80;
+    let mut out = String::with_capacity(prefix.len() + 26);
+    out.push_str(prefix);
+    for i in (0..26).rev() {
+        out.push(CROCKFORD[((value >> (5 * i)) & 0x1f) as usize] as char);
+    }
+    out
+}
+
 /// A new webhook signing secret: `whsec_` + base64 of 32 random bytes (the Standard Webhooks form).
 pub fn new_webhook_secret() -> String {
     let mut bytes = [0u8; 32];
@@ -61,6 +73,16 @@ mod tests {
         let b = new_id("wh_");
         assert!(a.starts_with("wh_") && a.len() == 29);
         assert!(a < b, "{a} should sort before {b}");
+    }
+
+    #[test]
+    fn an_id_floor_sorts_between_earlier_and_later_ids() {
+        let before = new_id("att_");
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        let floor = id_floor("att_", chrono::Utc::now().timestamp_millis() - 1);
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        let after = new_id("att_");
+        assert!(before < floor && floor <= after, "{before} < {floor} <= {after}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod extract;
 mod health;
 mod keys;
 mod params;
+mod stats;
 mod verify;
 mod webhook_ops;
 mod webhooks;
@@ -31,6 +32,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(events::router(state))
         .merge(deliveries::router())
         .merge(export::router())
+        .merge(stats::router())
         .fallback(unknown_route)
         .method_not_allowed_fallback(unknown_method);
     Router::new().nest("/api", api).merge(health::router())

@@ -10,12 +10,14 @@ mod publisher;
 mod queue;
 mod recovery;
 mod sessions;
+mod stats;
 mod webhooks;
 
 pub use deliveries::{DeliveryFilter, LastAttempt};
 pub use events::{EventFilter, NewEvent, Published};
 pub use queue::{AttemptOutcome, Disabled, DueDelivery};
 pub use recovery::SecretInfo;
+pub use stats::{Stats, StatsQuery};
 pub use webhooks::{NewWebhook, WebhookFilter, WebhookPatch};
 
 use crate::domain::Principal;

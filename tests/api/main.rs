@@ -12,4 +12,5 @@ mod events;
 mod export;
 mod keys;
 mod operations;
+mod stats;
 mod webhooks;

@@ -1,0 +1,66 @@
+//! `/api/stats` and `/api/webhooks/{id}/stats` agree with what the receivers saw.
+
+use crate::harness::{data, eventually, TestServer, ADMIN_TOKEN};
+use crate::receiver::{Receiver, Reply};
+use reqwest::StatusCode;
+use serde_json::json;
+use std::time::Duration;
+
+#[tokio::test]
+async fn stats_match_what_the_receivers_saw() {
+    let s = TestServer::start_with(|c| c.retry_delay = Duration::from_millis(100)).await;
+    // /b fails its very first request, then accepts everything.
+    let r = Receiver::answering(|path, n| Reply::status(if path == "/b" && n == 0 { 500 } else { 200 })).await;
+    s.webhook(ADMIN_TOKEN, &r.url("/a"), &["*"]).await;
+    let b = s.webhook(ADMIN_TOKEN, &r.url("/b"), &["*"]).await;
+    for i in 0..5 {
+        s.post(ADMIN_TOKEN, "/api/events", json!({"event": "wallet.created", "data": {"n": i}})).await;
+    }
+    for i in 0..3 {
+        s.post(ADMIN_TOKEN, "/api/events", json!({"event": "user.created", "data": {"n": i}})).await;
+    }
+    eventually(Duration::from_secs(15), "all 16 deliveries succeeded", || async {
+        data(&s.get(ADMIN_TOKEN, "/api/deliveries?status=succeeded").await).len() == 16
+    })
+    .await;
+    let seen = r.received().len();
+    assert_eq!(seen, 17, "16 deliveries, one of them retried once");
+
+    let st = s.get(ADMIN_TOKEN, "/api/stats?window=1h").await;
+    assert_eq!(st.status, StatusCode::OK, "{}", st.body);
+    let st = st.body;
+    assert_eq!(st["attempts"], seen);
+    assert!((st["successRate"].as_f64().unwrap() - 16.0 / 17.0).abs() < 1e-9, "{st}");
+    assert_eq!(st["deliveries"], 16);
+    assert!((st["retryRate"].as_f64().unwrap() - 1.0 / 16.0).abs() < 1e-9);
+    assert_eq!(st["failureRate"], 0.0);
+    assert_eq!(st["queueSize"], 0);
+    assert_eq!(st["byStatus"]["succeeded"], 16);
+    assert_eq!(
+        st["eventDistribution"],
+        json!([{"event": "wallet.created", "count": 10}, {"event": "user.created", "count": 6}])
+    );
+    assert!(st["avgResponseMs"].as_f64().unwrap() >= 0.0);
+    assert!(st["p95ResponseMs"].is_number());
+    let series = st["series"].as_array().unwrap();
+    assert_eq!(series.len(), 12, "5-minute buckets over an hour");
+    assert_eq!(series.iter().map(|b| b["attempts"].as_i64().unwrap()).sum::<i64>(), 17);
+
+    let one = s.get(ADMIN_TOKEN, &format!("/api/webhooks/{}/stats?window=24h", b["id"].as_str().unwrap())).await.body;
+    assert_eq!(one["attempts"], 9);
+    assert_eq!(one["deliveries"], 8);
+    assert!((one["successRate"].as_f64().unwrap() - 8.0 / 9.0).abs() < 1e-9);
+    assert_eq!(one["series"].as_array().unwrap().len(), 24);
+
+    let acme = s.tenant_key("acme").await;
+    let theirs = s.get(&acme, "/api/stats").await.body;
+    assert_eq!(theirs["attempts"], 0);
+    assert!(theirs["successRate"].is_null());
+    assert_eq!(
+        s.get(&acme, &format!("/api/webhooks/{}/stats", b["id"].as_str().unwrap())).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let bad = s.get(ADMIN_TOKEN, "/api/stats?window=2d").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.field(), "window");
+}
