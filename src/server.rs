@@ -46,10 +46,11 @@ pub async fn run(
         tracing::info!("{released} deliveries in flight at the last stop are queued again");
     }
     let ip_policy = Arc::new(IpPolicy::new(config.allowed_subnets.clone()));
-    let engine = Engine::new(store.clone(), &config, ip_policy.clone());
+    let metrics = Arc::new(crate::metrics::Metrics::default());
+    let engine = Engine::new(store.clone(), &config, ip_policy.clone(), metrics.clone());
     let stop = CancellationToken::new();
     let workers = tokio::spawn(worker::run(engine.clone(), config.concurrency, config.batch_size, stop.clone()));
-    let state = AppState { leptos_options, store: store.clone(), ip_policy, engine, config: Arc::new(config) };
+    let state = AppState { leptos_options, store: store.clone(), ip_policy, engine, metrics, config: Arc::new(config) };
     tracing::info!("Monay Webhooks listening on http://{addr}");
     let stopping = stop.clone();
     tokio::spawn(async move {

@@ -16,4 +16,5 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub ip_policy: Arc<IpPolicy>,
     pub engine: Engine,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }

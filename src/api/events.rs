@@ -63,6 +63,7 @@ async fn publish_event(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> AppResult<Response> {
+    let started = std::time::Instant::now();
     let body = body.map_err(|_| {
         AppError::too_large(format!("the event is larger than the {} byte limit", state.config.max_payload))
     })?;
@@ -93,6 +94,9 @@ async fn publish_event(
     let mut response =
         (StatusCode::ACCEPTED, Json(PublishedOut { id: published.id, deliveries: published.deliveries }))
             .into_response();
+    if !published.replayed {
+        state.metrics.published(started.elapsed().as_secs_f64());
+    }
     if published.replayed {
         response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }

@@ -7,6 +7,7 @@ use super::ssrf::IpPolicy;
 use crate::config::Config;
 use crate::domain::{AttemptTrigger, DeliveryStatus};
 use crate::error::AppResult;
+use crate::metrics::Metrics;
 use crate::store::{AttemptOutcome, Disabled, DueDelivery, NewEvent, Store};
 use rand::Rng;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ pub struct Engine {
 
 struct Inner {
     store: Store,
+    metrics: Arc<Metrics>,
     client: reqwest::Client,
     policy: Arc<IpPolicy>,
     retry: RetryPolicy,
@@ -35,11 +37,12 @@ pub struct Restore {
 }
 
 impl Engine {
-    pub fn new(store: Store, config: &Config, policy: Arc<IpPolicy>) -> Self {
+    pub fn new(store: Store, config: &Config, policy: Arc<IpPolicy>, metrics: Arc<Metrics>) -> Self {
         let client = super::client::build(config, policy.clone());
         Engine {
             inner: Arc::new(Inner {
                 store,
+                metrics,
                 client,
                 policy,
                 retry: RetryPolicy::from_config(config),
@@ -69,6 +72,7 @@ impl Engine {
         restore: Option<Restore>,
     ) -> (Sent, AttemptOutcome) {
         let sent = sender::send(&self.inner.client, &self.inner.policy, self.inner.allow_http, due).await;
+        self.inner.metrics.attempt(sent.error_kind, sent.duration_ms);
         let number = due.attempts + 1;
         let decision =
             self.inner.retry.decide(number as usize, sent.status, sent.retry_after, rand::thread_rng().gen());

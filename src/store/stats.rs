@@ -177,3 +177,25 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Deliveries waiting now, by status (`pending`, `held`, `delivering`), across tenants.
+    pub async fn queue_depth(&self) -> AppResult<Vec<(&'static str, i64)>> {
+        let pending: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries WHERE status = 'pending' AND next_attempt_at IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let held: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'held'").fetch_one(&self.pool).await?;
+        let delivering: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'delivering'")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(vec![("pending", pending), ("held", held), ("delivering", delivering)])
+    }
+
+    /// How many webhooks are switched off.
+    pub async fn disabled_webhooks(&self) -> AppResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE active = 0").fetch_one(&self.pool).await?)
+    }
+}

@@ -64,3 +64,38 @@ async fn stats_match_what_the_receivers_saw() {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.field(), "window");
 }
+
+/// The value of the metric line that starts with `series` (name and labels).
+fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.trim().parse().ok()))
+        .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+}
+
+#[tokio::test]
+async fn metrics_count_what_happened() {
+    let s = TestServer::start_with(|c| c.max_retries = 0).await;
+    let r = Receiver::start().await;
+    s.webhook(ADMIN_TOKEN, &r.url("/ok"), &["wallet.*"]).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    s.webhook(ADMIN_TOKEN, &format!("http://{closed}/nobody"), &["wallet.*"]).await;
+    let off = s.webhook(ADMIN_TOKEN, &r.url("/off"), &["user.*"]).await;
+    s.post(ADMIN_TOKEN, &format!("/api/webhooks/{}/disable", off["id"].as_str().unwrap()), json!({})).await;
+    for _ in 0..3 {
+        s.post(ADMIN_TOKEN, "/api/events", json!({"event": "wallet.created", "data": {}})).await;
+    }
+    eventually(Duration::from_secs(15), "all 6 deliveries finished", || async {
+        let done = data(&s.get(ADMIN_TOKEN, "/api/deliveries?status=succeeded").await).len()
+            + data(&s.get(ADMIN_TOKEN, "/api/deliveries?status=failed").await).len();
+        done == 6
+    })
+    .await;
+    let text = reqwest::get(s.url("/metrics")).await.unwrap().text().await.unwrap();
+    assert_eq!(metric(&text, "monay_attempts_total{outcome=\"success\"}"), r.received().len() as f64);
+    assert_eq!(metric(&text, "monay_attempts_total{outcome=\"failure\",error_kind=\"connect\"}"), 3.0);
+    assert_eq!(metric(&text, "monay_attempt_duration_seconds_count"), 6.0);
+    assert_eq!(metric(&text, "monay_events_published_total"), 3.0);
+    assert_eq!(metric(&text, "monay_publish_duration_seconds_count"), 3.0);
+    assert_eq!(metric(&text, "monay_queue_depth{status=\"pending\"}"), 0.0);
+    assert_eq!(metric(&text, "monay_webhooks_disabled"), 1.0);
+}
