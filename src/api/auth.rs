@@ -75,3 +75,40 @@ pub fn acting_tenant(principal: &Principal, requested: Option<&str>) -> Result<O
         },
     }
 }
+
+/// The principal of a management action, with the client's address, for the audit log.
+pub struct Actor {
+    pub principal: Principal,
+    pub ip: Option<String>,
+}
+
+impl std::ops::Deref for Actor {
+    type Target = Principal;
+
+    fn deref(&self) -> &Principal {
+        &self.principal
+    }
+}
+
+impl FromRequestParts<AppState> for Actor {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip().to_string());
+        Ok(Actor { principal, ip })
+    }
+}
+
+impl Actor {
+    /// Records `action` on `target` in the audit log (failures are logged, never shown to the caller:
+    /// the action itself has happened).
+    pub async fn audit(&self, state: &AppState, action: &str, target: Option<&str>, tenant: Option<&str>) {
+        if let Err(e) = state.store.audit(&self.principal, self.ip.as_deref(), action, target, tenant).await {
+            tracing::error!("audit log write failed for {action}: {e}");
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! `/api/deliveries`: the delivery log, and one delivery with its attempts.
 
+use super::auth::Actor;
 use super::extract::Params;
 use super::params;
 use super::webhook_ops::AttemptResultOut;
@@ -98,7 +99,7 @@ struct RetryOut {
 /// schedule); a success marks it succeeded.
 async fn retry_delivery(
     State(state): State<AppState>,
-    principal: Principal,
+    principal: Actor,
     Path(id): Path<String>,
 ) -> AppResult<Json<RetryOut>> {
     let (due, status, next_attempt_at) =
@@ -106,7 +107,7 @@ async fn retry_delivery(
     let restore = Restore { status, next_attempt_at };
     let (sent, outcome) = state.engine.attempt(&due, AttemptTrigger::Manual, Some(restore)).await;
     state.engine.record(std::slice::from_ref(&outcome)).await?;
-    tracing::info!(delivery_id = %id, actor = %principal.key_id, status = ?sent.status, "manual retry");
+    principal.audit(&state, "delivery.retried", Some(&id), Some(&due.tenant)).await;
     let delivery = state.store.get_delivery(&id, principal.scope()).await?;
     Ok(Json(RetryOut { attempt: AttemptResultOut::new(&due, sent), delivery }))
 }

@@ -1,6 +1,6 @@
 //! `/api/event-types`: the catalog, and custom types added by admins.
 
-use super::auth::require_admin;
+use super::auth::{require_admin, Actor};
 use super::extract::Body;
 use crate::domain::event_type::{validate_name, CATEGORIES};
 use crate::domain::{EventType, Principal};
@@ -32,7 +32,7 @@ async fn list_event_types(State(state): State<AppState>, _principal: Principal) 
 /// `POST /api/event-types`: adds a custom type (admins).
 async fn create_event_type(
     State(state): State<AppState>,
-    principal: Principal,
+    principal: Actor,
     Body(input): Body<EventTypeIn>,
 ) -> AppResult<(StatusCode, Json<EventType>)> {
     require_admin(&principal)?;
@@ -49,5 +49,6 @@ async fn create_event_type(
     }
     let event_type = EventType { name, category, description, custom: true };
     state.store.create_event_type(&event_type).await?;
+    principal.audit(&state, "event_type.created", Some(&event_type.name), None).await;
     Ok((StatusCode::CREATED, Json(event_type)))
 }

@@ -1,8 +1,8 @@
 //! `/api/keys`: API keys, managed by admins. The key itself is shown once, in the create answer.
 
-use super::auth::require_admin;
+use super::auth::{require_admin, Actor};
 use super::extract::Body;
-use crate::domain::{validate, ApiKey, Principal, Role};
+use crate::domain::{validate, ApiKey, Role};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -40,7 +40,7 @@ struct KeyCreatedOut {
 /// `POST /api/keys`: creates a key; the answer carries the key, which is never shown again.
 async fn create_key(
     State(state): State<AppState>,
-    principal: Principal,
+    principal: Actor,
     Body(input): Body<KeyIn>,
 ) -> AppResult<(StatusCode, Json<KeyCreatedOut>)> {
     require_admin(&principal)?;
@@ -58,27 +58,23 @@ async fn create_key(
         return Err(AppError::validation("tenant", "a tenant key needs a tenant"));
     }
     let (key, secret) = state.store.create_key(tenant, role, name).await?;
-    tracing::info!(key_id = %key.id, role = role.as_str(), tenant = ?key.tenant, actor = %principal.key_id, "API key created");
+    principal.audit(&state, "key.created", Some(&key.id), key.tenant.as_deref()).await;
     let ApiKey { id, tenant, role, name, prefix, created_at, .. } = key;
     let out = KeyCreatedOut { id, key: secret, tenant, role, name, prefix, created_at };
     Ok((StatusCode::CREATED, Json(out)))
 }
 
 /// `GET /api/keys`: the live keys (never their secrets).
-async fn list_keys(State(state): State<AppState>, principal: Principal) -> AppResult<Json<serde_json::Value>> {
+async fn list_keys(State(state): State<AppState>, principal: Actor) -> AppResult<Json<serde_json::Value>> {
     require_admin(&principal)?;
     let keys = state.store.list_keys().await?;
     Ok(Json(serde_json::json!({ "data": keys, "nextCursor": null })))
 }
 
 /// `DELETE /api/keys/{id}`: revokes a key at once, ending its console sessions.
-async fn revoke_key(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<String>,
-) -> AppResult<StatusCode> {
+async fn revoke_key(State(state): State<AppState>, principal: Actor, Path(id): Path<String>) -> AppResult<StatusCode> {
     require_admin(&principal)?;
     state.store.revoke_key(&id).await?;
-    tracing::info!(key_id = %id, actor = %principal.key_id, "API key revoked");
+    principal.audit(&state, "key.revoked", Some(&id), None).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,11 +1,12 @@
 //! Operations on one webhook: send a test, switch on and off, reveal and rotate the secret, recover
 //! failed deliveries.
 
+use super::auth::Actor;
 use super::extract::{parse_json, Body};
 use super::params;
 use crate::crypto;
 use crate::delivery::sender::Sent;
-use crate::domain::{validate, AttemptTrigger, ErrorKind, Principal, Webhook};
+use crate::domain::{validate, AttemptTrigger, ErrorKind, Webhook};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::{DueDelivery, SecretInfo, WebhookPatch};
@@ -60,13 +61,13 @@ impl AttemptResultOut {
 /// `POST /api/webhooks/{id}/test`: sends a `webhook.test` event now and answers with the outcome.
 async fn test_webhook(
     State(state): State<AppState>,
-    principal: Principal,
+    principal: Actor,
     Path(id): Path<String>,
 ) -> AppResult<Json<AttemptResultOut>> {
     let due = state.store.create_test_delivery(&id, principal.scope(), state.engine.lease_ms()).await?;
     let (sent, outcome) = state.engine.attempt(&due, AttemptTrigger::Test, None).await;
     state.engine.record(std::slice::from_ref(&outcome)).await?;
-    tracing::info!(webhook_id = %id, actor = %principal.key_id, status = ?sent.status, "test delivery sent");
+    principal.audit(&state, "webhook.tested", Some(&id), Some(&due.tenant)).await;
     Ok(Json(AttemptResultOut::new(&due, sent)))
 }
 
@@ -74,7 +75,7 @@ async fn test_webhook(
 /// its held deliveries.
 async fn enable_webhook(
     State(state): State<AppState>,
-    principal: Principal,
+    principal: Actor,
     Path(id): Path<String>,
 ) -> AppResult<Json<Webhook>> {
     switch(&state, &principal, &id, true).await
@@ -83,27 +84,28 @@ async fn enable_webhook(
 /// `POST /api/webhooks/{id}/disable`: switches the webhook off; its pending deliveries are held.
 async fn disable_webhook(
     State(state): State<AppState>,
-    principal: Principal,
+    principal: Actor,
     Path(id): Path<String>,
 ) -> AppResult<Json<Webhook>> {
     switch(&state, &principal, &id, false).await
 }
 
-async fn switch(state: &AppState, principal: &Principal, id: &str, active: bool) -> AppResult<Json<Webhook>> {
+async fn switch(state: &AppState, principal: &Actor, id: &str, active: bool) -> AppResult<Json<Webhook>> {
     let patch = WebhookPatch { active: Some(active), ..WebhookPatch::default() };
     let webhook = state.store.update_webhook(id, principal.scope(), patch).await?;
-    tracing::info!(webhook_id = %id, actor = %principal.key_id, active, "webhook switched");
+    let action = if active { "webhook.enabled" } else { "webhook.disabled" };
+    principal.audit(state, action, Some(id), Some(&webhook.tenant)).await;
     Ok(Json(webhook.masked()))
 }
 
 /// `GET /api/webhooks/{id}/secret`: the signing secret, and the previous one while it still signs.
 async fn reveal_secret(
     State(state): State<AppState>,
-    principal: Principal,
+    principal: Actor,
     Path(id): Path<String>,
 ) -> AppResult<Json<SecretInfo>> {
     let secret = state.store.webhook_secret(&id, principal.scope()).await?;
-    tracing::info!(webhook_id = %id, actor = %principal.key_id, "secret revealed");
+    principal.audit(&state, "secret.revealed", Some(&id), None).await;
     Ok(Json(secret))
 }
 
@@ -118,7 +120,7 @@ struct RotateIn {
 /// signing beside it for `graceSeconds` (default 24 hours, at most a week, 0 for none).
 async fn rotate_secret(
     State(state): State<AppState>,
-    principal: Principal,
+    principal: Actor,
     Path(id): Path<String>,
     body: Bytes,
 ) -> AppResult<Json<SecretInfo>> {
@@ -138,7 +140,7 @@ async fn rotate_secret(
         None => crypto::new_webhook_secret(),
     };
     let info = state.store.rotate_secret(&id, principal.scope(), &secret, grace * 1000).await?;
-    tracing::info!(webhook_id = %id, actor = %principal.key_id, grace, "secret rotated");
+    principal.audit(&state, "secret.rotated", Some(&id), None).await;
     Ok(Json(info))
 }
 
@@ -150,7 +152,7 @@ struct RecoverIn {
 /// `POST /api/webhooks/{id}/recover`: queues again its failed deliveries created since `since`.
 async fn recover_webhook(
     State(state): State<AppState>,
-    principal: Principal,
+    principal: Actor,
     Path(id): Path<String>,
     Body(input): Body<RecoverIn>,
 ) -> AppResult<Json<serde_json::Value>> {
@@ -162,6 +164,6 @@ async fn recover_webhook(
     }
     .ok_or_else(|| AppError::validation("since", "since must be an RFC 3339 time or unix milliseconds"))?;
     let recovered = state.store.recover_failed(&id, principal.scope(), since).await?;
-    tracing::info!(webhook_id = %id, actor = %principal.key_id, recovered, "deliveries recovered");
+    principal.audit(&state, "webhook.recovered", Some(&id), None).await;
     Ok(Json(serde_json::json!({ "recovered": recovered })))
 }

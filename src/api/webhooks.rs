@@ -1,5 +1,6 @@
 //! `/api/webhooks`: register, list, read (secret masked), update and delete webhooks.
 
+use super::auth::Actor;
 use super::extract::{Body, Params};
 use super::{auth::acting_tenant, params};
 use crate::crypto;
@@ -58,7 +59,7 @@ struct ListQuery {
 /// without asking for it.
 async fn create_webhook(
     State(state): State<AppState>,
-    principal: Principal,
+    principal: Actor,
     Body(input): Body<WebhookIn>,
 ) -> AppResult<(StatusCode, Json<Webhook>)> {
     let tenant = acting_tenant(&principal, input.tenant.as_deref())?.unwrap_or_else(|| "default".to_string());
@@ -77,7 +78,7 @@ async fn create_webhook(
         .store
         .create_webhook(NewWebhook { tenant, url, events, description, secret, active: input.active.unwrap_or(true) })
         .await?;
-    tracing::info!(webhook_id = %webhook.id, tenant = %webhook.tenant, actor = %principal.key_id, "webhook created");
+    principal.audit(&state, "webhook.created", Some(&webhook.id), Some(&webhook.tenant)).await;
     Ok((StatusCode::CREATED, Json(webhook)))
 }
 
@@ -119,7 +120,7 @@ async fn get_webhook(
 /// `PATCH /api/webhooks/{id}`: changes the given fields only.
 async fn update_webhook(
     State(state): State<AppState>,
-    principal: Principal,
+    principal: Actor,
     Path(id): Path<String>,
     Body(input): Body<WebhookPatchIn>,
 ) -> AppResult<Json<Webhook>> {
@@ -136,18 +137,18 @@ async fn update_webhook(
     }
     let patch = WebhookPatch { url, events, description, active: input.active };
     let webhook = state.store.update_webhook(&id, principal.scope(), patch).await?;
-    tracing::info!(webhook_id = %id, actor = %principal.key_id, "webhook updated");
+    principal.audit(&state, "webhook.updated", Some(&id), Some(&webhook.tenant)).await;
     Ok(Json(webhook.masked()))
 }
 
 /// `DELETE /api/webhooks/{id}`: removes the webhook with its delivery log.
 async fn delete_webhook(
     State(state): State<AppState>,
-    principal: Principal,
+    principal: Actor,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
     state.store.delete_webhook(&id, principal.scope()).await?;
-    tracing::info!(webhook_id = %id, actor = %principal.key_id, "webhook deleted");
+    principal.audit(&state, "webhook.deleted", Some(&id), None).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

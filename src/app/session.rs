@@ -63,7 +63,13 @@ pub async fn login(key: String) -> Result<Option<String>, ServerFnError> {
     let ttl = state.config.session_ttl;
     let token = state.store.create_session(&principal.key_id, ttl).await.map_err(|e| ServerFnError::new(e.message))?;
     ssr::set_cookie(Some(&token), ttl.as_secs(), state.config.secure_cookies);
-    tracing::info!(key_id = %principal.key_id, "console login");
+    let ip = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .await
+        .ok()
+        .map(|c| c.0.ip().to_string());
+    if let Err(e) = state.store.audit(&principal, ip.as_deref(), "console.login", None, None).await {
+        tracing::error!("audit log write failed for console.login: {e}");
+    }
     leptos_axum::redirect("/");
     Ok(None)
 }

@@ -2,6 +2,7 @@
 //! and the delivery workers. SQLite (WAL) is the embedded backend; the facade's methods speak in
 //! domain types only, so another backend can join behind it without touching its callers.
 
+mod audit;
 mod deliveries;
 mod event_types;
 mod events;
@@ -13,6 +14,7 @@ mod sessions;
 mod stats;
 mod webhooks;
 
+pub use audit::{AuditEntry, AuditFilter};
 pub use deliveries::{DeliveryFilter, LastAttempt};
 pub use events::{EventFilter, NewEvent, Published};
 pub use queue::{AttemptOutcome, Disabled, DueDelivery};

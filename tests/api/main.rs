@@ -4,6 +4,7 @@
 mod harness;
 mod receiver;
 
+mod audit;
 mod auth;
 mod console;
 mod crash;
