@@ -37,6 +37,10 @@ pub struct Config {
     pub session_ttl: Duration,
     /// `WEBHOOK_SECURE_COOKIES`: mark the console's cookie `Secure` (set it when served over HTTPS).
     pub secure_cookies: bool,
+    /// `WEBHOOK_RETENTION_DAYS`: attempts and finished events older than this are purged (0: never).
+    pub retention: Duration,
+    /// How often the purge runs (`WEBHOOK_RETENTION_INTERVAL` in ms, default an hour).
+    pub retention_interval: Duration,
     /// `LOG_FORMAT=json` for JSON logs.
     pub log_json: bool,
     /// Path of the Leptos settings file (`LEPTOS_CONFIG`, default `Leptos.toml`).
@@ -105,6 +109,11 @@ impl Config {
                 3600 * positive("WEBHOOK_SESSION_HOURS", num("WEBHOOK_SESSION_HOURS", 12)?)?,
             ),
             secure_cookies: flag("WEBHOOK_SECURE_COOKIES")?,
+            retention: Duration::from_secs(86_400 * num("WEBHOOK_RETENTION_DAYS", 30)?),
+            retention_interval: Duration::from_millis(positive(
+                "WEBHOOK_RETENTION_INTERVAL",
+                num("WEBHOOK_RETENTION_INTERVAL", 3_600_000)?,
+            )?),
             log_json: get("LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")),
             leptos_config: get("LEPTOS_CONFIG").unwrap_or_else(|| "Leptos.toml".into()),
         })

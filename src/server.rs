@@ -49,6 +49,12 @@ pub async fn run(
     let metrics = Arc::new(crate::metrics::Metrics::default());
     let engine = Engine::new(store.clone(), &config, ip_policy.clone(), metrics.clone());
     let stop = CancellationToken::new();
+    tokio::spawn(crate::delivery::retention::run(
+        store.clone(),
+        config.retention,
+        config.retention_interval,
+        stop.clone(),
+    ));
     let workers = tokio::spawn(worker::run(engine.clone(), config.concurrency, config.batch_size, stop.clone()));
     let state = AppState { leptos_options, store: store.clone(), ip_policy, engine, metrics, config: Arc::new(config) };
     tracing::info!("Monay Webhooks listening on http://{addr}");

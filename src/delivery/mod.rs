@@ -4,6 +4,7 @@
 pub mod client;
 pub mod engine;
 pub mod payload;
+pub mod retention;
 pub mod retry;
 pub mod sender;
 pub mod signer;

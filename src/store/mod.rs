@@ -10,6 +10,7 @@ mod keys;
 mod publisher;
 mod queue;
 mod recovery;
+mod retention;
 mod sessions;
 mod stats;
 mod webhooks;

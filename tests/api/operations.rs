@@ -156,3 +156,37 @@ async fn signatures_can_be_checked_through_the_api() {
         .await;
     assert_eq!(no_id.field(), "messageId");
 }
+
+#[tokio::test]
+async fn old_attempts_and_finished_events_are_purged_but_nothing_unsent() {
+    let s = TestServer::start_with(|c| {
+        c.retention = Duration::from_millis(800);
+        c.retention_interval = Duration::from_millis(200);
+        c.retry_delay = Duration::from_secs(600);
+    })
+    .await;
+    let r = Receiver::answering(|path, _| Reply::status(if path == "/down" { 500 } else { 200 })).await;
+    s.webhook(ADMIN_TOKEN, &r.url("/up"), &["wallet.*"]).await;
+    s.webhook(ADMIN_TOKEN, &r.url("/down"), &["user.*"]).await;
+    let done = s.post(ADMIN_TOKEN, "/api/events", json!({"event": "wallet.created", "data": {}})).await;
+    let waiting = s.post(ADMIN_TOKEN, "/api/events", json!({"event": "user.created", "data": {}})).await;
+    let done_id = done.body["id"].as_str().unwrap().to_string();
+    let waiting_id = waiting.body["id"].as_str().unwrap().to_string();
+    r.wait_for(2, WAIT).await;
+
+    eventually(WAIT, "the delivered event is purged", || async {
+        s.get(ADMIN_TOKEN, &format!("/api/events/{done_id}")).await.status == StatusCode::NOT_FOUND
+    })
+    .await;
+    // The event still owed a retry stays, with its delivery; only its old attempt went.
+    assert_eq!(s.get(ADMIN_TOKEN, &format!("/api/events/{waiting_id}")).await.status, StatusCode::OK);
+    let left = data(&s.get(ADMIN_TOKEN, "/api/deliveries").await);
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["eventId"], waiting_id.as_str());
+    assert_eq!(left[0]["status"], "pending");
+    eventually(WAIT, "its old attempt is purged", || async {
+        let d = s.get(ADMIN_TOKEN, &format!("/api/deliveries/{}", left[0]["id"].as_str().unwrap())).await;
+        d.body["attempts"].as_array().is_some_and(|a| a.is_empty())
+    })
+    .await;
+}

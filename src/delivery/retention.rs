@@ -1,0 +1,38 @@
+//! The background purge of old attempts and payloads (`WEBHOOK_RETENTION_DAYS`).
+
+use crate::store::Store;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Purges every `interval`, a small batch at a time with pauses between, until `stop`.
+pub async fn run(store: Store, retention: Duration, interval: Duration, stop: CancellationToken) {
+    if retention.is_zero() {
+        return;
+    }
+    loop {
+        let cutoff = chrono::Utc::now().timestamp_millis() - retention.as_millis() as i64;
+        let mut purged = 0;
+        loop {
+            match store.purge_batch(cutoff).await {
+                Ok(0) => break,
+                Ok(n) => purged += n,
+                Err(e) => {
+                    tracing::error!("retention purge failed: {e}");
+                    break;
+                }
+            }
+            // Leave the writer to deliveries between batches.
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+                _ = stop.cancelled() => return,
+            }
+        }
+        if purged > 0 {
+            tracing::info!(purged, "retention: old attempts and events purged");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.cancelled() => return,
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! Retention: attempts, and events whose deliveries are all finished, are purged once older than the
+//! retention period, in small batches so that delivery never waits long for the writer.
+
+use super::Store;
+use crate::crypto::id_floor;
+use crate::error::AppResult;
+
+/// Rows deleted per transaction.
+const BATCH: i64 = 500;
+
+impl Store {
+    /// Deletes up to one batch of old attempts and one batch of old finished events (with their
+    /// deliveries and attempts). Returns how many rows went; 0 when nothing is left to purge.
+    pub async fn purge_batch(&self, cutoff_ms: i64) -> AppResult<u64> {
+        let attempts = sqlx::query("DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE id < $1 LIMIT $2)")
+            .bind(id_floor("att_", cutoff_ms))
+            .bind(BATCH)
+            .execute(&self.writer)
+            .await?
+            .rows_affected();
+        // Never an event with a delivery still to make: nothing accepted is dropped unsent.
+        let events = sqlx::query(
+            "DELETE FROM events WHERE id IN (
+                SELECT e.id FROM events e WHERE e.id < $1 AND NOT EXISTS (
+                    SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'delivering', 'held'))
+                LIMIT $2)",
+        )
+        .bind(id_floor("evt_", cutoff_ms))
+        .bind(BATCH)
+        .execute(&self.writer)
+        .await?
+        .rows_affected();
+        Ok(attempts + events)
+    }
+}
