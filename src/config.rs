@@ -41,6 +41,8 @@ pub struct Config {
     pub retention: Duration,
     /// How often the purge runs (`WEBHOOK_RETENTION_INTERVAL` in ms, default an hour).
     pub retention_interval: Duration,
+    /// Alert thresholds and how often and over which window they are evaluated.
+    pub alerts: AlertConfig,
     /// `LOG_FORMAT=json` for JSON logs.
     pub log_json: bool,
     /// Path of the Leptos settings file (`LEPTOS_CONFIG`, default `Leptos.toml`).
@@ -75,6 +77,17 @@ impl Config {
                 Some("1" | "true" | "yes" | "on") => Ok(true),
                 Some("0" | "false" | "no" | "off") => Ok(false),
                 Some(v) => Err(format!("{name}={v:?} is not true or false")),
+            }
+        };
+        let ratio = |name: &str, default: f64| -> Result<f64, String> {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|r| (0.0..=1.0).contains(r))
+                    .ok_or_else(|| format!("{name}={v:?} is not a ratio between 0 and 1")),
             }
         };
         let addr = match get("LEPTOS_SITE_ADDR") {
@@ -114,10 +127,44 @@ impl Config {
                 "WEBHOOK_RETENTION_INTERVAL",
                 num("WEBHOOK_RETENTION_INTERVAL", 3_600_000)?,
             )?),
+            alerts: AlertConfig {
+                success_warning: ratio("WEBHOOK_ALERT_SUCCESS_WARNING", 0.90)?,
+                success_critical: ratio("WEBHOOK_ALERT_SUCCESS_CRITICAL", 0.80)?,
+                queue_warning: num("WEBHOOK_ALERT_QUEUE", 1_000)? as i64,
+                latency_warning_ms: num("WEBHOOK_ALERT_LATENCY_MS", 2_000)? as f64,
+                min_attempts: num("WEBHOOK_ALERT_MIN_ATTEMPTS", 10)? as i64,
+                window: Duration::from_millis(positive(
+                    "WEBHOOK_ALERT_WINDOW",
+                    num("WEBHOOK_ALERT_WINDOW", 3_600_000)?,
+                )?),
+                interval: Duration::from_millis(positive(
+                    "WEBHOOK_ALERT_INTERVAL",
+                    num("WEBHOOK_ALERT_INTERVAL", 30_000)?,
+                )?),
+            },
             log_json: get("LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")),
             leptos_config: get("LEPTOS_CONFIG").unwrap_or_else(|| "Leptos.toml".into()),
         })
     }
+}
+
+/// When alerts are raised (the seed's thresholds by default).
+#[derive(Clone, Debug)]
+pub struct AlertConfig {
+    /// Success rate below this: warning (`WEBHOOK_ALERT_SUCCESS_WARNING`, 0.90).
+    pub success_warning: f64,
+    /// Success rate below this: critical (`WEBHOOK_ALERT_SUCCESS_CRITICAL`, 0.80).
+    pub success_critical: f64,
+    /// Waiting deliveries above this: warning (`WEBHOOK_ALERT_QUEUE`, 1000).
+    pub queue_warning: i64,
+    /// Average response time above this: warning (`WEBHOOK_ALERT_LATENCY_MS`, 2000).
+    pub latency_warning_ms: f64,
+    /// Fewer attempts in the window than this say nothing about rates (`WEBHOOK_ALERT_MIN_ATTEMPTS`, 10).
+    pub min_attempts: i64,
+    /// The window rates are computed over (`WEBHOOK_ALERT_WINDOW` in ms, an hour).
+    pub window: Duration,
+    /// How often alerts are evaluated for the `system.alert` events (`WEBHOOK_ALERT_INTERVAL` in ms, 30 s).
+    pub interval: Duration,
 }
 
 /// Parses `127.0.0.0/8, 10.1.2.3` (a bare address is a /32 or /128).

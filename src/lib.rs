@@ -8,6 +8,8 @@ pub mod app;
 pub mod domain;
 
 #[cfg(feature = "ssr")]
+pub mod alerts;
+#[cfg(feature = "ssr")]
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod config;

@@ -55,8 +55,11 @@ pub async fn run(
         config.retention_interval,
         stop.clone(),
     ));
+    let alerts = Arc::new(crate::alerts::AlertMonitor::default());
+    tokio::spawn(crate::alerts::run(alerts.clone(), store.clone(), config.alerts.clone(), stop.clone()));
     let workers = tokio::spawn(worker::run(engine.clone(), config.concurrency, config.batch_size, stop.clone()));
-    let state = AppState { leptos_options, store: store.clone(), ip_policy, engine, metrics, config: Arc::new(config) };
+    let state =
+        AppState { leptos_options, store: store.clone(), ip_policy, engine, metrics, alerts, config: Arc::new(config) };
     tracing::info!("Monay Webhooks listening on http://{addr}");
     let stopping = stop.clone();
     tokio::spawn(async move {

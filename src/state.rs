@@ -17,4 +17,5 @@ pub struct AppState {
     pub ip_policy: Arc<IpPolicy>,
     pub engine: Engine,
     pub metrics: Arc<crate::metrics::Metrics>,
+    pub alerts: Arc<crate::alerts::AlertMonitor>,
 }

@@ -1,5 +1,6 @@
 //! The REST API: one file per resource, each with its own `router()`, all under `/api`.
 
+mod alerts;
 mod audit;
 mod auth;
 mod deliveries;
@@ -35,6 +36,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(export::router())
         .merge(stats::router())
         .merge(audit::router())
+        .merge(alerts::router())
         .fallback(unknown_route)
         .method_not_allowed_fallback(unknown_method);
     Router::new().nest("/api", api).merge(health::router())

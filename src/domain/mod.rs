@@ -1,5 +1,6 @@
 //! Pure types and rules of the webhook domain, shared by the server and the console (serde only, no I/O).
 
+pub mod alert;
 pub mod delivery;
 pub mod event;
 pub mod event_type;
@@ -7,6 +8,7 @@ pub mod key;
 pub mod validate;
 pub mod webhook;
 
+pub use alert::{Alert, AlertLevel};
 pub use delivery::{Attempt, AttemptTrigger, Delivery, DeliveryStatus, ErrorKind};
 pub use event::Event;
 pub use event_type::EventType;

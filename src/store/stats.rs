@@ -199,3 +199,10 @@ impl Store {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE active = 0").fetch_one(&self.pool).await?)
     }
 }
+
+impl Store {
+    /// Every tenant that has a webhook.
+    pub async fn tenants_with_webhooks(&self) -> AppResult<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT DISTINCT tenant FROM webhooks").fetch_all(&self.pool).await?)
+    }
+}

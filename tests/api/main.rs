@@ -4,6 +4,7 @@
 mod harness;
 mod receiver;
 
+mod alerts;
 mod audit;
 mod auth;
 mod console;

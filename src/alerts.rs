@@ -1,0 +1,211 @@
+//! Alerts: the seed's thresholds applied to live statistics, remembered between evaluations so each
+//! has a start time, and announced as `system.alert` events to the tenant when they start or clear.
+
+use crate::config::AlertConfig;
+use crate::domain::{Alert, AlertLevel, Webhook};
+use crate::error::AppResult;
+use crate::store::{NewEvent, Stats, StatsQuery, Store, WebhookFilter};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+
+/// Applies the thresholds to one subject's statistics (pure).
+pub fn evaluate(cfg: &AlertConfig, subject: &str, stats: &Stats, now: DateTime<Utc>) -> Vec<Alert> {
+    let mut out = Vec::new();
+    let alert = |level, kind: &str, message: String| Alert {
+        level,
+        kind: kind.into(),
+        subject: subject.into(),
+        message,
+        since: now,
+    };
+    if let Some(rate) = stats.success_rate.filter(|_| stats.attempts >= cfg.min_attempts) {
+        let level = if rate < cfg.success_critical {
+            Some(AlertLevel::Critical)
+        } else if rate < cfg.success_warning {
+            Some(AlertLevel::Warning)
+        } else {
+            None
+        };
+        if let Some(level) = level {
+            out.push(alert(
+                level,
+                "success_rate",
+                format!("success rate {:.1} % over {} attempts", rate * 100.0, stats.attempts),
+            ));
+        }
+    }
+    if stats.queue_size > cfg.queue_warning {
+        out.push(alert(AlertLevel::Warning, "queue_size", format!("{} deliveries waiting", stats.queue_size)));
+    }
+    if let Some(avg) =
+        stats.avg_response_ms.filter(|a| *a > cfg.latency_warning_ms && stats.attempts >= cfg.min_attempts)
+    {
+        out.push(alert(AlertLevel::Warning, "latency", format!("average response time {avg:.0} ms")));
+    }
+    out
+}
+
+/// A notice per disabled webhook.
+fn disabled_notices(hooks: &[Webhook]) -> Vec<Alert> {
+    hooks
+        .iter()
+        .map(|w| Alert {
+            level: AlertLevel::Notice,
+            kind: "webhook_disabled".into(),
+            subject: w.id.clone(),
+            message: format!("{} is disabled: {}", w.url, w.disabled_reason.as_deref().unwrap_or("switched off")),
+            since: w.updated_at,
+        })
+        .collect()
+}
+
+/// Remembers when each active alert started.
+#[derive(Default)]
+pub struct AlertMonitor {
+    started: Mutex<HashMap<(String, String), DateTime<Utc>>>,
+}
+
+impl AlertMonitor {
+    /// The alerts of `scope` (a tenant) or of the whole platform (`None`), with their start times.
+    pub async fn current(&self, store: &Store, cfg: &AlertConfig, scope: Option<&str>) -> AppResult<Vec<Alert>> {
+        let now = Utc::now();
+        let subject = scope.map_or("platform".to_string(), |t| format!("tenant:{t}"));
+        let stats = store.stats(&query(cfg, scope)).await?;
+        let mut alerts = evaluate(cfg, &subject, &stats, now);
+        {
+            let started = self.started.lock().expect("alert monitor");
+            for a in &mut alerts {
+                if let Some(since) = started.get(&a.key()) {
+                    a.since = *since;
+                }
+            }
+        }
+        let filter = WebhookFilter {
+            scope: scope.map(str::to_string),
+            active: Some(false),
+            limit: Some(200),
+            ..Default::default()
+        };
+        alerts.extend(disabled_notices(&store.list_webhooks(&filter).await?.data));
+        Ok(alerts)
+    }
+
+    /// Evaluates every tenant; announces alerts that started or cleared since the last round.
+    pub async fn evaluate_tenants(&self, store: &Store, cfg: &AlertConfig) -> AppResult<()> {
+        let now = Utc::now();
+        for tenant in store.tenants_with_webhooks().await? {
+            let subject = format!("tenant:{tenant}");
+            let stats = store.stats(&query(cfg, Some(&tenant))).await?;
+            let alerts = evaluate(cfg, &subject, &stats, now);
+            let (raised, cleared) = {
+                let mut started = self.started.lock().expect("alert monitor");
+                let raised: Vec<Alert> = alerts.iter().filter(|a| !started.contains_key(&a.key())).cloned().collect();
+                let cleared: Vec<(String, String)> = started
+                    .keys()
+                    .filter(|k| k.1 == subject && !alerts.iter().any(|a| a.key() == **k))
+                    .cloned()
+                    .collect();
+                for a in &raised {
+                    started.insert(a.key(), a.since);
+                }
+                for k in &cleared {
+                    started.remove(k);
+                }
+                (raised, cleared)
+            };
+            for a in raised {
+                announce(store, &tenant, "alert_raised", &a.kind, &a.message, Some(a.level)).await;
+            }
+            for (kind, _) in cleared {
+                announce(store, &tenant, "alert_cleared", &kind, &format!("{kind} is back to normal"), None).await;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn query(cfg: &AlertConfig, scope: Option<&str>) -> StatsQuery {
+    let window_ms = cfg.window.as_millis() as i64;
+    StatsQuery { scope: scope.map(str::to_string), tenant: None, webhook_id: None, window_ms, bucket_ms: window_ms }
+}
+
+async fn announce(store: &Store, tenant: &str, kind: &str, alert: &str, message: &str, level: Option<AlertLevel>) {
+    let data =
+        serde_json::json!({ "kind": kind, "alert": alert, "level": level, "tenant": tenant, "message": message });
+    let event = NewEvent {
+        tenant: Some(tenant.to_string()),
+        event: "system.alert".into(),
+        data: data.to_string(),
+        idempotency: None,
+    };
+    if let Err(e) = store.publish(&event).await {
+        tracing::error!("could not publish an alert event: {e}");
+    }
+}
+
+/// Evaluates alerts every `interval` until `stop`.
+pub async fn run(monitor: std::sync::Arc<AlertMonitor>, store: Store, cfg: AlertConfig, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(cfg.interval) => {}
+            _ = stop.cancelled() => return,
+        }
+        if let Err(e) = monitor.evaluate_tenants(&store, &cfg).await {
+            tracing::error!("alert evaluation failed: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn stats(attempts: i64, succeeded: i64, queue: i64, avg: f64) -> Stats {
+        Stats {
+            since: Utc::now(),
+            until: Utc::now(),
+            attempts,
+            success_rate: (attempts > 0).then(|| succeeded as f64 / attempts as f64),
+            deliveries: attempts,
+            retry_rate: None,
+            failure_rate: None,
+            avg_response_ms: Some(avg),
+            p95_response_ms: None,
+            queue_size: queue,
+            by_status: Default::default(),
+            event_distribution: vec![],
+            series: vec![],
+        }
+    }
+
+    fn kinds(alerts: &[Alert]) -> Vec<(String, AlertLevel)> {
+        alerts.iter().map(|a| (a.kind.clone(), a.level)).collect()
+    }
+
+    #[test]
+    fn the_seed_thresholds_apply() {
+        let cfg = Config::default().alerts;
+        let now = Utc::now();
+        assert!(evaluate(&cfg, "platform", &stats(100, 95, 10, 100.0), now).is_empty());
+        assert_eq!(
+            kinds(&evaluate(&cfg, "p", &stats(100, 85, 10, 100.0), now)),
+            [("success_rate".into(), AlertLevel::Warning)]
+        );
+        assert_eq!(
+            kinds(&evaluate(&cfg, "p", &stats(100, 70, 10, 100.0), now)),
+            [("success_rate".into(), AlertLevel::Critical)]
+        );
+        assert_eq!(
+            kinds(&evaluate(&cfg, "p", &stats(100, 100, 1001, 100.0), now)),
+            [("queue_size".into(), AlertLevel::Warning)]
+        );
+        assert_eq!(
+            kinds(&evaluate(&cfg, "p", &stats(100, 100, 0, 2500.0), now)),
+            [("latency".into(), AlertLevel::Warning)]
+        );
+        assert!(evaluate(&cfg, "p", &stats(3, 0, 0, 5000.0), now).is_empty(), "too few attempts to judge");
+    }
+}
