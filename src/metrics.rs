@@ -40,28 +40,6 @@ impl Histogram {
     }
 }
 
-const KINDS: [ErrorKind; 7] = [
-    ErrorKind::Timeout,
-    ErrorKind::Connect,
-    ErrorKind::Dns,
-    ErrorKind::Tls,
-    ErrorKind::Blocked,
-    ErrorKind::HttpStatus,
-    ErrorKind::TooLarge,
-];
-
-fn kind_label(kind: ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::Timeout => "timeout",
-        ErrorKind::Connect => "connect",
-        ErrorKind::Dns => "dns",
-        ErrorKind::Tls => "tls",
-        ErrorKind::Blocked => "blocked",
-        ErrorKind::HttpStatus => "http_status",
-        ErrorKind::TooLarge => "too_large",
-    }
-}
-
 /// The process's counters.
 #[derive(Default)]
 pub struct Metrics {
@@ -78,7 +56,7 @@ impl Metrics {
         match error {
             None => self.attempts_ok.fetch_add(1, Ordering::Relaxed),
             Some(kind) => {
-                let i = KINDS.iter().position(|k| *k == kind).unwrap_or(0);
+                let i = ErrorKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
                 self.attempts_failed[i].fetch_add(1, Ordering::Relaxed)
             }
         };
@@ -98,11 +76,11 @@ impl Metrics {
         out.push_str("# TYPE monay_attempts_total counter\n");
         let _ =
             writeln!(out, "monay_attempts_total{{outcome=\"success\"}} {}", self.attempts_ok.load(Ordering::Relaxed));
-        for (kind, n) in KINDS.iter().zip(&self.attempts_failed) {
+        for (kind, n) in ErrorKind::ALL.iter().zip(&self.attempts_failed) {
             let _ = writeln!(
                 out,
                 "monay_attempts_total{{outcome=\"failure\",error_kind=\"{}\"}} {}",
-                kind_label(*kind),
+                kind.as_str(),
                 n.load(Ordering::Relaxed)
             );
         }

@@ -71,6 +71,31 @@ pub enum ErrorKind {
     TooLarge,
 }
 
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 7] = [
+        ErrorKind::Timeout,
+        ErrorKind::Connect,
+        ErrorKind::Dns,
+        ErrorKind::Tls,
+        ErrorKind::Blocked,
+        ErrorKind::HttpStatus,
+        ErrorKind::TooLarge,
+    ];
+
+    /// The name stored and shown (as serde writes it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Dns => "dns",
+            ErrorKind::Tls => "tls",
+            ErrorKind::Blocked => "blocked",
+            ErrorKind::HttpStatus => "http_status",
+            ErrorKind::TooLarge => "too_large",
+        }
+    }
+}
+
 /// What started an attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -78,6 +103,17 @@ pub enum AttemptTrigger {
     Scheduled,
     Manual,
     Test,
+}
+
+impl AttemptTrigger {
+    /// The name stored and shown (as serde writes it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptTrigger::Scheduled => "scheduled",
+            AttemptTrigger::Manual => "manual",
+            AttemptTrigger::Test => "test",
+        }
+    }
 }
 
 /// One HTTP try of a delivery, with what was sent and what came back.

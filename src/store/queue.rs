@@ -253,14 +253,14 @@ impl Store {
                     .push_bind(&o.webhook_id)
                     .push_bind(&o.tenant)
                     .push_bind(o.attempt)
-                    .push_bind(trigger_str(o.trigger))
+                    .push_bind(o.trigger.as_str())
                     .push_bind(o.started_at.timestamp_millis())
                     .push_bind(o.duration_ms)
                     .push_bind(&prepared.request_headers)
                     .push_bind(o.response_status.map(i64::from))
                     .push_bind(&prepared.response_headers)
                     .push_bind(&o.response_body)
-                    .push_bind(o.error_kind.map(error_kind_str))
+                    .push_bind(o.error_kind.map(ErrorKind::as_str))
                     .push_bind(&o.error);
             });
             q.build().execute(&mut *tx).await?;
@@ -375,24 +375,4 @@ fn batch_update_sql(rows: usize) -> String {
         6 * rows + 1,
         ids.join(", ")
     )
-}
-
-fn trigger_str(t: AttemptTrigger) -> &'static str {
-    match t {
-        AttemptTrigger::Scheduled => "scheduled",
-        AttemptTrigger::Manual => "manual",
-        AttemptTrigger::Test => "test",
-    }
-}
-
-fn error_kind_str(k: ErrorKind) -> &'static str {
-    match k {
-        ErrorKind::Timeout => "timeout",
-        ErrorKind::Connect => "connect",
-        ErrorKind::Dns => "dns",
-        ErrorKind::Tls => "tls",
-        ErrorKind::Blocked => "blocked",
-        ErrorKind::HttpStatus => "http_status",
-        ErrorKind::TooLarge => "too_large",
-    }
 }
