@@ -62,12 +62,16 @@ fn disabled_notices(hooks: &[Webhook]) -> Vec<Alert> {
 }
 
 /// Remembers when each active alert started.
-#[derive(Default)]
 pub struct AlertMonitor {
     started: Mutex<HashMap<(String, String), DateTime<Utc>>>,
+    live: std::sync::Arc<crate::live::LiveFeed>,
 }
 
 impl AlertMonitor {
+    pub fn new(live: std::sync::Arc<crate::live::LiveFeed>) -> Self {
+        AlertMonitor { started: Mutex::default(), live }
+    }
+
     /// The alerts of `scope` (a tenant) or of the whole platform (`None`), with their start times.
     pub async fn current(&self, store: &Store, cfg: &AlertConfig, scope: Option<&str>) -> AppResult<Vec<Alert>> {
         let now = Utc::now();
@@ -116,9 +120,11 @@ impl AlertMonitor {
                 (raised, cleared)
             };
             for a in raised {
+                self.live.send("alert", &tenant, serde_json::json!({ "change": "raised", "alert": a }));
                 announce(store, &tenant, "alert_raised", &a.kind, &a.message, Some(a.level)).await;
             }
             for (kind, _) in cleared {
+                self.live.send("alert", &tenant, serde_json::json!({ "change": "cleared", "kind": kind }));
                 announce(store, &tenant, "alert_cleared", &kind, &format!("{kind} is back to normal"), None).await;
             }
         }

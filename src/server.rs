@@ -47,7 +47,8 @@ pub async fn run(
     }
     let ip_policy = Arc::new(IpPolicy::new(config.allowed_subnets.clone()));
     let metrics = Arc::new(crate::metrics::Metrics::default());
-    let engine = Engine::new(store.clone(), &config, ip_policy.clone(), metrics.clone());
+    let live = Arc::new(crate::live::LiveFeed::default());
+    let engine = Engine::new(store.clone(), &config, ip_policy.clone(), metrics.clone(), live.clone());
     let stop = CancellationToken::new();
     tokio::spawn(crate::delivery::retention::run(
         store.clone(),
@@ -55,11 +56,20 @@ pub async fn run(
         config.retention_interval,
         stop.clone(),
     ));
-    let alerts = Arc::new(crate::alerts::AlertMonitor::default());
+    let alerts = Arc::new(crate::alerts::AlertMonitor::new(live.clone()));
     tokio::spawn(crate::alerts::run(alerts.clone(), store.clone(), config.alerts.clone(), stop.clone()));
     let workers = tokio::spawn(worker::run(engine.clone(), config.concurrency, config.batch_size, stop.clone()));
-    let state =
-        AppState { leptos_options, store: store.clone(), ip_policy, engine, metrics, alerts, config: Arc::new(config) };
+    let state = AppState {
+        leptos_options,
+        store: store.clone(),
+        ip_policy,
+        engine,
+        metrics,
+        alerts,
+        live,
+        stop: stop.clone(),
+        config: Arc::new(config),
+    };
     tracing::info!("Monay Webhooks listening on http://{addr}");
     let stopping = stop.clone();
     tokio::spawn(async move {

@@ -18,4 +18,7 @@ pub struct AppState {
     pub engine: Engine,
     pub metrics: Arc<crate::metrics::Metrics>,
     pub alerts: Arc<crate::alerts::AlertMonitor>,
+    pub live: Arc<crate::live::LiveFeed>,
+    /// Cancelled at shutdown (ends live streams so the server can stop).
+    pub stop: tokio_util::sync::CancellationToken,
 }

@@ -12,6 +12,7 @@ mod health;
 mod keys;
 mod params;
 mod stats;
+mod stream;
 mod verify;
 mod webhook_ops;
 mod webhooks;
@@ -37,6 +38,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(stats::router())
         .merge(audit::router())
         .merge(alerts::router())
+        .merge(stream::router())
         .fallback(unknown_route)
         .method_not_allowed_fallback(unknown_method);
     Router::new().nest("/api", api).merge(health::router())

@@ -7,6 +7,7 @@ use super::ssrf::IpPolicy;
 use crate::config::Config;
 use crate::domain::{AttemptTrigger, DeliveryStatus};
 use crate::error::AppResult;
+use crate::live::LiveFeed;
 use crate::metrics::Metrics;
 use crate::store::{AttemptOutcome, Disabled, DueDelivery, NewEvent, Store};
 use rand::Rng;
@@ -21,6 +22,7 @@ pub struct Engine {
 struct Inner {
     store: Store,
     metrics: Arc<Metrics>,
+    live: Arc<LiveFeed>,
     client: reqwest::Client,
     policy: Arc<IpPolicy>,
     retry: RetryPolicy,
@@ -37,12 +39,19 @@ pub struct Restore {
 }
 
 impl Engine {
-    pub fn new(store: Store, config: &Config, policy: Arc<IpPolicy>, metrics: Arc<Metrics>) -> Self {
+    pub fn new(
+        store: Store,
+        config: &Config,
+        policy: Arc<IpPolicy>,
+        metrics: Arc<Metrics>,
+        live: Arc<LiveFeed>,
+    ) -> Self {
         let client = super::client::build(config, policy.clone());
         Engine {
             inner: Arc::new(Inner {
                 store,
                 metrics,
+                live,
                 client,
                 policy,
                 retry: RetryPolicy::from_config(config),
@@ -110,6 +119,20 @@ impl Engine {
     /// Stores outcomes; webhooks disabled by them are announced with a `system.alert` event.
     pub async fn record(&self, outcomes: &[AttemptOutcome]) -> AppResult<()> {
         let disabled = self.inner.store.record_outcomes(outcomes, self.inner.max_failures).await?;
+        for o in outcomes {
+            let data = serde_json::json!({
+                "deliveryId": o.delivery_id,
+                "webhookId": o.webhook_id,
+                "attempt": o.attempt,
+                "trigger": o.trigger,
+                "status": o.status,
+                "responseStatus": o.response_status,
+                "durationMs": o.duration_ms,
+                "errorKind": o.error_kind,
+                "at": crate::delivery::payload::iso(o.started_at),
+            });
+            self.inner.live.send("attempt", &o.tenant, data);
+        }
         for d in disabled {
             self.announce(d).await;
         }

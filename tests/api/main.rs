@@ -15,4 +15,5 @@ mod export;
 mod keys;
 mod operations;
 mod stats;
+mod stream;
 mod webhooks;
