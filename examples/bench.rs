@@ -298,5 +298,15 @@ async fn main() {
             (events * fan_out) as f64 / secs
         );
         println!("    server peak RSS           {:>10.1} MB", server.peak_rss_mb());
+        // Statistics over the whole backlog (every delivery is inside the 24-hour window).
+        let started = Instant::now();
+        let r = client.get(format!("{}/api/stats?window=24h", server.base)).bearer_auth(TOKEN).send().await.unwrap();
+        assert_eq!(r.status(), 200, "stats");
+        let _ = r.bytes().await;
+        println!(
+            "    GET /api/stats?window=24h {:>10.0} ms over {} deliveries",
+            started.elapsed().as_secs_f64() * 1000.0,
+            events * fan_out
+        );
     }
 }
