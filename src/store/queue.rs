@@ -194,22 +194,6 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Returns specific claimed deliveries to the queue (at shutdown, for those not yet sent).
-    pub async fn release(&self, delivery_ids: &[String]) -> AppResult<()> {
-        let now = now_ms();
-        for id in delivery_ids {
-            sqlx::query(
-                "UPDATE deliveries SET status = 'pending', lease_until = NULL, next_attempt_at = $1
-                 WHERE id = $2 AND status = 'delivering'",
-            )
-            .bind(now)
-            .bind(id)
-            .execute(&self.writer)
-            .await?;
-        }
-        Ok(())
-    }
-
     /// Stores a batch of attempt outcomes in one transaction: the attempts, the deliveries' new
     /// states, the webhooks' failure counts. Webhooks that reach `max_failures` consecutive failures
     /// (or answered 410) are disabled with their pending deliveries held; they are returned.
