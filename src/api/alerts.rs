@@ -1,19 +1,29 @@
 //! `GET /api/alerts`: the alerts active now for what the caller can see.
 
 use super::extract::Params;
+use super::openapi::{get, Routes};
 use crate::domain::{Alert, Principal};
 use crate::error::AppResult;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
-use serde::Deserialize;
+use axum::Json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/alerts", get(list_alerts))
+pub fn routes() -> Routes {
+    Routes::new("Insight").op(get("/alerts", list_alerts)
+        .summary("Active alerts")
+        .describe("Low success rate, long queue, slow receivers, disabled webhooks; each start and clear is also published as a `system.alert` event.")
+        .query::<AlertsQuery>()
+        .json::<AlertList>(200, "The alerts active now."))
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, JsonSchema)]
+struct AlertList {
+    data: Vec<Alert>,
+}
+
+#[derive(Deserialize, JsonSchema)]
 struct AlertsQuery {
     tenant: Option<String>,
 }
@@ -24,8 +34,8 @@ async fn list_alerts(
     State(state): State<AppState>,
     principal: Principal,
     Params(q): Params<AlertsQuery>,
-) -> AppResult<Json<serde_json::Value>> {
+) -> AppResult<Json<AlertList>> {
     let scope = principal.scope().map(str::to_string).or(q.tenant.filter(|t| !t.is_empty()));
-    let alerts: Vec<Alert> = state.alerts.current(&state.store, &state.config.alerts, scope.as_deref()).await?;
-    Ok(Json(serde_json::json!({ "data": alerts })))
+    let data = state.alerts.current(&state.store, &state.config.alerts, scope.as_deref()).await?;
+    Ok(Json(AlertList { data }))
 }

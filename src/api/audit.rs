@@ -2,21 +2,27 @@
 
 use super::auth::require_admin;
 use super::extract::Params;
+use super::openapi::{get, Access, Routes};
 use super::params;
 use crate::domain::{Page, Principal};
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::store::{AuditEntry, AuditFilter};
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/audit", get(list_audit))
+pub fn routes() -> Routes {
+    Routes::new("Insight").op(get("/audit", list_audit)
+        .summary("Audit log")
+        .describe("Every management action and console login, newest first.")
+        .access(Access::Admin)
+        .query::<AuditQuery>()
+        .json::<Page<AuditEntry>>(200, "A page of the audit log."))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct AuditQuery {
     action: Option<String>,

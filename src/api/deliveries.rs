@@ -2,6 +2,7 @@
 
 use super::auth::Actor;
 use super::extract::Params;
+use super::openapi::{get, post, Routes};
 use super::params;
 use super::webhook_ops::AttemptResultOut;
 use crate::delivery::Restore;
@@ -10,33 +11,47 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::DeliveryFilter;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/deliveries", get(list_deliveries))
-        .route("/deliveries/{id}", get(get_delivery))
-        .route("/deliveries/{id}/retry", post(retry_delivery))
+pub fn routes() -> Routes {
+    Routes::new("Deliveries")
+        .op(get("/deliveries", list_deliveries)
+            .summary("List deliveries")
+            .describe("Newest first.")
+            .query::<ListQuery>()
+            .json::<Page<Delivery>>(200, "A page of the delivery log."))
+        .op(get("/deliveries/{id}", get_delivery).summary("Get a delivery with its attempts").json::<DeliveryOut>(
+            200,
+            "The delivery and every attempt: request and response headers and bodies, timing, error.",
+        ))
+        .op(post("/deliveries/{id}/retry", retry_delivery)
+            .summary("Retry a delivery now")
+            .describe("Sends it again at once, whatever its state; a failed retry leaves the delivery as it was.")
+            .json::<RetryOut>(200, "The attempt's outcome and the delivery after it."))
 }
 
 /// The delivery log's filters, shared with the CSV export.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ListQuery {
     webhook_id: Option<String>,
+    /// An event type.
     event: Option<String>,
+    /// `pending`, `delivering`, `succeeded`, `failed` or `held`.
     status: Option<String>,
     tenant: Option<String>,
+    /// Created at or after: RFC 3339 or unix milliseconds.
     since: Option<String>,
+    /// Created before: RFC 3339 or unix milliseconds.
     until: Option<String>,
     limit: Option<u32>,
     cursor: Option<String>,
 }
 
 /// A delivery with its attempts.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 pub struct DeliveryOut {
     #[serde(flatten)]
     pub delivery: Delivery,
@@ -88,7 +103,7 @@ async fn get_delivery(
 }
 
 /// The answer to a manual retry: the attempt's outcome and the delivery afterwards.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct RetryOut {
     attempt: AttemptResultOut,
     delivery: Delivery,

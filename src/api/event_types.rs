@@ -2,21 +2,37 @@
 
 use super::auth::{require_admin, Actor};
 use super::extract::Body;
+use super::openapi::{get, post, Access, Routes};
 use crate::domain::event_type::{validate_name, CATEGORIES};
 use crate::domain::{EventType, Principal};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
-use serde::Deserialize;
+use axum::Json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/event-types", get(list_event_types).post(create_event_type))
+pub fn routes() -> Routes {
+    Routes::new("Event types")
+        .op(get("/event-types", list_event_types)
+            .summary("List event types")
+            .json::<EventTypeList>(200, "Every known type with its category, and the categories."))
+        .op(post("/event-types", create_event_type)
+            .summary("Add a custom event type")
+            .access(Access::Admin)
+            .body::<EventTypeIn>()
+            .json::<EventType>(201, "The new type.")
+            .error(409, "The type exists already."))
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, JsonSchema)]
+struct EventTypeList {
+    data: Vec<EventType>,
+    categories: Vec<&'static str>,
+}
+
+#[derive(Deserialize, JsonSchema)]
 struct EventTypeIn {
     name: String,
     category: Option<String>,
@@ -24,9 +40,9 @@ struct EventTypeIn {
 }
 
 /// `GET /api/event-types`: every known type with its category and description.
-async fn list_event_types(State(state): State<AppState>, _principal: Principal) -> AppResult<Json<serde_json::Value>> {
-    let types = state.store.list_event_types().await?;
-    Ok(Json(serde_json::json!({ "data": types, "categories": CATEGORIES })))
+async fn list_event_types(State(state): State<AppState>, _principal: Principal) -> AppResult<Json<EventTypeList>> {
+    let data = state.store.list_event_types().await?;
+    Ok(Json(EventTypeList { data, categories: CATEGORIES.to_vec() }))
 }
 
 /// `POST /api/event-types`: adds a custom type (admins).

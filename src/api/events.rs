@@ -1,6 +1,7 @@
 //! `/api/events`: publish an event (stored with its deliveries before the answer) and read events.
 
 use super::extract::{parse_json, Params};
+use super::openapi::{get, post, Routes};
 use super::{auth::acting_tenant, params};
 use crate::crypto;
 use crate::domain::{Event, Page, Principal};
@@ -11,8 +12,8 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Room in the request body for the envelope around `data` (event name, tenant, whitespace).
@@ -20,31 +21,50 @@ const ENVELOPE_SLACK: usize = 64 * 1024;
 /// Longest accepted `Idempotency-Key`.
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
-pub fn router(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route(
-            "/events",
-            get(list_events)
-                .post(publish_event)
-                .layer(DefaultBodyLimit::max(state.config.max_payload + ENVELOPE_SLACK)),
-        )
-        .route("/events/{id}", get(get_event))
+pub fn routes(max_payload: usize) -> Routes {
+    let limit = max_payload + ENVELOPE_SLACK;
+    Routes::new("Events")
+        .op(post("/events", publish_event)
+            .summary("Publish an event")
+            .describe(
+                "Stores the event and one delivery per matching active webhook before answering. With an \
+                 `Idempotency-Key`, a repeat of the same request gets the first answer again (header \
+                 `Idempotent-Replayed: true`) and a different request under the same key gets 409.",
+            )
+            .header("Idempotency-Key", "Makes a retried publish safe: 1 to 255 characters, scoped per tenant.")
+            .body::<EventIn>()
+            .json::<PublishedOut>(202, "Accepted: stored with its deliveries.")
+            .error(409, "The Idempotency-Key was used for a different request.")
+            .error(413, "The event is over WEBHOOK_MAX_PAYLOAD.")
+            .layer(|handler| handler.layer(DefaultBodyLimit::max(limit))))
+        .op(get("/events", list_events)
+            .summary("List events")
+            .describe("Newest first; tenants also see broadcasts.")
+            .query::<ListQuery>()
+            .json::<Page<Event>>(200, "A page of events."))
+        .op(get("/events/{id}", get_event).summary("Get an event").json::<Event>(200, "The event with its data."))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct EventIn {
+    /// A known event type (see `GET /api/event-types`).
     event: String,
+    /// The event's data: a JSON object.
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     data: serde_json::Value,
+    /// Admins: the tenant it concerns; absent, a broadcast to every tenant's matching webhooks.
     tenant: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct PublishedOut {
+    /// The event's id (`evt_…`).
     id: String,
+    /// Deliveries queued.
     deliveries: i64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct ListQuery {
     event: Option<String>,
     tenant: Option<String>,

@@ -3,6 +3,7 @@
 
 use super::deliveries::ListQuery;
 use super::extract::Params;
+use super::openapi::{get, Routes};
 use crate::domain::{Delivery, Principal};
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -11,12 +12,14 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use tokio::sync::mpsc;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/deliveries/export.csv", get(export_deliveries))
+pub fn routes() -> Routes {
+    Routes::new("Deliveries").op(get("/deliveries/export.csv", export_deliveries)
+        .summary("Export deliveries as CSV")
+        .describe("The same filters as the delivery list; one row per delivery with its last attempt, streamed.")
+        .query::<ListQuery>()
+        .text(200, "text/csv", "A header row, then one row per delivery, newest first."))
 }
 
 /// Rows read from the database per page.

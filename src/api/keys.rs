@@ -2,20 +2,36 @@
 
 use super::auth::{require_admin, Actor};
 use super::extract::Body;
-use crate::domain::{validate, ApiKey, Role};
+use super::openapi::{delete, get, post, Access, Routes};
+use crate::domain::{validate, ApiKey, Page, Role};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
+use axum::Json;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/keys", get(list_keys).post(create_key)).route("/keys/{id}", delete(revoke_key))
+pub fn routes() -> Routes {
+    Routes::new("Keys")
+        .op(get("/keys", list_keys)
+            .summary("List API keys")
+            .access(Access::Admin)
+            .json::<Page<ApiKey>>(200, "The live keys, never their secrets."))
+        .op(post("/keys", create_key)
+            .summary("Create an API key")
+            .access(Access::Admin)
+            .body::<KeyIn>()
+            .json::<KeyCreatedOut>(201, "The key; `key` is shown here only."))
+        .op(delete("/keys/{id}", revoke_key)
+            .summary("Revoke an API key")
+            .describe("At once, ending its console sessions. The last admin key cannot be revoked (409).")
+            .access(Access::Admin)
+            .empty(204, "Revoked.")
+            .error(409, "This is the last admin key."))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct KeyIn {
     tenant: Option<String>,
@@ -24,7 +40,7 @@ struct KeyIn {
 }
 
 /// The create answer: the stored key plus, this once, the key itself.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct KeyCreatedOut {
     id: String,
@@ -65,10 +81,10 @@ async fn create_key(
 }
 
 /// `GET /api/keys`: the live keys (never their secrets).
-async fn list_keys(State(state): State<AppState>, principal: Actor) -> AppResult<Json<serde_json::Value>> {
+async fn list_keys(State(state): State<AppState>, principal: Actor) -> AppResult<Json<Page<ApiKey>>> {
     require_admin(&principal)?;
-    let keys = state.store.list_keys().await?;
-    Ok(Json(serde_json::json!({ "data": keys, "nextCursor": null })))
+    let data = state.store.list_keys().await?;
+    Ok(Json(Page { data, next_cursor: None }))
 }
 
 /// `DELETE /api/keys/{id}`: revokes a key at once, ending its console sessions.

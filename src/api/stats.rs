@@ -2,21 +2,32 @@
 //! distribution and a time series, over `window=1h|24h|7d` (default 24h).
 
 use super::extract::Params;
+use super::openapi::{get, Routes};
 use crate::domain::Principal;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::{Stats, StatsQuery};
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/stats", get(platform_stats)).route("/webhooks/{id}/stats", get(webhook_stats))
+pub fn routes() -> Routes {
+    Routes::new("Insight")
+        .op(get("/stats", platform_stats)
+            .summary("Delivery statistics")
+            .describe("Rates, latency, queue size, event distribution and a time series over the window, for what the key can see.")
+            .query::<StatsParams>()
+            .json::<Stats>(200, "The statistics."))
+        .op(get("/webhooks/{id}/stats", webhook_stats)
+            .summary("One webhook's statistics")
+            .query::<StatsParams>()
+            .json::<Stats>(200, "The statistics."))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct StatsParams {
+    /// `1h`, `24h` (default) or `7d`.
     window: Option<String>,
     tenant: Option<String>,
 }

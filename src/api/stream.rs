@@ -1,18 +1,20 @@
 //! `GET /api/stream`: Server-Sent Events of delivery attempts and alert changes, tenant-scoped.
 
+use super::openapi::{get, Routes};
 use crate::domain::Principal;
 use crate::live::LiveEvent;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::get;
-use axum::Router;
 use futures::Stream;
 use std::convert::Infallible;
 use tokio::sync::broadcast::error::RecvError;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/stream", get(stream))
+pub fn routes() -> Routes {
+    Routes::new("Insight").op(get("/stream", stream)
+        .summary("Live stream (Server-Sent Events)")
+        .describe("Events `attempt` (each delivery attempt as it is recorded) and `alert` (an alert starts or clears), tenant-scoped; `lagged` when this client fell behind.")
+        .text(200, "text/event-stream", "An endless stream of events."))
 }
 
 /// `GET /api/stream`: events `attempt` and `alert` as they happen (`lagged` if this client fell

@@ -1,21 +1,28 @@
 //! `POST /api/webhooks/verify`: checks a signature the way a receiver would, in either format.
 
 use super::extract::Body;
+use super::openapi::{post, Routes};
 use crate::delivery::signer::{self, VerifyError};
 use crate::domain::Principal;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/webhooks/verify", post(verify_signature))
+pub fn routes() -> Routes {
+    Routes::new("Verification").op(post("/webhooks/verify", verify_signature)
+        .summary("Verify a signature")
+        .describe(
+            "Checks a signature in either format against a secret, or against the secrets of a webhook you can see.",
+        )
+        .body::<VerifyIn>()
+        .json::<VerifyOut>(200, "Whether it is valid, the format, and why not."))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct VerifyIn {
     /// The raw body as received (a string), or the parsed JSON (re-serialised compactly).
@@ -31,7 +38,7 @@ struct VerifyIn {
     timestamp: Option<Value>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct VerifyOut {
     valid: bool,
     format: &'static str,

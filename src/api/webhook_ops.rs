@@ -3,6 +3,7 @@
 
 use super::auth::Actor;
 use super::extract::{parse_json, Body};
+use super::openapi::{get, post, Routes};
 use super::params;
 use crate::crypto;
 use crate::delivery::sender::Sent;
@@ -12,25 +13,44 @@ use crate::state::AppState;
 use crate::store::{DueDelivery, SecretInfo, WebhookPatch};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/webhooks/{id}/test", post(test_webhook))
-        .route("/webhooks/{id}/enable", post(enable_webhook))
-        .route("/webhooks/{id}/disable", post(disable_webhook))
-        .route("/webhooks/{id}/secret", get(reveal_secret))
-        .route("/webhooks/{id}/rotate-secret", post(rotate_secret))
-        .route("/webhooks/{id}/recover", post(recover_webhook))
+pub fn routes() -> Routes {
+    Routes::new("Webhooks")
+        .op(post("/webhooks/{id}/test", test_webhook)
+            .summary("Send a test event")
+            .describe("Sends a signed `system.test` event now and answers with the attempt's outcome.")
+            .json::<AttemptResultOut>(200, "What the receiver answered."))
+        .op(post("/webhooks/{id}/enable", enable_webhook)
+            .summary("Enable a webhook")
+            .describe("Resets its failure count and resumes its held deliveries.")
+            .json::<Webhook>(200, "The webhook, secret masked."))
+        .op(post("/webhooks/{id}/disable", disable_webhook)
+            .summary("Disable a webhook")
+            .describe("Its pending deliveries are held until it is enabled again.")
+            .json::<Webhook>(200, "The webhook, secret masked."))
+        .op(get("/webhooks/{id}/secret", reveal_secret)
+            .summary("Reveal the signing secret")
+            .json::<SecretInfo>(200, "The secret, and the previous one while it still signs."))
+        .op(post("/webhooks/{id}/rotate-secret", rotate_secret)
+            .summary("Rotate the signing secret")
+            .describe("The old secret keeps signing beside the new one for `graceSeconds` (default a day). The body is optional.")
+            .body::<RotateIn>()
+            .json::<SecretInfo>(200, "The new secret."))
+        .op(post("/webhooks/{id}/recover", recover_webhook)
+            .summary("Recover failed deliveries")
+            .describe("Queues again the webhook's failed deliveries created since `since`.")
+            .body::<RecoverIn>()
+            .json::<RecoveredOut>(200, "How many deliveries were queued again."))
 }
 
 /// Longest overlap of an old secret after a rotation: a week.
 const MAX_GRACE_SECONDS: i64 = 7 * 24 * 3600;
 
 /// The outcome of an attempt made on request.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AttemptResultOut {
     pub delivery_id: String,
@@ -109,7 +129,7 @@ async fn reveal_secret(
     Ok(Json(secret))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct RotateIn {
     secret: Option<String>,
@@ -144,9 +164,16 @@ async fn rotate_secret(
     Ok(Json(info))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct RecoverIn {
+    /// An RFC 3339 time or unix milliseconds.
     since: serde_json::Value,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct RecoveredOut {
+    /// Deliveries queued again.
+    recovered: u64,
 }
 
 /// `POST /api/webhooks/{id}/recover`: queues again its failed deliveries created since `since`.
@@ -155,7 +182,7 @@ async fn recover_webhook(
     principal: Actor,
     Path(id): Path<String>,
     Body(input): Body<RecoverIn>,
-) -> AppResult<Json<serde_json::Value>> {
+) -> AppResult<Json<RecoveredOut>> {
     state.store.get_webhook(&id, principal.scope()).await?;
     let since = match &input.since {
         serde_json::Value::String(s) => params::time("since", Some(s))?,
@@ -165,5 +192,5 @@ async fn recover_webhook(
     .ok_or_else(|| AppError::validation("since", "since must be an RFC 3339 time or unix milliseconds"))?;
     let recovered = state.store.recover_failed(&id, principal.scope(), since).await?;
     principal.audit(&state, "webhook.recovered", Some(&id), None).await;
-    Ok(Json(serde_json::json!({ "recovered": recovered })))
+    Ok(Json(RecoveredOut { recovered }))
 }

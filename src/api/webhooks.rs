@@ -2,6 +2,7 @@
 
 use super::auth::Actor;
 use super::extract::{Body, Params};
+use super::openapi::{delete, get, patch, post, Routes};
 use super::{auth::acting_tenant, params};
 use crate::crypto;
 use crate::domain::event_type::validate_pattern;
@@ -11,32 +12,56 @@ use crate::state::AppState;
 use crate::store::{NewWebhook, WebhookFilter, WebhookPatch};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use std::net::IpAddr;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/webhooks", get(list_webhooks).post(create_webhook))
-        .route("/webhooks/{id}", get(get_webhook).patch(update_webhook).delete(delete_webhook))
+pub fn routes() -> Routes {
+    Routes::new("Webhooks")
+        .op(get("/webhooks", list_webhooks)
+            .summary("List webhooks")
+            .query::<ListQuery>()
+            .json::<Page<Webhook>>(200, "A page of webhooks, secrets masked."))
+        .op(post("/webhooks", create_webhook)
+            .summary("Register a webhook")
+            .describe("The answer is the only one that shows a generated secret without asking for it.")
+            .body::<WebhookIn>()
+            .json::<Webhook>(201, "The webhook, with its secret."))
+        .op(get("/webhooks/{id}", get_webhook)
+            .summary("Get a webhook")
+            .json::<Webhook>(200, "The webhook, secret masked."))
+        .op(patch("/webhooks/{id}", update_webhook)
+            .summary("Update a webhook")
+            .describe("Changes the given fields only. Disabling holds its pending deliveries; enabling resumes them.")
+            .body::<WebhookPatchIn>()
+            .json::<Webhook>(200, "The updated webhook, secret masked."))
+        .op(delete("/webhooks/{id}", delete_webhook)
+            .summary("Delete a webhook")
+            .describe("Its pending deliveries are dropped; the delivery log keeps what was sent.")
+            .empty(204, "Deleted."))
 }
 
 /// Most subscription patterns one webhook may list.
 const MAX_PATTERNS: usize = 100;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct WebhookIn {
+    /// Where deliveries are POSTed: https (http only where the server allows it).
     url: String,
+    /// Subscriptions: exact event types, `prefix.*` or `*`.
     events: Vec<String>,
     description: Option<String>,
+    /// A signing secret of your own (at least 24 characters); generated when absent.
     secret: Option<String>,
+    /// Default true.
     active: Option<bool>,
+    /// Admins: the tenant that owns it (default `default`). Tenant keys: their own.
     tenant: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct WebhookPatchIn {
     url: Option<String>,
@@ -45,10 +70,13 @@ struct WebhookPatchIn {
     active: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct ListQuery {
+    /// Part of the URL or description.
     search: Option<String>,
+    /// `active`, `disabled` or `all`.
     status: Option<String>,
+    /// Only webhooks that would receive this event type.
     event: Option<String>,
     tenant: Option<String>,
     limit: Option<u32>,

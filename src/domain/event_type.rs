@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// One type of event that can be published and subscribed to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct EventType {
     pub name: String,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a key may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Every tenant; manages keys and the event catalog; publishes for any tenant.
@@ -32,6 +33,7 @@ impl Role {
 
 /// An API key as listed (the secret key itself is shown once, on creation).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKey {
     pub id: String,

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 /// One page of a list, newest first; pass `next_cursor` back as `cursor` for the next page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Page<T> {
     pub data: Vec<T>,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// A registered webhook endpoint.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Webhook {
     pub id: String,

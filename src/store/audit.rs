@@ -9,11 +9,12 @@ use serde::Serialize;
 use sqlx::{QueryBuilder, Sqlite};
 
 /// One management action.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEntry {
     pub id: String,
     #[serde(serialize_with = "ms_as_time")]
+    #[schemars(with = "DateTime<Utc>")]
     pub at: i64,
     pub actor_key_id: String,
     pub actor_name: String,

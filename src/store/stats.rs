@@ -22,7 +22,7 @@ pub struct StatsQuery {
 }
 
 /// Statistics of one window.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
     pub since: DateTime<Utc>,
@@ -44,14 +44,14 @@ pub struct Stats {
     pub series: Vec<Bucket>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct EventCount {
     pub event: String,
     pub count: i64,
 }
 
 /// One bucket of the time series.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Bucket {
     pub start: DateTime<Utc>,

@@ -13,6 +13,7 @@ mod delivery;
 mod events;
 mod export;
 mod keys;
+mod openapi;
 mod operations;
 mod stats;
 mod stream;
