@@ -2,10 +2,12 @@
 //! file and a receiver on loopback, then measures and prints
 //!   1. saturated publishing (N events × M webhooks): publish throughput and latency, deliveries/s;
 //!   2. 1,000 events/s offered: publish p50/p99 and publish → first attempt p50/p99;
-//!   3. peak RSS of the server with a large backlog of pending deliveries.
+//!   3. peak RSS of the server with a large backlog of pending deliveries;
+//!   4. statistics over a day of history (H deliveries, one attempt each, spread over 24 hours):
+//!      read from the log, then from the rollups.
 //!
 //! Run it with `scripts/bench.sh` (it builds first). Options: --events N --webhooks M --rate R
-//! --seconds S --backlog B (deliveries pending for the RSS phase; 0 skips it).
+//! --seconds S --backlog B (deliveries pending for the RSS phase; 0 skips it) --history H (0 skips it).
 
 use axum::http::HeaderMap;
 use serde_json::json;
@@ -25,10 +27,19 @@ struct Args {
     seconds: usize,
     backlog: usize,
     publishers: usize,
+    history: usize,
 }
 
 fn args() -> Args {
-    let mut a = Args { events: 20_000, webhooks: 10, rate: 1_000, seconds: 10, backlog: 1_000_000, publishers: 32 };
+    let mut a = Args {
+        events: 20_000,
+        webhooks: 10,
+        rate: 1_000,
+        seconds: 10,
+        backlog: 1_000_000,
+        publishers: 32,
+        history: 2_000_000,
+    };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     for pair in argv.chunks(2) {
         let v: usize = pair.get(1).and_then(|v| v.replace('_', "").parse().ok()).expect("a number after each option");
@@ -39,6 +50,7 @@ fn args() -> Args {
             "--seconds" => a.seconds = v,
             "--backlog" => a.backlog = v,
             "--publishers" => a.publishers = v,
+            "--history" => a.history = v,
             other => panic!("unknown option {other}"),
         }
     }
@@ -309,4 +321,115 @@ async fn main() {
             events * fan_out
         );
     }
+
+    if a.history > 0 {
+        history(&dir.path().join("history.db"), a.history).await;
+    }
+}
+
+/// Phase 4: a day of history written straight into a fresh database (10 webhooks of 3 tenants, one
+/// attempt per delivery, 1 in 20 failed and retried), then `GET /api/stats`'s query timed before
+/// and after the rollup.
+async fn history(db: &std::path::Path, n: usize) {
+    use monay_webhooks::crypto::new_id_at;
+    use monay_webhooks::store::{StatsQuery, Store};
+    let url = format!("sqlite://{}", db.display());
+    Store::open(&url).await.unwrap().close().await;
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(db)
+        .foreign_keys(false)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .synchronous(sqlx::sqlite::SqliteSynchronous::Off);
+    let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let day = 24 * 3_600_000i64;
+    let headers = r#"{"content-type":"application/json","user-agent":"Monay-Webhooks/0.1","x-webhook-id":"wh_01","x-webhook-event":"wallet.created","x-webhook-signature":"t=1764000000,v1=5d41402abc4b2a76b9719d911017c592a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6","webhook-id":"msg_01","webhook-timestamp":"1764000000","webhook-signature":"v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4="}"#;
+    let started = Instant::now();
+    let batch = 5_000;
+    let mut written = 0;
+    while written < n {
+        let mut tx = pool.begin().await.unwrap();
+        let rows = batch.min(n - written);
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts, created_at, updated_at) ",
+        );
+        let mut attempts = Vec::with_capacity(rows);
+        q.push_values(0..rows, |mut row, i| {
+            let k = written + i;
+            let at = now - day + (k as i64 * day) / n as i64;
+            let id = new_id_at("dlv_", at);
+            let webhook = k % 10;
+            let failed = k % 20 == 0;
+            attempts.push((id.clone(), webhook, at, failed));
+            row.push_bind(id)
+                .push_bind("evt_history")
+                .push_bind(format!("wh_{webhook}"))
+                .push_bind(format!("tenant{}", webhook % 3))
+                .push_bind(["wallet.created", "transaction.completed", "user.created"][k % 3])
+                .push_bind("succeeded")
+                .push_bind(if failed { 2 } else { 1 })
+                .push_bind(at)
+                .push_bind(at);
+        });
+        q.build().execute(&mut *tx).await.unwrap();
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO attempts (id, delivery_id, webhook_id, tenant, attempt, trigger, started_at, duration_ms,
+             request_headers, response_status, response_headers, response_body) ",
+        );
+        q.push_values(attempts.iter(), |mut row, (delivery, webhook, at, failed)| {
+            row.push_bind(new_id_at("att_", *at))
+                .push_bind(delivery)
+                .push_bind(format!("wh_{webhook}"))
+                .push_bind(format!("tenant{}", webhook % 3))
+                .push_bind(1)
+                .push_bind("auto")
+                .push_bind(*at)
+                .push_bind(20 + (at % 400))
+                .push_bind(headers)
+                .push_bind(if *failed { 500 } else { 200 })
+                .push_bind(r#"{"content-type":"text/plain"}"#)
+                .push_bind("ok");
+        });
+        q.build().execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        written += rows;
+    }
+    pool.close().await;
+    println!(
+        "\n[4] history: {n} deliveries and attempts over 24 h written in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let store = Store::open(&url).await.unwrap();
+    let query = |tenant: Option<&str>| StatsQuery {
+        scope: None,
+        tenant: tenant.map(str::to_string),
+        webhook_id: None,
+        window_ms: day,
+        bucket_ms: 3_600_000,
+    };
+    let time = |label: &'static str, tenant: Option<&'static str>| {
+        let store = store.clone();
+        async move {
+            let started = Instant::now();
+            let stats = store.stats_at(&query(tenant), now).await.unwrap();
+            println!(
+                "    {label:<34} {:>8.0} ms ({} attempts, p95 {} ms)",
+                started.elapsed().as_secs_f64() * 1000.0,
+                stats.attempts,
+                stats.p95_response_ms.unwrap_or(0)
+            );
+        }
+    };
+    time("stats 24h, from the log", None).await;
+    time("stats 24h of one tenant, from the log", Some("tenant1")).await;
+    let started = Instant::now();
+    let buckets = store.roll_up(now).await.unwrap();
+    println!(
+        "    rollup of {buckets} five-minute buckets      {:>8.1} s (once, in the background)",
+        started.elapsed().as_secs_f64()
+    );
+    time("stats 24h, from the rollups", None).await;
+    time("stats 24h of one tenant, from the rollups", Some("tenant1")).await;
+    store.close().await;
 }

@@ -10,13 +10,22 @@ const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// A new identifier: `prefix` + a 26-character ULID (48-bit millisecond time, 80 random bits), so
 /// identifiers sort by creation time and serve as pagination cursors.
 pub fn new_id(prefix: &str) -> String {
-    let ms = chrono::Utc::now().timestamp_millis().max(0) as u128;
+    new_id_at(prefix, chrono::Utc::now().timestamp_millis())
+}
+
+/// An identifier as [`new_id`] would have made it at `ms` (for importing history).
+pub fn new_id_at(prefix: &str, ms: i64) -> String {
     let mut random = [0u8; 10];
     rand::thread_rng().fill_bytes(&mut random);
-    let mut value: u128 = ms << 80;
+    let mut value: u128 = (ms.max(0) as u128) << 80;
     for (i, b) in random.iter().enumerate() {
         value |= (*b as u128) << (8 * (9 - i));
     }
+    encode(prefix, value)
+}
+
+/// `prefix` + the 26 Crockford base-32 digits of `value`.
+fn encode(prefix: &str, value: u128) -> String {
     let mut out = String::with_capacity(prefix.len() + 26);
     out.push_str(prefix);
     for i in (0..26).rev() {
@@ -28,13 +37,18 @@ pub fn new_id(prefix: &str) -> String {
 /// The smallest identifier with `prefix` that [`new_id`] can produce at or after `ms`: identifiers
 /// sort by time, so `id >= id_floor(prefix, t)` selects what was created since `t` by primary key.
 pub fn id_floor(prefix: &str, ms: i64) -> String {
-    let value: u128 = (ms.max(0) as u128) << 80;
-    let mut out = String::with_capacity(prefix.len() + 26);
-    out.push_str(prefix);
-    for i in (0..26).rev() {
-        out.push(CROCKFORD[((value >> (5 * i)) & 0x1f) as usize] as char);
+    encode(prefix, (ms.max(0) as u128) << 80)
+}
+
+/// The creation time (unix ms) an identifier made by [`new_id`] carries.
+pub fn id_time(id: &str) -> Option<i64> {
+    let ulid = id.rsplit('_').next()?;
+    let mut ms: i64 = 0;
+    for ch in ulid.get(..10)?.bytes() {
+        let digit = CROCKFORD.iter().position(|&c| c == ch.to_ascii_uppercase())?;
+        ms = (ms << 5) | digit as i64;
     }
-    out
+    Some(ms)
 }
 
 /// A new webhook signing secret: `whsec_` + base64 of 32 random bytes (the Standard Webhooks form).
@@ -73,6 +87,15 @@ mod tests {
         let b = new_id("wh_");
         assert!(a.starts_with("wh_") && a.len() == 29);
         assert!(a < b, "{a} should sort before {b}");
+    }
+
+    #[test]
+    fn an_id_tells_when_it_was_made() {
+        let before = chrono::Utc::now().timestamp_millis();
+        let t = id_time(&new_id("att_")).unwrap();
+        assert!((before..=before + 1000).contains(&t), "{t} vs {before}");
+        assert_eq!(id_time(&id_floor("dlv_", 1_764_000_000_123)), Some(1_764_000_000_123));
+        assert_eq!(id_time("att_!!"), None);
     }
 
     #[test]

@@ -56,6 +56,7 @@ pub async fn run(
         config.retention_interval,
         stop.clone(),
     ));
+    tokio::spawn(crate::store::rollup::run(store.clone(), std::time::Duration::from_secs(30), stop.clone()));
     let alerts = Arc::new(crate::alerts::AlertMonitor::new(live.clone()));
     tokio::spawn(crate::alerts::run(alerts.clone(), store.clone(), config.alerts.clone(), stop.clone()));
     let workers = tokio::spawn(worker::run(engine.clone(), config.concurrency, config.batch_size, stop.clone()));

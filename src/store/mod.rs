@@ -11,6 +11,7 @@ mod publisher;
 mod queue;
 mod recovery;
 mod retention;
+pub mod rollup;
 mod sessions;
 mod stats;
 mod webhooks;

@@ -30,6 +30,7 @@ impl Store {
         .execute(&self.writer)
         .await?
         .rows_affected();
-        Ok(attempts + events)
+        let rollups = self.purge_rollups(cutoff_ms).await?;
+        Ok(attempts + events + rollups)
     }
 }

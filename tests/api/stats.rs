@@ -99,3 +99,84 @@ async fn metrics_count_what_happened() {
     assert_eq!(metric(&text, "monay_queue_depth{status=\"pending\"}"), 0.0);
     assert_eq!(metric(&text, "monay_webhooks_disabled"), 1.0);
 }
+
+/// Statistics read from the rollup tables equal those read from the log, for every scope and window:
+/// the same deliveries are counted once, whichever side of the rollup mark they fall.
+#[tokio::test]
+async fn rolled_up_statistics_equal_those_read_from_the_log() {
+    let s = TestServer::start_with(|c| c.retry_delay = Duration::from_millis(50)).await;
+    // Every third request fails, so there are retries and failures; /slow takes its time.
+    let r = Receiver::answering(|path, n| {
+        let reply = Reply::status(if n % 3 == 2 { 503 } else { 200 });
+        if path == "/slow" {
+            Reply { delay: Duration::from_millis(120), ..reply }
+        } else {
+            reply
+        }
+    })
+    .await;
+    let acme = s.tenant_key("acme").await;
+    let a = s.webhook(ADMIN_TOKEN, &r.url("/a"), &["*"]).await;
+    s.webhook(&acme, &r.url("/slow"), &["wallet.*"]).await;
+    for i in 0..12 {
+        let event = if i % 2 == 0 { "wallet.created" } else { "user.created" };
+        s.post(ADMIN_TOKEN, "/api/events", json!({"event": event, "data": {"n": i}})).await;
+    }
+    eventually(Duration::from_secs(20), "every delivery settled", || async {
+        let d = data(&s.get(ADMIN_TOKEN, "/api/deliveries?limit=100").await);
+        d.len() == 18 && d.iter().all(|d| d["status"] == "succeeded")
+    })
+    .await;
+    let dir = s.stop().await;
+
+    let store =
+        monay_webhooks::store::Store::open(&format!("sqlite://{}/test.db", dir.path().display())).await.unwrap();
+    // Half an hour on, every bucket of the run has settled.
+    let later = chrono::Utc::now().timestamp_millis() + 30 * 60_000;
+    let hour = 3_600_000;
+    let queries = [
+        (None, None, None, hour, 5 * 60_000),
+        (None, Some("acme"), None, 24 * hour, hour),
+        (Some("acme"), None, None, 7 * 24 * hour, 6 * hour),
+        (None, None, Some(a["id"].as_str().unwrap()), hour, 5 * 60_000),
+    ];
+    let mut from_log = Vec::new();
+    for (scope, tenant, webhook, window_ms, bucket_ms) in queries {
+        let q = monay_webhooks::store::StatsQuery {
+            scope: scope.map(str::to_string),
+            tenant: tenant.map(str::to_string),
+            webhook_id: webhook.map(str::to_string),
+            window_ms,
+            bucket_ms,
+        };
+        from_log.push((q.clone(), serde_json::to_value(store.stats_at(&q, later).await.unwrap()).unwrap()));
+    }
+    assert_eq!(store.rolled_until().await.unwrap(), None, "nothing rolled up yet");
+    assert!(store.roll_up(later).await.unwrap() > 0);
+    assert!(store.rolled_until().await.unwrap().unwrap() > later - 10 * 60_000);
+    for (q, log) in from_log {
+        let rolled = serde_json::to_value(store.stats_at(&q, later).await.unwrap()).unwrap();
+        assert_eq!(rolled, log, "{q:?}");
+    }
+    let platform = &serde_json::to_value(
+        store
+            .stats_at(
+                &monay_webhooks::store::StatsQuery {
+                    scope: None,
+                    tenant: None,
+                    webhook_id: None,
+                    window_ms: hour,
+                    bucket_ms: 5 * 60_000,
+                },
+                later,
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(platform["deliveries"], 18, "12 to /a, 6 wallet events to /slow");
+    assert_eq!(platform["attempts"], r.received().len());
+    assert!(platform["retryRate"].as_f64().unwrap() > 0.0);
+    assert!(platform["p95ResponseMs"].as_i64().unwrap() >= 120, "{platform}");
+    store.close().await;
+}
