@@ -345,7 +345,7 @@ async fn history(db: &std::path::Path, n: usize) {
     let day = 24 * 3_600_000i64;
     let headers = r#"{"content-type":"application/json","user-agent":"Monay-Webhooks/0.1","x-webhook-id":"wh_01","x-webhook-event":"wallet.created","x-webhook-signature":"t=1764000000,v1=5d41402abc4b2a76b9719d911017c592a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6","webhook-id":"msg_01","webhook-timestamp":"1764000000","webhook-signature":"v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4="}"#;
     let started = Instant::now();
-    let batch = 5_000;
+    let batch = 2_000;
     let mut written = 0;
     while written < n {
         let mut tx = pool.begin().await.unwrap();
