@@ -4,9 +4,8 @@ use super::auth::Actor;
 use super::extract::Params;
 use super::openapi::{get, post, Routes};
 use super::params;
-use super::webhook_ops::AttemptResultOut;
 use crate::delivery::Restore;
-use crate::domain::{Attempt, AttemptTrigger, Delivery, DeliveryStatus, Page, Principal};
+use crate::domain::{Attempt, AttemptResult, AttemptTrigger, Delivery, DeliveryStatus, Page, Principal};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::DeliveryFilter;
@@ -105,7 +104,7 @@ async fn get_delivery(
 /// The answer to a manual retry: the attempt's outcome and the delivery afterwards.
 #[derive(Serialize, JsonSchema)]
 struct RetryOut {
-    attempt: AttemptResultOut,
+    attempt: AttemptResult,
     delivery: Delivery,
 }
 
@@ -124,5 +123,5 @@ async fn retry_delivery(
     state.engine.record(std::slice::from_ref(&outcome)).await?;
     principal.audit(&state, "delivery.retried", Some(&id), Some(&due.tenant)).await;
     let delivery = state.store.get_delivery(&id, principal.scope()).await?;
-    Ok(Json(RetryOut { attempt: AttemptResultOut::new(&due, sent), delivery }))
+    Ok(Json(RetryOut { attempt: super::webhook_ops::attempt_result(&due, sent), delivery }))
 }

@@ -7,10 +7,10 @@ use super::openapi::{get, post, Routes};
 use super::params;
 use crate::crypto;
 use crate::delivery::sender::Sent;
-use crate::domain::{validate, AttemptTrigger, ErrorKind, Webhook};
+use crate::domain::{validate, AttemptResult, AttemptTrigger, SecretInfo, Webhook};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::{DueDelivery, SecretInfo, WebhookPatch};
+use crate::store::{DueDelivery, WebhookPatch};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::Json;
@@ -22,7 +22,7 @@ pub fn routes() -> Routes {
         .op(post("/webhooks/{id}/test", test_webhook)
             .summary("Send a test event")
             .describe("Sends a signed `system.test` event now and answers with the attempt's outcome.")
-            .json::<AttemptResultOut>(200, "What the receiver answered."))
+            .json::<AttemptResult>(200, "What the receiver answered."))
         .op(post("/webhooks/{id}/enable", enable_webhook)
             .summary("Enable a webhook")
             .describe("Resets its failure count and resumes its held deliveries.")
@@ -49,32 +49,17 @@ pub fn routes() -> Routes {
 /// Longest overlap of an old secret after a rotation: a week.
 const MAX_GRACE_SECONDS: i64 = 7 * 24 * 3600;
 
-/// The outcome of an attempt made on request.
-#[derive(Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AttemptResultOut {
-    pub delivery_id: String,
-    pub event_id: String,
-    pub success: bool,
-    pub status_code: Option<u16>,
-    pub duration_ms: i64,
-    pub error_kind: Option<ErrorKind>,
-    pub error: Option<String>,
-    pub response_body: Option<String>,
-}
-
-impl AttemptResultOut {
-    pub fn new(due: &DueDelivery, sent: Sent) -> Self {
-        AttemptResultOut {
-            delivery_id: due.delivery_id.clone(),
-            event_id: due.event_id.clone(),
-            success: sent.succeeded(),
-            status_code: sent.status,
-            duration_ms: sent.duration_ms,
-            error_kind: sent.error_kind,
-            error: sent.error,
-            response_body: sent.response_body,
-        }
+/// What an attempt made on request tells its caller.
+pub(crate) fn attempt_result(due: &DueDelivery, sent: Sent) -> AttemptResult {
+    AttemptResult {
+        delivery_id: due.delivery_id.clone(),
+        event_id: due.event_id.clone(),
+        success: sent.succeeded(),
+        status_code: sent.status,
+        duration_ms: sent.duration_ms,
+        error_kind: sent.error_kind,
+        error: sent.error,
+        response_body: sent.response_body,
     }
 }
 
@@ -83,12 +68,12 @@ async fn test_webhook(
     State(state): State<AppState>,
     principal: Actor,
     Path(id): Path<String>,
-) -> AppResult<Json<AttemptResultOut>> {
+) -> AppResult<Json<AttemptResult>> {
     let due = state.store.create_test_delivery(&id, principal.scope(), state.engine.lease_ms()).await?;
     let (sent, outcome) = state.engine.attempt(&due, AttemptTrigger::Test, None).await;
     state.engine.record(std::slice::from_ref(&outcome)).await?;
     principal.audit(&state, "webhook.tested", Some(&id), Some(&due.tenant)).await;
-    Ok(Json(AttemptResultOut::new(&due, sent)))
+    Ok(Json(attempt_result(&due, sent)))
 }
 
 /// `POST /api/webhooks/{id}/enable`: switches the webhook on, clears its failure count, and resumes

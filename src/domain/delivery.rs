@@ -139,3 +139,18 @@ pub struct Attempt {
     pub error_kind: Option<ErrorKind>,
     pub error: Option<String>,
 }
+
+/// The outcome of an attempt made on request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptResult {
+    pub delivery_id: String,
+    pub event_id: String,
+    pub success: bool,
+    pub status_code: Option<u16>,
+    pub duration_ms: i64,
+    pub error_kind: Option<ErrorKind>,
+    pub error: Option<String>,
+    pub response_body: Option<String>,
+}

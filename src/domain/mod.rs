@@ -5,15 +5,17 @@ pub mod delivery;
 pub mod event;
 pub mod event_type;
 pub mod key;
+pub mod stats;
 pub mod validate;
 pub mod webhook;
 
 pub use alert::{Alert, AlertLevel};
-pub use delivery::{Attempt, AttemptTrigger, Delivery, DeliveryStatus, ErrorKind};
+pub use delivery::{Attempt, AttemptResult, AttemptTrigger, Delivery, DeliveryStatus, ErrorKind};
 pub use event::Event;
 pub use event_type::EventType;
 pub use key::{ApiKey, Principal, Role};
-pub use webhook::Webhook;
+pub use stats::Stats;
+pub use webhook::{SecretInfo, Webhook};
 
 use serde::{Deserialize, Serialize};
 

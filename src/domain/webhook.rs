@@ -23,6 +23,17 @@ pub struct Webhook {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A webhook's signing secrets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SecretInfo {
+    pub secret: String,
+    /// The secret before the last rotation, while it still signs.
+    pub previous_secret: Option<String>,
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+}
+
 impl Webhook {
     /// The same webhook with its secret masked, for reads.
     pub fn masked(mut self) -> Self {

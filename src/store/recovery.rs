@@ -6,18 +6,7 @@ use super::{now_ms, to_time, Store};
 use crate::crypto;
 use crate::domain::DeliveryStatus;
 use crate::error::{AppError, AppResult};
-use chrono::{DateTime, Utc};
-use serde::Serialize;
-
-/// A webhook's signing secrets.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SecretInfo {
-    pub secret: String,
-    /// The secret before the last rotation, while it still signs.
-    pub previous_secret: Option<String>,
-    pub previous_secret_expires_at: Option<DateTime<Utc>>,
-}
+pub use crate::domain::webhook::SecretInfo;
 
 impl Store {
     /// The webhook's current secret, and the previous one while it still signs.
