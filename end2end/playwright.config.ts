@@ -39,6 +39,8 @@ export default defineConfig({
       WEBHOOK_ADMIN_TOKEN: ADMIN_TOKEN,
       WEBHOOK_ALLOW_HTTP: 'true',
       WEBHOOK_ALLOWED_SUBNETS: '127.0.0.0/8',
+      // A failed delivery gives up at once, so a test can retry it by hand.
+      WEBHOOK_MAX_RETRIES: '0',
       RUST_LOG: 'warn',
     },
   },

@@ -10,18 +10,34 @@ const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// A new identifier: `prefix` + a 26-character ULID (48-bit millisecond time, 80 random bits), so
 /// identifiers sort by creation time and serve as pagination cursors.
 pub fn new_id(prefix: &str) -> String {
-    new_id_at(prefix, chrono::Utc::now().timestamp_millis())
+    encode(prefix, monotonic(random_ulid(chrono::Utc::now().timestamp_millis())))
 }
 
-/// An identifier as [`new_id`] would have made it at `ms` (for importing history).
-pub fn new_id_at(prefix: &str, ms: i64) -> String {
+/// The last identifier value handed out by this process.
+static LAST: std::sync::Mutex<u128> = std::sync::Mutex::new(0);
+
+/// `value`, or one more than the last value handed out if that is not smaller: identifiers made in
+/// the same millisecond still sort in the order they were made (a monotonic ULID).
+fn monotonic(value: u128) -> u128 {
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    let next = if value > *last { value } else { *last + 1 };
+    *last = next;
+    next
+}
+
+fn random_ulid(ms: i64) -> u128 {
     let mut random = [0u8; 10];
     rand::thread_rng().fill_bytes(&mut random);
     let mut value: u128 = (ms.max(0) as u128) << 80;
     for (i, b) in random.iter().enumerate() {
         value |= (*b as u128) << (8 * (9 - i));
     }
-    encode(prefix, value)
+    value
+}
+
+/// An identifier as [`new_id`] would have made it at `ms` (for importing history).
+pub fn new_id_at(prefix: &str, ms: i64) -> String {
+    encode(prefix, random_ulid(ms))
 }
 
 /// `prefix` + the 26 Crockford base-32 digits of `value`.
@@ -87,6 +103,14 @@ mod tests {
         let b = new_id("wh_");
         assert!(a.starts_with("wh_") && a.len() == 29);
         assert!(a < b, "{a} should sort before {b}");
+    }
+
+    #[test]
+    fn ids_made_in_the_same_millisecond_keep_their_order() {
+        let ids: Vec<String> = (0..1000).map(|_| new_id("aud_")).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! The crate builds twice: as the server (feature `ssr`: REST API, delivery engine, console rendering)
 //! and as the console's WASM bundle (feature `hydrate`). Modules that only make sense on the server
 //! are gated here, once.
+#![recursion_limit = "512"]
 
 pub mod app;
 pub mod domain;

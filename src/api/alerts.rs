@@ -19,18 +19,18 @@ pub fn routes() -> Routes {
 }
 
 #[derive(Serialize, JsonSchema)]
-struct AlertList {
-    data: Vec<Alert>,
+pub(crate) struct AlertList {
+    pub(crate) data: Vec<Alert>,
 }
 
 #[derive(Deserialize, JsonSchema)]
-struct AlertsQuery {
-    tenant: Option<String>,
+pub(crate) struct AlertsQuery {
+    pub(crate) tenant: Option<String>,
 }
 
 /// `GET /api/alerts`: `{data: [{level, kind, subject, message, since}]}`; admins see the platform (or
 /// one `tenant`), tenants their own.
-async fn list_alerts(
+pub(crate) async fn list_alerts(
     State(state): State<AppState>,
     principal: Principal,
     Params(q): Params<AlertsQuery>,

@@ -24,18 +24,18 @@ pub fn routes() -> Routes {
 
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct AuditQuery {
-    action: Option<String>,
-    tenant: Option<String>,
-    actor_key_id: Option<String>,
-    since: Option<String>,
-    until: Option<String>,
-    limit: Option<u32>,
-    cursor: Option<String>,
+pub(crate) struct AuditQuery {
+    pub(crate) action: Option<String>,
+    pub(crate) tenant: Option<String>,
+    pub(crate) actor_key_id: Option<String>,
+    pub(crate) since: Option<String>,
+    pub(crate) until: Option<String>,
+    pub(crate) limit: Option<u32>,
+    pub(crate) cursor: Option<String>,
 }
 
 /// `GET /api/audit`: newest first; filters `action`, `tenant`, `actorKeyId`, `since`, `until`.
-async fn list_audit(
+pub(crate) async fn list_audit(
     State(state): State<AppState>,
     principal: Principal,
     Params(q): Params<AuditQuery>,

@@ -35,18 +35,18 @@ pub fn routes() -> Routes {
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ListQuery {
-    webhook_id: Option<String>,
+    pub(crate) webhook_id: Option<String>,
     /// An event type.
-    event: Option<String>,
+    pub(crate) event: Option<String>,
     /// `pending`, `delivering`, `succeeded`, `failed` or `held`.
-    status: Option<String>,
-    tenant: Option<String>,
+    pub(crate) status: Option<String>,
+    pub(crate) tenant: Option<String>,
     /// Created at or after: RFC 3339 or unix milliseconds.
-    since: Option<String>,
+    pub(crate) since: Option<String>,
     /// Created before: RFC 3339 or unix milliseconds.
-    until: Option<String>,
-    limit: Option<u32>,
-    cursor: Option<String>,
+    pub(crate) until: Option<String>,
+    pub(crate) limit: Option<u32>,
+    pub(crate) cursor: Option<String>,
 }
 
 /// A delivery with its attempts.
@@ -58,7 +58,7 @@ pub struct DeliveryOut {
 }
 
 /// `GET /api/deliveries`: a page of the log (`webhookId`, `event`, `status`, `since`, `until`, …).
-async fn list_deliveries(
+pub(crate) async fn list_deliveries(
     State(state): State<AppState>,
     principal: Principal,
     Params(q): Params<ListQuery>,
@@ -91,7 +91,7 @@ impl ListQuery {
 }
 
 /// `GET /api/deliveries/{id}`: one delivery and every attempt made for it.
-async fn get_delivery(
+pub(crate) async fn get_delivery(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
@@ -103,15 +103,15 @@ async fn get_delivery(
 
 /// The answer to a manual retry: the attempt's outcome and the delivery afterwards.
 #[derive(Serialize, JsonSchema)]
-struct RetryOut {
-    attempt: AttemptResult,
-    delivery: Delivery,
+pub(crate) struct RetryOut {
+    pub(crate) attempt: AttemptResult,
+    pub(crate) delivery: Delivery,
 }
 
 /// `POST /api/deliveries/{id}/retry`: sends the delivery again now, whatever its state, and answers
 /// with the outcome. A failed manual retry leaves the delivery as it was (a pending one keeps its
 /// schedule); a success marks it succeeded.
-async fn retry_delivery(
+pub(crate) async fn retry_delivery(
     State(state): State<AppState>,
     principal: Actor,
     Path(id): Path<String>,

@@ -27,9 +27,9 @@ pub fn routes() -> Routes {
 }
 
 #[derive(Serialize, JsonSchema)]
-struct EventTypeList {
-    data: Vec<EventType>,
-    categories: Vec<&'static str>,
+pub(crate) struct EventTypeList {
+    pub(crate) data: Vec<EventType>,
+    pub(crate) categories: Vec<&'static str>,
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -40,7 +40,10 @@ struct EventTypeIn {
 }
 
 /// `GET /api/event-types`: every known type with its category and description.
-async fn list_event_types(State(state): State<AppState>, _principal: Principal) -> AppResult<Json<EventTypeList>> {
+pub(crate) async fn list_event_types(
+    State(state): State<AppState>,
+    _principal: Principal,
+) -> AppResult<Json<EventTypeList>> {
     let data = state.store.list_event_types().await?;
     Ok(Json(EventTypeList { data, categories: CATEGORIES.to_vec() }))
 }

@@ -33,28 +33,28 @@ pub fn routes() -> Routes {
 
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct KeyIn {
-    tenant: Option<String>,
-    role: Option<String>,
-    name: String,
+pub(crate) struct KeyIn {
+    pub(crate) tenant: Option<String>,
+    pub(crate) role: Option<String>,
+    pub(crate) name: String,
 }
 
 /// The create answer: the stored key plus, this once, the key itself.
 #[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct KeyCreatedOut {
-    id: String,
+pub(crate) struct KeyCreatedOut {
+    pub(crate) id: String,
     /// The API key itself: shown here only.
-    key: String,
-    tenant: Option<String>,
-    role: Role,
-    name: String,
-    prefix: String,
-    created_at: chrono::DateTime<chrono::Utc>,
+    pub(crate) key: String,
+    pub(crate) tenant: Option<String>,
+    pub(crate) role: Role,
+    pub(crate) name: String,
+    pub(crate) prefix: String,
+    pub(crate) created_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// `POST /api/keys`: creates a key; the answer carries the key, which is never shown again.
-async fn create_key(
+pub(crate) async fn create_key(
     State(state): State<AppState>,
     principal: Actor,
     Body(input): Body<KeyIn>,
@@ -81,14 +81,18 @@ async fn create_key(
 }
 
 /// `GET /api/keys`: the live keys (never their secrets).
-async fn list_keys(State(state): State<AppState>, principal: Actor) -> AppResult<Json<Page<ApiKey>>> {
+pub(crate) async fn list_keys(State(state): State<AppState>, principal: Actor) -> AppResult<Json<Page<ApiKey>>> {
     require_admin(&principal)?;
     let data = state.store.list_keys().await?;
     Ok(Json(Page { data, next_cursor: None }))
 }
 
 /// `DELETE /api/keys/{id}`: revokes a key at once, ending its console sessions.
-async fn revoke_key(State(state): State<AppState>, principal: Actor, Path(id): Path<String>) -> AppResult<StatusCode> {
+pub(crate) async fn revoke_key(
+    State(state): State<AppState>,
+    principal: Actor,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
     require_admin(&principal)?;
     state.store.revoke_key(&id).await?;
     principal.audit(&state, "key.revoked", Some(&id), None).await;

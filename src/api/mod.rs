@@ -1,22 +1,22 @@
 //! The REST API: one file per resource, each with its own `router()`, all under `/api`.
 
-mod alerts;
-mod audit;
-mod auth;
-mod deliveries;
-mod event_types;
-mod events;
+pub(crate) mod alerts;
+pub(crate) mod audit;
+pub(crate) mod auth;
+pub(crate) mod deliveries;
+pub(crate) mod event_types;
+pub(crate) mod events;
 mod export;
-mod extract;
+pub(crate) mod extract;
 mod health;
-mod keys;
+pub(crate) mod keys;
 pub mod openapi;
-mod params;
-mod stats;
+pub(crate) mod params;
+pub(crate) mod stats;
 mod stream;
 mod verify;
-mod webhook_ops;
-mod webhooks;
+pub(crate) mod webhook_ops;
+pub(crate) mod webhooks;
 
 pub use auth::{session_token as session_token_from, SESSION_COOKIE};
 

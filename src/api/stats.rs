@@ -26,10 +26,10 @@ pub fn routes() -> Routes {
 }
 
 #[derive(Deserialize, JsonSchema)]
-struct StatsParams {
+pub(crate) struct StatsParams {
     /// `1h`, `24h` (default) or `7d`.
-    window: Option<String>,
-    tenant: Option<String>,
+    pub(crate) window: Option<String>,
+    pub(crate) tenant: Option<String>,
 }
 
 const MINUTE: i64 = 60_000;
@@ -46,7 +46,7 @@ fn window(name: Option<&str>) -> AppResult<(i64, i64)> {
 }
 
 /// `GET /api/stats`: everything the caller can see (admins may pick a `tenant`).
-async fn platform_stats(
+pub(crate) async fn platform_stats(
     State(state): State<AppState>,
     principal: Principal,
     Params(p): Params<StatsParams>,
@@ -63,7 +63,7 @@ async fn platform_stats(
 }
 
 /// `GET /api/webhooks/{id}/stats`: one webhook's.
-async fn webhook_stats(
+pub(crate) async fn webhook_stats(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,

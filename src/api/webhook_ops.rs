@@ -64,7 +64,7 @@ pub(crate) fn attempt_result(due: &DueDelivery, sent: Sent) -> AttemptResult {
 }
 
 /// `POST /api/webhooks/{id}/test`: sends a `webhook.test` event now and answers with the outcome.
-async fn test_webhook(
+pub(crate) async fn test_webhook(
     State(state): State<AppState>,
     principal: Actor,
     Path(id): Path<String>,
@@ -78,7 +78,7 @@ async fn test_webhook(
 
 /// `POST /api/webhooks/{id}/enable`: switches the webhook on, clears its failure count, and resumes
 /// its held deliveries.
-async fn enable_webhook(
+pub(crate) async fn enable_webhook(
     State(state): State<AppState>,
     principal: Actor,
     Path(id): Path<String>,
@@ -87,7 +87,7 @@ async fn enable_webhook(
 }
 
 /// `POST /api/webhooks/{id}/disable`: switches the webhook off; its pending deliveries are held.
-async fn disable_webhook(
+pub(crate) async fn disable_webhook(
     State(state): State<AppState>,
     principal: Actor,
     Path(id): Path<String>,
@@ -104,7 +104,7 @@ async fn switch(state: &AppState, principal: &Actor, id: &str, active: bool) -> 
 }
 
 /// `GET /api/webhooks/{id}/secret`: the signing secret, and the previous one while it still signs.
-async fn reveal_secret(
+pub(crate) async fn reveal_secret(
     State(state): State<AppState>,
     principal: Actor,
     Path(id): Path<String>,
@@ -116,14 +116,14 @@ async fn reveal_secret(
 
 #[derive(Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct RotateIn {
-    secret: Option<String>,
-    grace_seconds: Option<i64>,
+pub(crate) struct RotateIn {
+    pub(crate) secret: Option<String>,
+    pub(crate) grace_seconds: Option<i64>,
 }
 
 /// `POST /api/webhooks/{id}/rotate-secret`: a new secret (given or generated); the old one keeps
 /// signing beside it for `graceSeconds` (default 24 hours, at most a week, 0 for none).
-async fn rotate_secret(
+pub(crate) async fn rotate_secret(
     State(state): State<AppState>,
     principal: Actor,
     Path(id): Path<String>,

@@ -47,45 +47,45 @@ const MAX_PATTERNS: usize = 100;
 
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct WebhookIn {
+pub(crate) struct WebhookIn {
     /// Where deliveries are POSTed: https (http only where the server allows it).
-    url: String,
+    pub(crate) url: String,
     /// Subscriptions: exact event types, `prefix.*` or `*`.
-    events: Vec<String>,
-    description: Option<String>,
+    pub(crate) events: Vec<String>,
+    pub(crate) description: Option<String>,
     /// A signing secret of your own (at least 24 characters); generated when absent.
-    secret: Option<String>,
+    pub(crate) secret: Option<String>,
     /// Default true.
-    active: Option<bool>,
+    pub(crate) active: Option<bool>,
     /// Admins: the tenant that owns it (default `default`). Tenant keys: their own.
-    tenant: Option<String>,
+    pub(crate) tenant: Option<String>,
 }
 
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct WebhookPatchIn {
-    url: Option<String>,
-    events: Option<Vec<String>>,
-    description: Option<String>,
-    active: Option<bool>,
+pub(crate) struct WebhookPatchIn {
+    pub(crate) url: Option<String>,
+    pub(crate) events: Option<Vec<String>>,
+    pub(crate) description: Option<String>,
+    pub(crate) active: Option<bool>,
 }
 
 #[derive(Deserialize, JsonSchema)]
-struct ListQuery {
+pub(crate) struct ListQuery {
     /// Part of the URL or description.
-    search: Option<String>,
+    pub(crate) search: Option<String>,
     /// `active`, `disabled` or `all`.
-    status: Option<String>,
+    pub(crate) status: Option<String>,
     /// Only webhooks that would receive this event type.
-    event: Option<String>,
-    tenant: Option<String>,
-    limit: Option<u32>,
-    cursor: Option<String>,
+    pub(crate) event: Option<String>,
+    pub(crate) tenant: Option<String>,
+    pub(crate) limit: Option<u32>,
+    pub(crate) cursor: Option<String>,
 }
 
 /// `POST /api/webhooks`: registers a webhook; the answer is the only one that shows a generated secret
 /// without asking for it.
-async fn create_webhook(
+pub(crate) async fn create_webhook(
     State(state): State<AppState>,
     principal: Actor,
     Body(input): Body<WebhookIn>,
@@ -111,7 +111,7 @@ async fn create_webhook(
 }
 
 /// `GET /api/webhooks`: a page of webhooks (`search`, `status`, `event`, `tenant`, `limit`, `cursor`).
-async fn list_webhooks(
+pub(crate) async fn list_webhooks(
     State(state): State<AppState>,
     principal: Principal,
     Params(q): Params<ListQuery>,
@@ -137,7 +137,7 @@ async fn list_webhooks(
 }
 
 /// `GET /api/webhooks/{id}`: one webhook, secret masked.
-async fn get_webhook(
+pub(crate) async fn get_webhook(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
@@ -146,7 +146,7 @@ async fn get_webhook(
 }
 
 /// `PATCH /api/webhooks/{id}`: changes the given fields only.
-async fn update_webhook(
+pub(crate) async fn update_webhook(
     State(state): State<AppState>,
     principal: Actor,
     Path(id): Path<String>,
@@ -170,7 +170,7 @@ async fn update_webhook(
 }
 
 /// `DELETE /api/webhooks/{id}`: removes the webhook with its delivery log.
-async fn delete_webhook(
+pub(crate) async fn delete_webhook(
     State(state): State<AppState>,
     principal: Actor,
     Path(id): Path<String>,

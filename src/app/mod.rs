@@ -1,12 +1,14 @@
 //! The admin console (Leptos): the HTML shell, the router and its pages. Built for both targets:
 //! rendered on the server, then hydrated in the browser.
 
+pub mod data;
 pub mod pages;
 pub mod session;
+pub mod ui;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 /// The HTML document around the app.
@@ -45,7 +47,17 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/login") view=pages::login::LoginPage/>
-                <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("") view=ui::Frame ssr=SsrMode::Async>
+                    <Route path=path!("") view=pages::dashboard::Dashboard ssr=SsrMode::Async/>
+                    <Route path=path!("webhooks") view=pages::webhooks::WebhooksPage ssr=SsrMode::Async/>
+                    <Route path=path!("webhooks/new") view=pages::webhooks::NewWebhookPage ssr=SsrMode::Async/>
+                    <Route path=path!("webhooks/:id") view=pages::webhook::WebhookPage ssr=SsrMode::Async/>
+                    <Route path=path!("deliveries") view=pages::deliveries::DeliveriesPage ssr=SsrMode::Async/>
+                    <Route path=path!("deliveries/:id") view=pages::deliveries::DeliveryPage ssr=SsrMode::Async/>
+                    <Route path=path!("event-types") view=pages::admin::CatalogPage ssr=SsrMode::Async/>
+                    <Route path=path!("keys") view=pages::admin::KeysPage ssr=SsrMode::Async/>
+                    <Route path=path!("audit") view=pages::admin::AuditPage ssr=SsrMode::Async/>
+                </ParentRoute>
             </Routes>
         </Router>
     }

@@ -4,9 +4,9 @@
 use super::queue::DueDelivery;
 use super::{now_ms, to_time, Store};
 use crate::crypto;
+pub use crate::domain::webhook::SecretInfo;
 use crate::domain::DeliveryStatus;
 use crate::error::{AppError, AppResult};
-pub use crate::domain::webhook::SecretInfo;
 
 impl Store {
     /// The webhook's current secret, and the previous one while it still signs.

@@ -5,8 +5,8 @@
 use super::rollup::{latency_class, BUCKET_MS};
 use super::{now_ms, to_time, Store};
 use crate::crypto::id_floor;
-use crate::error::AppResult;
 pub use crate::domain::stats::{Bucket, EventCount, Stats};
+use crate::error::AppResult;
 use sqlx::{QueryBuilder, Sqlite};
 use std::collections::BTreeMap;
 

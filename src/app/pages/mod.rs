@@ -1,7 +1,11 @@
 //! The console's pages.
 
-pub mod home;
+pub mod admin;
+pub mod dashboard;
+pub mod deliveries;
 pub mod login;
+pub mod webhook;
+pub mod webhooks;
 
 use leptos::prelude::*;
 

@@ -1,0 +1,25 @@
+// Tenant isolation in the console: a tenant key sees its tenant's webhooks only, and no admin pages.
+import { test, expect, signIn, open, Dashboard } from './fixtures/console';
+import { Api } from './fixtures/api';
+import { Receiver } from './fixtures/receiver';
+
+test("a tenant cannot see another tenant's webhook", async ({ page, request }) => {
+  const admin = new Api(request);
+  const acmeKey = await admin.tenantKey('acme-e2e');
+  const globexKey = await admin.tenantKey('globex-e2e');
+  const receiver = await Receiver.start();
+  const acmeHook = await new Api(request, acmeKey).webhook(receiver.url('/acme'), ['wallet.created']);
+
+  await signIn(page, globexKey);
+  await expect(page.getByRole('link', { name: 'API keys' })).toHaveCount(0);
+  await open(page, '/webhooks');
+  await expect(page.getByTestId('empty')).toBeVisible();
+  await open(page, `/webhooks/${acmeHook.id}`);
+  await expect(page.getByRole('alert')).toContainText('not found');
+  await new Dashboard(page).signOut();
+
+  await signIn(page, acmeKey);
+  await open(page, '/webhooks');
+  await expect(page.getByTestId('webhooks')).toContainText(receiver.url('/acme'));
+  await receiver.stop();
+});

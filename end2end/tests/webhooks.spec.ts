@@ -1,0 +1,79 @@
+// Registering a webhook in the console, testing it, rotating its secret, switching it off and on.
+import { test, expect, signIn, open, WebhookForm, WebhookDetail } from './fixtures/console';
+import { Api } from './fixtures/api';
+import { Receiver } from './fixtures/receiver';
+
+test('register a webhook against a real receiver, send a test and see the attempt', async ({ page }) => {
+  const receiver = await Receiver.start();
+  await signIn(page);
+  await open(page, '/webhooks/new');
+  const form = new WebhookForm(page);
+  await form.fill(receiver.url('/orders'), 'e2e orders');
+  await form.pickCategory('wallet');
+  await form.pickEvent('transaction.completed');
+  await form.create();
+  await expect(page.getByTestId('new-secret')).toContainText('whsec_');
+
+  await page.getByRole('link', { name: 'Open the webhook' }).click();
+  await expect(page.getByRole('heading', { name: receiver.url('/orders') })).toBeVisible();
+  const detail = new WebhookDetail(page);
+  await detail.sendTest();
+  await expect(detail.testResult()).toContainText('Delivered');
+  await expect(page.getByTestId('test-status')).toHaveText('200');
+  expect(receiver.received).toHaveLength(1);
+  expect(receiver.received[0].headers['x-webhook-signature']).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+  expect(JSON.parse(receiver.received[0].body).event).toBe('webhook.test');
+
+  await detail.testResult().getByRole('link', { name: 'See the attempt' }).click();
+  await expect(page.getByTestId('attempt')).toContainText('HTTP 200');
+  await expect(page.getByTestId('response-body')).toHaveText('thanks');
+
+  await open(page, '/webhooks?search=e2e+orders');
+  await expect(page.getByTestId('webhooks').locator('tbody tr')).toHaveCount(1);
+  await expect(page.getByTestId('webhooks')).toContainText('wallet.*, transaction.completed');
+  await receiver.stop();
+});
+
+test('the server explains a refused webhook next to the field at fault', async ({ page }) => {
+  await signIn(page);
+  await open(page, '/webhooks/new');
+  const form = new WebhookForm(page);
+  await form.fill('ftp://files.example.com/hook', 'bad scheme');
+  await form.pickEvent('user.created');
+  await form.create();
+  await expect(form.fieldError()).toContainText('http');
+  await expect(page.getByTestId('new-secret')).toHaveCount(0);
+});
+
+test('reveal and rotate the signing secret', async ({ page, request }) => {
+  const receiver = await Receiver.start();
+  const hook = await new Api(request).webhook(receiver.url('/rotate'), ['user.*']);
+  await signIn(page);
+  await open(page, `/webhooks/${hook.id}`);
+  const detail = new WebhookDetail(page);
+  await expect(detail.secret()).toContainText('********');
+  await detail.reveal();
+  await expect(detail.secret()).toHaveText(hook.secret);
+  await detail.rotate();
+  await expect(detail.secret()).not.toHaveText(hook.secret);
+  await expect(detail.secret()).toContainText('whsec_');
+  await expect(page.getByText('The previous secret also signs until')).toBeVisible();
+  await receiver.stop();
+});
+
+test('disable and enable a webhook', async ({ page, request }) => {
+  const receiver = await Receiver.start();
+  const hook = await new Api(request).webhook(receiver.url('/switch'), ['user.created']);
+  await signIn(page);
+  await open(page, `/webhooks/${hook.id}`);
+  const detail = new WebhookDetail(page);
+  await expect(detail.status()).toHaveText('active');
+  await detail.toggle('Disable');
+  await expect(detail.status()).toHaveText('disabled');
+  await open(page, `/webhooks/${hook.id}`);
+  await expect(detail.status()).toHaveText('disabled');
+  await detail.toggle('Enable');
+  await expect(detail.status()).toHaveText('active');
+  expect((await new Api(request).get(`/webhooks/${hook.id}`)).active).toBe(true);
+  await receiver.stop();
+});

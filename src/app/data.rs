@@ -1,0 +1,507 @@
+//! The console's server functions. Each one runs the REST handler of the same action (the same
+//! validation, store calls, tenant scoping and audit entries), with the signed-in session as the key.
+
+use crate::domain::{Alert, ApiKey, Attempt, AttemptResult, Delivery, EventType, Page, SecretInfo, Stats, Webhook};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Message of the error a server function gives when there is no session.
+pub const SIGNED_OUT: &str = "signed_out";
+
+/// A refusal as the REST API words it: code, message and the field at fault.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    pub code: String,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+/// What a console server function answers: the value, or the refusal to show. Refusals travel as
+/// ordinary answers (HTTP 200) so the browser logs no failed request for a form the user got wrong.
+pub type Answer<T> = Result<T, Problem>;
+
+/// The answer of a server function call, transport failures included.
+pub fn settle<T>(result: Result<Answer<T>, ServerFnError>) -> Answer<T> {
+    result.unwrap_or_else(|e| Err(Problem::of(&e)))
+}
+
+impl Problem {
+    /// The problem a server function reported (or a generic one for a transport failure).
+    pub fn of(error: &ServerFnError) -> Problem {
+        match error {
+            ServerFnError::ServerError(text) => serde_json::from_str(text).unwrap_or_else(|_| Problem {
+                code: "error".into(),
+                message: text.clone(),
+                field: None,
+            }),
+            other => Problem { code: "network".into(), message: other.to_string(), field: None },
+        }
+    }
+
+    pub fn signed_out(&self) -> bool {
+        self.code == SIGNED_OUT
+    }
+}
+
+/// The dashboard's data: statistics of the window and the active alerts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Overview {
+    pub stats: Stats,
+    pub alerts: Vec<Alert>,
+}
+
+/// A webhook's page: the webhook, its statistics and its latest deliveries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WebhookView {
+    pub webhook: Webhook,
+    /// The catalog, for the edit form's event picker.
+    pub event_types: Vec<EventType>,
+    pub stats: Stats,
+    pub deliveries: Page<Delivery>,
+}
+
+/// A delivery with every attempt.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    pub delivery: Delivery,
+    pub attempts: Vec<Attempt>,
+}
+
+/// A key just created: `key` is shown this once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreatedKey {
+    pub id: String,
+    pub name: String,
+    pub key: String,
+}
+
+/// One line of the audit log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub actor_name: String,
+    pub tenant: Option<String>,
+    pub action: String,
+    pub target: Option<String>,
+    pub client_ip: Option<String>,
+}
+
+/// Filters of the delivery log, as they stand in the page's URL.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogFilter {
+    pub webhook_id: String,
+    pub event: String,
+    pub status: String,
+    pub since: String,
+    pub until: String,
+    pub cursor: String,
+}
+
+impl LogFilter {
+    /// The query string of these filters (without the cursor), for links and the CSV export.
+    pub fn query(&self) -> String {
+        let pairs = [
+            ("webhookId", &self.webhook_id),
+            ("event", &self.event),
+            ("status", &self.status),
+            ("since", &self.since),
+            ("until", &self.until),
+        ];
+        pairs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::{Problem, SIGNED_OUT};
+    use crate::api::auth::Actor;
+    use crate::error::AppError;
+    use crate::state::AppState;
+    use leptos::prelude::ServerFnError;
+
+    /// The server state and the signed-in actor, or the `signed_out` problem.
+    pub async fn actor() -> Result<(AppState, Actor), ServerFnError> {
+        let state = crate::app::session::ssr::state()?;
+        let principal = crate::app::session::ssr::current_principal().await?.ok_or_else(|| {
+            fail(AppError::unauthorized("your session has ended; sign in again")).with_code(SIGNED_OUT)
+        })?;
+        let ip = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .await
+            .ok()
+            .map(|c| c.0.ip().to_string());
+        Ok((state, Actor { principal, ip }))
+    }
+
+    /// An API error as a server function error carrying the [`Problem`].
+    pub fn fail(e: AppError) -> ServerFnError {
+        let problem = Problem { code: e.code.to_string(), message: e.message, field: e.field };
+        ServerFnError::ServerError(serde_json::to_string(&problem).unwrap_or_default())
+    }
+
+    pub trait WithCode {
+        fn with_code(self, code: &str) -> Self;
+    }
+
+    impl WithCode for ServerFnError {
+        fn with_code(self, code: &str) -> Self {
+            let mut problem = Problem::of(&self);
+            problem.code = code.to_string();
+            ServerFnError::ServerError(serde_json::to_string(&problem).unwrap_or_default())
+        }
+    }
+
+    /// `Some(s)` unless `s` is blank.
+    pub fn given(s: String) -> Option<String> {
+        let s = s.trim().to_string();
+        (!s.is_empty()).then_some(s)
+    }
+}
+
+/// Runs a server function's body, turning its failure into a [`Problem`] answer.
+#[cfg(feature = "ssr")]
+async fn answer<T>(
+    body: impl std::future::Future<Output = Result<T, ServerFnError>>,
+) -> Result<Answer<T>, ServerFnError> {
+    Ok(body.await.map_err(|e| Problem::of(&e)))
+}
+
+#[cfg(feature = "ssr")]
+use axum::extract::{Path, State};
+#[cfg(feature = "ssr")]
+use axum::Json;
+
+/// Statistics over `window` (`1h`, `24h`, `7d`) and the active alerts.
+#[server(prefix = "/console", endpoint = "overview")]
+pub async fn get_overview(window: String) -> Result<Answer<Overview>, ServerFnError> {
+    answer(async move {
+        use crate::api::alerts::{list_alerts, AlertsQuery};
+        use crate::api::extract::Params;
+        use crate::api::stats::{platform_stats, StatsParams};
+        let (state, actor) = ssr::actor().await?;
+        let Json(stats) = platform_stats(
+            State(state.clone()),
+            actor.principal.clone(),
+            Params(StatsParams { window: Some(window), tenant: None }),
+        )
+        .await
+        .map_err(ssr::fail)?;
+        let Json(alerts) = list_alerts(State(state), actor.principal, Params(AlertsQuery { tenant: None }))
+            .await
+            .map_err(ssr::fail)?;
+        Ok(Overview { stats, alerts: alerts.data })
+    })
+    .await
+}
+
+/// A page of webhooks.
+#[server(prefix = "/console", endpoint = "webhooks")]
+pub async fn webhooks(
+    search: String,
+    status: String,
+    event: String,
+    cursor: String,
+) -> Result<Answer<Page<Webhook>>, ServerFnError> {
+    answer(async move {
+        use crate::api::extract::Params;
+        use crate::api::webhooks::{list_webhooks, ListQuery};
+        let (state, actor) = ssr::actor().await?;
+        let query = ListQuery {
+            search: ssr::given(search),
+            status: ssr::given(status),
+            event: ssr::given(event),
+            tenant: None,
+            limit: Some(20),
+            cursor: ssr::given(cursor),
+        };
+        let Json(page) = list_webhooks(State(state), actor.principal, Params(query)).await.map_err(ssr::fail)?;
+        Ok(page)
+    })
+    .await
+}
+
+/// One webhook with its statistics (24 hours) and its latest deliveries.
+#[server(prefix = "/console", endpoint = "webhook")]
+pub async fn get_webhook_view(id: String) -> Result<Answer<WebhookView>, ServerFnError> {
+    answer(async move {
+        use crate::api::deliveries::{list_deliveries, ListQuery};
+        use crate::api::extract::Params;
+        use crate::api::stats::{webhook_stats, StatsParams};
+        use crate::api::webhooks::get_webhook;
+        let (state, actor) = ssr::actor().await?;
+        let p = actor.principal.clone();
+        let Json(webhook) = get_webhook(State(state.clone()), p.clone(), Path(id.clone())).await.map_err(ssr::fail)?;
+        let Json(stats) = webhook_stats(
+            State(state.clone()),
+            p.clone(),
+            Path(id.clone()),
+            Params(StatsParams { window: Some("24h".into()), tenant: None }),
+        )
+        .await
+        .map_err(ssr::fail)?;
+        let query = ListQuery {
+            webhook_id: Some(id),
+            event: None,
+            status: None,
+            tenant: None,
+            since: None,
+            until: None,
+            limit: Some(10),
+            cursor: None,
+        };
+        let Json(deliveries) =
+            list_deliveries(State(state.clone()), p.clone(), Params(query)).await.map_err(ssr::fail)?;
+        let Json(types) = crate::api::event_types::list_event_types(State(state), p).await.map_err(ssr::fail)?;
+        Ok(WebhookView { webhook, event_types: types.data, stats, deliveries })
+    })
+    .await
+}
+
+/// Registers a webhook; the answer shows its secret this once.
+#[server(prefix = "/console", endpoint = "create_webhook")]
+pub async fn create_webhook(
+    url: String,
+    events: Vec<String>,
+    description: String,
+    secret: String,
+    tenant: String,
+) -> Result<Answer<Webhook>, ServerFnError> {
+    answer(async move {
+        use crate::api::extract::Body;
+        use crate::api::webhooks::{create_webhook, WebhookIn};
+        let (state, actor) = ssr::actor().await?;
+        let input = WebhookIn {
+            url,
+            events,
+            description: Some(description),
+            secret: ssr::given(secret),
+            active: Some(true),
+            tenant: ssr::given(tenant),
+        };
+        let (_, Json(webhook)) = create_webhook(State(state), actor, Body(input)).await.map_err(ssr::fail)?;
+        Ok(webhook)
+    })
+    .await
+}
+
+/// Changes a webhook's URL, subscriptions and description.
+#[server(prefix = "/console", endpoint = "update_webhook")]
+pub async fn update_webhook(
+    id: String,
+    url: String,
+    events: Vec<String>,
+    description: String,
+) -> Result<Answer<Webhook>, ServerFnError> {
+    answer(async move {
+        use crate::api::extract::Body;
+        use crate::api::webhooks::{update_webhook, WebhookPatchIn};
+        let (state, actor) = ssr::actor().await?;
+        let patch =
+            WebhookPatchIn { url: Some(url), events: Some(events), description: Some(description), active: None };
+        let Json(webhook) = update_webhook(State(state), actor, Path(id), Body(patch)).await.map_err(ssr::fail)?;
+        Ok(webhook)
+    })
+    .await
+}
+
+/// Switches a webhook on (resuming held deliveries) or off (holding them).
+#[server(prefix = "/console", endpoint = "set_active")]
+pub async fn set_active(id: String, active: bool) -> Result<Answer<Webhook>, ServerFnError> {
+    answer(async move {
+        use crate::api::webhook_ops::{disable_webhook, enable_webhook};
+        let (state, actor) = ssr::actor().await?;
+        let result = if active {
+            enable_webhook(State(state), actor, Path(id)).await
+        } else {
+            disable_webhook(State(state), actor, Path(id)).await
+        };
+        Ok(result.map_err(ssr::fail)?.0)
+    })
+    .await
+}
+
+/// Deletes a webhook.
+#[server(prefix = "/console", endpoint = "delete_webhook")]
+pub async fn delete_webhook(id: String) -> Result<Answer<()>, ServerFnError> {
+    answer(async move {
+        let (state, actor) = ssr::actor().await?;
+        crate::api::webhooks::delete_webhook(State(state), actor, Path(id)).await.map_err(ssr::fail)?;
+        Ok(())
+    })
+    .await
+}
+
+/// The signing secret (audited).
+#[server(prefix = "/console", endpoint = "reveal_secret")]
+pub async fn reveal_secret(id: String) -> Result<Answer<SecretInfo>, ServerFnError> {
+    answer(async move {
+        let (state, actor) = ssr::actor().await?;
+        let Json(secret) =
+            crate::api::webhook_ops::reveal_secret(State(state), actor, Path(id)).await.map_err(ssr::fail)?;
+        Ok(secret)
+    })
+    .await
+}
+
+/// A new generated secret; the old one keeps signing for a day.
+#[server(prefix = "/console", endpoint = "rotate_secret")]
+pub async fn rotate_secret(id: String) -> Result<Answer<SecretInfo>, ServerFnError> {
+    answer(async move {
+        let (state, actor) = ssr::actor().await?;
+        let Json(secret) =
+            crate::api::webhook_ops::rotate_secret(State(state), actor, Path(id), axum::body::Bytes::new())
+                .await
+                .map_err(ssr::fail)?;
+        Ok(secret)
+    })
+    .await
+}
+
+/// Sends a test event now.
+#[server(prefix = "/console", endpoint = "send_test")]
+pub async fn send_test(id: String) -> Result<Answer<AttemptResult>, ServerFnError> {
+    answer(async move {
+        let (state, actor) = ssr::actor().await?;
+        let Json(result) =
+            crate::api::webhook_ops::test_webhook(State(state), actor, Path(id)).await.map_err(ssr::fail)?;
+        Ok(result)
+    })
+    .await
+}
+
+/// A page of the delivery log.
+#[server(prefix = "/console", endpoint = "deliveries")]
+pub async fn deliveries(filter: LogFilter) -> Result<Answer<Page<Delivery>>, ServerFnError> {
+    answer(async move {
+        use crate::api::deliveries::{list_deliveries, ListQuery};
+        use crate::api::extract::Params;
+        let (state, actor) = ssr::actor().await?;
+        let query = ListQuery {
+            webhook_id: ssr::given(filter.webhook_id),
+            event: ssr::given(filter.event),
+            status: ssr::given(filter.status),
+            tenant: None,
+            since: ssr::given(filter.since),
+            until: ssr::given(filter.until),
+            limit: Some(25),
+            cursor: ssr::given(filter.cursor),
+        };
+        let Json(page) = list_deliveries(State(state), actor.principal, Params(query)).await.map_err(ssr::fail)?;
+        Ok(page)
+    })
+    .await
+}
+
+/// One delivery with its attempts.
+#[server(prefix = "/console", endpoint = "delivery")]
+pub async fn get_delivery_view(id: String) -> Result<Answer<DeliveryView>, ServerFnError> {
+    answer(async move {
+        let (state, actor) = ssr::actor().await?;
+        let Json(out) =
+            crate::api::deliveries::get_delivery(State(state), actor.principal, Path(id)).await.map_err(ssr::fail)?;
+        Ok(DeliveryView { delivery: out.delivery, attempts: out.attempts })
+    })
+    .await
+}
+
+/// Sends a delivery again now.
+#[server(prefix = "/console", endpoint = "retry")]
+pub async fn retry(id: String) -> Result<Answer<AttemptResult>, ServerFnError> {
+    answer(async move {
+        let (state, actor) = ssr::actor().await?;
+        let Json(out) =
+            crate::api::deliveries::retry_delivery(State(state), actor, Path(id)).await.map_err(ssr::fail)?;
+        Ok(out.attempt)
+    })
+    .await
+}
+
+/// The event catalog.
+#[server(prefix = "/console", endpoint = "event_types")]
+pub async fn event_types() -> Result<Answer<Vec<EventType>>, ServerFnError> {
+    answer(async move {
+        let (state, actor) = ssr::actor().await?;
+        let Json(list) =
+            crate::api::event_types::list_event_types(State(state), actor.principal).await.map_err(ssr::fail)?;
+        Ok(list.data)
+    })
+    .await
+}
+
+/// The live API keys (admins).
+#[server(prefix = "/console", endpoint = "keys")]
+pub async fn keys() -> Result<Answer<Vec<ApiKey>>, ServerFnError> {
+    answer(async move {
+        let (state, actor) = ssr::actor().await?;
+        let Json(page) = crate::api::keys::list_keys(State(state), actor).await.map_err(ssr::fail)?;
+        Ok(page.data)
+    })
+    .await
+}
+
+/// Creates an API key (admins); the key is in the answer only.
+#[server(prefix = "/console", endpoint = "create_key")]
+pub async fn create_key(name: String, role: String, tenant: String) -> Result<Answer<CreatedKey>, ServerFnError> {
+    answer(async move {
+        use crate::api::extract::Body;
+        use crate::api::keys::KeyIn;
+        let (state, actor) = ssr::actor().await?;
+        let input = KeyIn { tenant: ssr::given(tenant), role: ssr::given(role), name };
+        let (_, Json(created)) =
+            crate::api::keys::create_key(State(state), actor, Body(input)).await.map_err(ssr::fail)?;
+        Ok(CreatedKey { id: created.id, name: created.name, key: created.key })
+    })
+    .await
+}
+
+/// Revokes an API key (admins).
+#[server(prefix = "/console", endpoint = "revoke_key")]
+pub async fn revoke_key(id: String) -> Result<Answer<()>, ServerFnError> {
+    answer(async move {
+        let (state, actor) = ssr::actor().await?;
+        crate::api::keys::revoke_key(State(state), actor, Path(id)).await.map_err(ssr::fail)?;
+        Ok(())
+    })
+    .await
+}
+
+/// A page of the audit log (admins).
+#[server(prefix = "/console", endpoint = "audit")]
+pub async fn audit(action: String, cursor: String) -> Result<Answer<Page<AuditRow>>, ServerFnError> {
+    answer(async move {
+        use crate::api::audit::{list_audit, AuditQuery};
+        use crate::api::extract::Params;
+        let (state, actor) = ssr::actor().await?;
+        let query = AuditQuery {
+            action: ssr::given(action),
+            tenant: None,
+            actor_key_id: None,
+            since: None,
+            until: None,
+            limit: Some(50),
+            cursor: ssr::given(cursor),
+        };
+        let Json(page) = list_audit(State(state), actor.principal, Params(query)).await.map_err(ssr::fail)?;
+        let data = page
+            .data
+            .into_iter()
+            .map(|e| AuditRow {
+                id: e.id,
+                at: crate::store::to_time(e.at),
+                actor_name: e.actor_name,
+                tenant: e.tenant,
+                action: e.action,
+                target: e.target,
+                client_ip: e.client_ip,
+            })
+            .collect();
+        Ok(Page { data, next_cursor: page.next_cursor })
+    })
+    .await
+}

@@ -1,0 +1,165 @@
+//! The event catalog, API keys (admins) and the audit log (admins).
+
+use crate::app::data::{audit, create_key, event_types, keys, revoke_key, settle};
+use crate::app::ui::{field_error, Empty, ErrorBox, Loading, When};
+use crate::domain::event_type::CATEGORIES;
+use crate::domain::Role;
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn CatalogPage() -> impl IntoView {
+    let catalog = Resource::new(|| (), |_| event_types());
+    view! {
+        <div class="page-head"><h1>"Event catalog"</h1></div>
+        <p class="muted">"Subscribe a webhook to a type, to a whole category (" <code>"wallet.*"</code> ") or to everything (" <code>"*"</code> ")."</p>
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match settle(catalog.await) {
+                    Ok(types) => {
+                        let mut categories: Vec<String> = CATEGORIES.iter().map(|c| c.to_string()).collect();
+                        for t in &types {
+                            if !categories.contains(&t.category) {
+                                categories.push(t.category.clone());
+                            }
+                        }
+                        categories.into_iter().map(|c| {
+                            let rows: Vec<_> = types.iter().filter(|t| t.category == c).cloned().collect();
+                            view! {
+                                <section class="card">
+                                    <h2>{c.clone()}</h2>
+                                    <table class="table" data-testid=format!("catalog-{c}")>
+                                        <tbody>
+                                            {rows.into_iter().map(|t| view! {
+                                                <tr><td><code>{t.name.clone()}</code></td><td>{t.description.clone()}</td><td class="muted small">{t.custom.then_some("custom")}</td></tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </section>
+                            }
+                        }).collect_view().into_any()
+                    }
+                    Err(p) => view! { <ErrorBox problem=p/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn KeysPage() -> impl IntoView {
+    let list = Resource::new(|| (), |_| keys());
+    let name = RwSignal::new(String::new());
+    let role = RwSignal::new("tenant".to_string());
+    let tenant = RwSignal::new(String::new());
+    let create =
+        Action::new(move |_: &()| create_key(name.get_untracked(), role.get_untracked(), tenant.get_untracked()));
+    let revoke = Action::new(move |id: &String| revoke_key(id.clone()));
+    Effect::new(move |_| {
+        if create.value().get().is_some_and(|r| matches!(r, Ok(Ok(_))))
+            || revoke.value().get().is_some_and(|r| matches!(r, Ok(Ok(_))))
+        {
+            list.refetch();
+        }
+    });
+    let problem = move || create.value().get().and_then(|r| settle(r).err());
+    view! {
+        <div class="page-head"><h1>"API keys"</h1></div>
+        <form class="card stack form" aria-label="New API key" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); create.dispatch(()); }>
+            <h2>"New key"</h2>
+            <label for="key-name">"Name"</label>
+            <input id="key-name" bind:value=name required=true placeholder="acme backend"/>
+            {move || field_error(problem(), "name").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+            <label for="key-role">"Role"</label>
+            <select id="key-role" bind:value=role>
+                <option value="tenant">"tenant"</option>
+                <option value="admin">"admin"</option>
+            </select>
+            <label for="key-tenant">"Tenant"</label>
+            <input id="key-tenant" bind:value=tenant placeholder="acme"/>
+            {move || field_error(problem(), "tenant").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+            {move || problem().filter(|p| p.field.is_none()).map(|p| view! { <ErrorBox problem=p/> })}
+            <button type="submit" disabled=move || create.pending().get()>"Create key"</button>
+        </form>
+        {move || create.value().get().and_then(|r| settle(r).ok()).map(|k| view! {
+            <div class="card notice" role="status">
+                <p>"Key “" {k.name.clone()} "” created. Copy it now: it is not shown again."</p>
+                <code class="secret" data-testid="new-key">{k.key.clone()}</code>
+            </div>
+        })}
+        {move || revoke.value().get().and_then(|r| settle(r).err()).map(|p| view! { <ErrorBox problem=p/> })}
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match settle(list.await) {
+                    Ok(keys) => view! {
+                        <table class="table" data-testid="keys">
+                            <thead><tr><th>"Name"</th><th>"Key"</th><th>"Role"</th><th>"Tenant"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
+                            <tbody>
+                                {keys.into_iter().map(|k| {
+                                    let id = k.id.clone();
+                                    view! {
+                                        <tr>
+                                            <td>{k.name.clone()}</td>
+                                            <td><code>{k.prefix.clone()} "…"</code></td>
+                                            <td>{if k.role == Role::Admin { "admin" } else { "tenant" }}</td>
+                                            <td>{k.tenant.clone().unwrap_or_default()}</td>
+                                            <td><When t=k.created_at/></td>
+                                            <td>{k.last_used_at.map(|t| view! { <When t/> })}</td>
+                                            <td><button class="danger small" on:click=move |_| { revoke.dispatch(id.clone()); }>"Revoke"</button></td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(p) => view! { <ErrorBox problem=p/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |name: &str| query.read().get(name).unwrap_or_default();
+    let filter = Memo::new(move |_| (param("action"), param("cursor")));
+    let page = Resource::new(move || filter.get(), |(action, cursor)| audit(action, cursor));
+    view! {
+        <div class="page-head"><h1>"Audit log"</h1></div>
+        <Form method="GET" action="" attr:class="filters" attr:aria-label="Filter the audit log">
+            <label>"Action" <input name="action" placeholder="e.g. webhook.created" prop:value=move || param("action")/></label>
+            <button type="submit" class="secondary">"Apply"</button>
+        </Form>
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match settle(page.await) {
+                    Ok(p) if p.data.is_empty() => view! { <Empty message="Nothing recorded yet."><span></span></Empty> }.into_any(),
+                    Ok(p) => {
+                        let next = p.next_cursor.map(|c| format!("/audit?action={}&cursor={c}", filter.get_untracked().0));
+                        view! {
+                            <table class="table" data-testid="audit">
+                                <thead><tr><th>"Time"</th><th>"Action"</th><th>"By"</th><th>"Tenant"</th><th>"Target"</th><th>"From"</th></tr></thead>
+                                <tbody>
+                                    {p.data.into_iter().map(|e| view! {
+                                        <tr>
+                                            <td><When t=e.at/></td>
+                                            <td><code>{e.action.clone()}</code></td>
+                                            <td>{e.actor_name.clone()}</td>
+                                            <td>{e.tenant.clone().unwrap_or_default()}</td>
+                                            <td><code>{e.target.clone().unwrap_or_default()}</code></td>
+                                            <td>{e.client_ip.clone().unwrap_or_default()}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            {next.map(|href| view! { <a class="button secondary" href=href>"Next page"</a> })}
+                        }.into_any()
+                    }
+                    Err(p) => view! { <ErrorBox problem=p/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,137 @@
+//! The dashboard: figures of the window, charts, alerts and a live feed of attempts.
+
+use crate::app::data::{get_overview, settle, Overview};
+use crate::app::ui::{millis, percent, BarChart, Card, ErrorBox, LineChart, Loading};
+use crate::domain::AlertLevel;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn Dashboard() -> impl IntoView {
+    let query = use_query_map();
+    let window = Memo::new(move |_| query.read().get("window").unwrap_or_else(|| "24h".into()));
+    let data = Resource::new(move || window.get(), get_overview);
+    view! {
+        <div class="page-head">
+            <h1>"Dashboard"</h1>
+            <nav class="tabs" aria-label="Window">
+                {["1h", "24h", "7d"].into_iter().map(|w| view! {
+                    <a href=format!("/?window={w}") aria-current=move || (window.get() == w).then_some("page")>{w}</a>
+                }).collect_view()}
+            </nav>
+        </div>
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match settle(data.await) {
+                    Ok(o) => view! { <Figures o/> }.into_any(),
+                    Err(p) => view! { <ErrorBox problem=p/> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <LiveFeed/>
+    }
+}
+
+#[component]
+fn Figures(o: Overview) -> impl IntoView {
+    let s = o.stats;
+    let alerts = o.alerts;
+    let labels: Vec<String> = s.series.iter().map(|b| b.start.format("%d %b %H:%M").to_string()).collect();
+    let success: Vec<Option<f64>> = s.series.iter().map(|b| b.success_rate.map(|r| r * 100.0)).collect();
+    let latency: Vec<Option<f64>> = s.series.iter().map(|b| b.avg_response_ms).collect();
+    let events: Vec<(String, i64)> = s.event_distribution.iter().map(|e| (e.event.clone(), e.count)).collect();
+    view! {
+        {(!alerts.is_empty()).then(|| view! {
+            <section class="alerts" aria-label="Alerts" data-testid="alerts">
+                {alerts.into_iter().map(|a| {
+                    let level = match a.level { AlertLevel::Critical => "critical", AlertLevel::Warning => "warning", AlertLevel::Notice => "notice" };
+                    view! { <p class=format!("alert alert-{level}")><strong>{level}</strong> " " {a.message}</p> }
+                }).collect_view()}
+            </section>
+        })}
+        <section class="cards">
+            <Card label="Success rate" value=percent(s.success_rate) testid="card-success"/>
+            <Card label="Average response" value=millis(s.avg_response_ms) testid="card-latency"/>
+            <Card label="Retry rate" value=percent(s.retry_rate) testid="card-retry"/>
+            <Card label="Failure rate" value=percent(s.failure_rate) testid="card-failure"/>
+            <Card label="Queue" value=s.queue_size.to_string() testid="card-queue"/>
+            <Card label="Deliveries" value=s.deliveries.to_string() testid="card-deliveries"/>
+        </section>
+        <section class="charts">
+            <LineChart title="Success rate over time" values=success labels=labels.clone() max=Some(100.0) unit="%"/>
+            <LineChart title="Average response time" values=latency labels=labels max=None unit="ms"/>
+            <BarChart title="Deliveries by event type" items=events/>
+        </section>
+    }
+}
+
+/// One attempt as the live stream reports it.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LiveAttempt {
+    delivery_id: String,
+    webhook_id: String,
+    status: String,
+    response_status: Option<i64>,
+    duration_ms: i64,
+    error_kind: Option<String>,
+    at: String,
+}
+
+/// Attempts as they happen, from `GET /api/stream` (the session cookie signs the request).
+#[component]
+fn LiveFeed() -> impl IntoView {
+    let items = RwSignal::new(Vec::<LiveAttempt>::new());
+    let connected = RwSignal::new(false);
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::closure::Closure;
+        use wasm_bindgen::JsCast;
+        Effect::new(move |_| {
+            let Ok(source) = web_sys::EventSource::new("/api/stream") else {
+                return;
+            };
+            let on_attempt = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                if let Some(text) = e.data().as_string() {
+                    if let Ok(item) = serde_json::from_str::<LiveAttempt>(&text) {
+                        items.update(|list| {
+                            list.insert(0, item);
+                            list.truncate(30);
+                        });
+                    }
+                }
+            });
+            let _ = source.add_event_listener_with_callback("attempt", on_attempt.as_ref().unchecked_ref());
+            on_attempt.forget();
+            let on_open = Closure::<dyn FnMut()>::new(move || connected.set(true));
+            source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+            on_open.forget();
+            let source = send_wrapper::SendWrapper::new(source);
+            on_cleanup(move || source.close());
+        });
+    }
+    view! {
+        <section class="card live" aria-label="Live feed">
+            <h2>"Live feed " <span class="muted small" data-testid="live-status">{move || if connected.get() { "● connected" } else { "○ connecting" }}</span></h2>
+            <Show when=move || !items.read().is_empty() fallback=|| view! { <p class="muted">"Attempts appear here as they happen."</p> }>
+                <table class="table" data-testid="live-feed">
+                    <thead><tr><th>"Time"</th><th>"Delivery"</th><th>"Webhook"</th><th>"Outcome"</th><th>"Duration"</th></tr></thead>
+                    <tbody>
+                        <For each=move || items.get() key=|i| (i.delivery_id.clone(), i.at.clone()) let:i>
+                            <tr>
+                                <td>{i.at.get(11..19).unwrap_or("").to_string()}</td>
+                                <td><a href=format!("/deliveries/{}", i.delivery_id)>{i.delivery_id.clone()}</a></td>
+                                <td><a href=format!("/webhooks/{}", i.webhook_id)>{i.webhook_id.clone()}</a></td>
+                                <td>
+                                    <span class=format!("badge status-{}", i.status)>{i.status.clone()}</span>
+                                    " " {i.response_status.map(|s| s.to_string()).or(i.error_kind.clone()).unwrap_or_default()}
+                                </td>
+                                <td>{format!("{} ms", i.duration_ms)}</td>
+                            </tr>
+                        </For>
+                    </tbody>
+                </table>
+            </Show>
+        </section>
+    }
+}

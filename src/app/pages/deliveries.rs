@@ -1,0 +1,202 @@
+//! The delivery log (filters kept in the URL, CSV export of the filtered view) and one delivery with
+//! its attempts and a retry button.
+
+use crate::app::data::{deliveries, get_delivery_view, retry, settle, DeliveryView, LogFilter};
+use crate::app::ui::{Empty, ErrorBox, Loading, StatusBadge, When};
+use crate::domain::{Attempt, Delivery, DeliveryStatus};
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use std::collections::BTreeMap;
+
+#[component]
+pub fn DeliveriesPage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |name: &str| query.read().get(name).unwrap_or_default();
+    let filter = Memo::new(move |_| LogFilter {
+        webhook_id: param("webhookId"),
+        event: param("event"),
+        status: param("status"),
+        since: param("since"),
+        until: param("until"),
+        cursor: param("cursor"),
+    });
+    let page = Resource::new(move || filter.get(), deliveries);
+    let export = move || {
+        let q = filter.get().query();
+        if q.is_empty() {
+            "/api/deliveries/export.csv".to_string()
+        } else {
+            format!("/api/deliveries/export.csv?{q}")
+        }
+    };
+    view! {
+        <div class="page-head">
+            <h1>"Deliveries"</h1>
+            <a class="button secondary" href=export download="" data-testid="export">"Export CSV"</a>
+        </div>
+        <Form method="GET" action="" attr:class="filters" attr:aria-label="Filter deliveries">
+            <label>"Webhook id" <input name="webhookId" placeholder="wh_…" prop:value=move || param("webhookId")/></label>
+            <label>"Event" <input name="event" placeholder="e.g. wallet.created" prop:value=move || param("event")/></label>
+            <label>"Status"
+                <select name="status" prop:value=move || param("status")>
+                    <option value="">"All"</option>
+                    {DeliveryStatus::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"Since" <input name="since" placeholder="2026-11-01T00:00:00Z" prop:value=move || param("since")/></label>
+            <label>"Until" <input name="until" placeholder="RFC 3339 or unix ms" prop:value=move || param("until")/></label>
+            <button type="submit" class="secondary">"Apply"</button>
+        </Form>
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match settle(page.await) {
+                    Ok(p) if p.data.is_empty() => view! {
+                        <Empty message="No deliveries match these filters."><a href="/deliveries">"Clear the filters"</a></Empty>
+                    }.into_any(),
+                    Ok(p) => {
+                        let next = p.next_cursor.map(|c| {
+                            let q = filter.get_untracked().query();
+                            format!("/deliveries?{q}&cursor={c}")
+                        });
+                        view! {
+                            <DeliveryTable rows=p.data/>
+                            {next.map(|href| view! { <a class="button secondary" href=href>"Next page"</a> })}
+                        }.into_any()
+                    }
+                    Err(p) => view! { <ErrorBox problem=p/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Deliveries as a table, each linking to its page.
+#[component]
+pub fn DeliveryTable(rows: Vec<Delivery>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="table" data-testid="deliveries">
+                <thead><tr><th>"Created"</th><th>"Event"</th><th>"Webhook"</th><th>"Status"</th><th>"Attempts"</th><th>"Last answer"</th><th></th></tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|d| view! {
+                        <tr>
+                            <td><When t=d.created_at/></td>
+                            <td>{d.event.clone()}</td>
+                            <td><a href=format!("/webhooks/{}", d.webhook_id)>{d.webhook_id.clone()}</a></td>
+                            <td><StatusBadge status=d.status/></td>
+                            <td>{d.attempt_count}</td>
+                            <td class="small">{d.last_status_code.map(|c| c.to_string()).or(d.last_error.clone()).unwrap_or_default()}</td>
+                            <td><a href=format!("/deliveries/{}", d.id)>"Details"</a></td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+pub fn DeliveryPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let data = Resource::new(move || id.get(), get_delivery_view);
+    let again = Action::new(move |_: &()| retry(id.get_untracked()));
+    Effect::new(move |_| {
+        if again.value().get().is_some() {
+            data.refetch();
+        }
+    });
+    view! {
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match settle(data.await) {
+                    Ok(v) => view! { <DeliveryDetail v again/> }.into_any(),
+                    Err(p) => view! { <h1>"Delivery"</h1> <ErrorBox problem=p/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn DeliveryDetail(
+    v: DeliveryView,
+    again: Action<(), Result<crate::app::data::Answer<crate::domain::AttemptResult>, ServerFnError>>,
+) -> impl IntoView {
+    let d = v.delivery;
+    view! {
+        <div class="page-head">
+            <div>
+                <h1>"Delivery " <code>{d.id.clone()}</code></h1>
+                <p class="muted">
+                    {d.event.clone()} " to " <a href=format!("/webhooks/{}", d.webhook_id)>{d.webhook_id.clone()}</a>
+                    " · event " <code>{d.event_id.clone()}</code> " · created " <When t=d.created_at/>
+                </p>
+            </div>
+            <div class="actions">
+                <span data-testid="delivery-status"><StatusBadge status=d.status/></span>
+                <button on:click=move |_| { again.dispatch(()); } disabled=move || again.pending().get()>
+                    {move || if again.pending().get() { "Retrying…" } else { "Retry now" }}
+                </button>
+            </div>
+        </div>
+        {move || again.value().get().map(|r| match settle(r) {
+            Ok(a) => view! {
+                <p class=if a.success { "notice" } else { "alert alert-warning" } role="status" data-testid="retry-result">
+                    {if a.success { "Retry delivered" } else { "Retry failed" }} " · "
+                    {a.status_code.map(|s| s.to_string()).or(a.error.clone()).unwrap_or_default()}
+                </p>
+            }.into_any(),
+            Err(p) => view! { <ErrorBox problem=p/> }.into_any(),
+        })}
+        {d.next_attempt_at.map(|t| view! { <p class="muted">"Next attempt " <When t/></p> })}
+        <h2>"Attempts"</h2>
+        {if v.attempts.is_empty() {
+            view! { <Empty message="No attempt yet: it is queued."><span></span></Empty> }.into_any()
+        } else {
+            view! { <div class="attempts">{v.attempts.into_iter().rev().map(|a| view! { <AttemptCard a/> }).collect_view()}</div> }.into_any()
+        }}
+    }
+}
+
+#[component]
+fn AttemptCard(a: Attempt) -> impl IntoView {
+    let ok = a.response_status.is_some_and(|s| (200..300).contains(&s));
+    let outcome = a
+        .response_status
+        .map(|s| format!("HTTP {s}"))
+        .or(a.error_kind.map(|k| k.as_str().to_string()))
+        .unwrap_or_else(|| "no answer".into());
+    view! {
+        <details class="card attempt" data-testid="attempt" open=true>
+            <summary>
+                <strong>"Attempt " {a.attempt}</strong> " · " {a.trigger.as_str()} " · "
+                <span class=if ok { "badge status-succeeded" } else { "badge status-failed" }>{outcome}</span>
+                " · " {format!("{} ms", a.duration_ms)} " · " <When t=a.started_at/>
+            </summary>
+            {a.error.clone().map(|e| view! { <p class="field-error">{e}</p> })}
+            <div class="grid2">
+                <div><h3>"Request headers"</h3><Headers map=a.request_headers.clone()/></div>
+                <div>
+                    <h3>"Response headers"</h3>
+                    {match a.response_headers.clone() {
+                        Some(h) => view! { <Headers map=h/> }.into_any(),
+                        None => view! { <p class="muted">"None"</p> }.into_any(),
+                    }}
+                </div>
+            </div>
+            <h3>"Response body"</h3>
+            <pre class="body" data-testid="response-body">{a.response_body.clone().unwrap_or_default()}</pre>
+        </details>
+    }
+}
+
+#[component]
+fn Headers(map: BTreeMap<String, String>) -> impl IntoView {
+    view! {
+        <table class="headers">
+            <tbody>{map.into_iter().map(|(k, v)| view! { <tr><th>{k}</th><td>{v}</td></tr> }).collect_view()}</tbody>
+        </table>
+    }
+}

@@ -1,0 +1,160 @@
+//! One webhook: secret, test, enable and disable, its statistics, its deliveries, and the edit form.
+
+use crate::app::data::{get_webhook_view, reveal_secret, rotate_secret, send_test, set_active, settle, WebhookView};
+use crate::app::pages::deliveries::DeliveryTable;
+use crate::app::pages::webhooks::WebhookForm;
+use crate::app::ui::{millis, percent, ActiveBadge, Card, Empty, ErrorBox, Loading, When};
+use crate::domain::{AttemptResult, SecretInfo};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn WebhookPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let data = Resource::new(move || id.get(), get_webhook_view);
+    view! {
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match settle(data.await) {
+                    Ok(v) => view! { <Detail v reload=move || data.refetch()/> }.into_any(),
+                    Err(p) => view! { <h1>"Webhook"</h1> <ErrorBox problem=p/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let w = v.webhook.clone();
+    let id = StoredValue::new(w.id.clone());
+    let active = RwSignal::new(w.active);
+    let switch = Action::new(move |on: &bool| set_active(id.get_value(), *on));
+    Effect::new(move |_| {
+        if let Some(Ok(Ok(updated))) = switch.value().get() {
+            active.set(updated.active);
+            reload();
+        }
+    });
+    let test = Action::new(move |_: &()| send_test(id.get_value()));
+    let s = v.stats;
+    view! {
+        <div class="page-head">
+            <div>
+                <h1 class="wrap">{w.url.clone()}</h1>
+                <p class="muted">{w.description.clone()} " · tenant " {w.tenant.clone()} " · " <code>{w.id.clone()}</code></p>
+            </div>
+            <div class="actions">
+                <span data-testid="webhook-status">{move || view! { <ActiveBadge active=active.get()/> }}</span>
+                <button class="secondary" on:click=move |_| { switch.dispatch(!active.get_untracked()); } disabled=move || switch.pending().get()>
+                    {move || if active.get() { "Disable" } else { "Enable" }}
+                </button>
+                <button on:click=move |_| { test.dispatch(()); } disabled=move || test.pending().get()>
+                    {move || if test.pending().get() { "Sending…" } else { "Send test event" }}
+                </button>
+            </div>
+        </div>
+        {w.disabled_reason.clone().filter(|_| !w.active).map(|r| view! { <p class="alert alert-warning">"Disabled: " {r}</p> })}
+        {move || switch.value().get().and_then(|r| settle(r).err()).map(|p| view! { <ErrorBox problem=p/> })}
+        {move || test.value().get().map(|r| match settle(r) {
+            Ok(result) => view! { <TestResult result/> }.into_any(),
+            Err(p) => view! { <ErrorBox problem=p/> }.into_any(),
+        })}
+        <section class="cards">
+            <Card label="Success rate (24 h)" value=percent(s.success_rate) testid="card-success"/>
+            <Card label="Average response" value=millis(s.avg_response_ms) testid="card-latency"/>
+            <Card label="Deliveries (24 h)" value=s.deliveries.to_string() testid="card-deliveries"/>
+            <Card label="Queue" value=s.queue_size.to_string() testid="card-queue"/>
+            <Card label="Consecutive failures" value=w.consecutive_failures.to_string() testid="card-failures"/>
+        </section>
+        <Secret id=w.id.clone() masked=w.secret.clone()/>
+        <section class="card">
+            <div class="page-head">
+                <h2>"Latest deliveries"</h2>
+                <a href=format!("/deliveries?webhookId={}", w.id)>"All deliveries of this webhook"</a>
+            </div>
+            {if v.deliveries.data.is_empty() {
+                view! { <Empty message="No deliveries yet. Send a test event, or publish an event it subscribes to."><span></span></Empty> }.into_any()
+            } else {
+                view! { <DeliveryTable rows=v.deliveries.data/> }.into_any()
+            }}
+        </section>
+        <section>
+            <h2>"Edit"</h2>
+            <WebhookForm existing=Some(w) types=v.event_types/>
+        </section>
+    }
+}
+
+#[component]
+fn TestResult(result: AttemptResult) -> impl IntoView {
+    let class = if result.success { "notice" } else { "alert alert-warning" };
+    let status = result.status_code.map(|s| s.to_string()).unwrap_or_else(|| "no answer".into());
+    view! {
+        <div class=format!("card {class}") role="status" data-testid="test-result">
+            <p>
+                <strong>{if result.success { "Delivered" } else { "Failed" }}</strong>
+                " · status " <span data-testid="test-status">{status}</span>
+                " · " {format!("{} ms", result.duration_ms)}
+                {result.error.clone().map(|e| format!(" · {e}"))}
+            </p>
+            {result.response_body.clone().filter(|b| !b.is_empty()).map(|b| view! { <pre class="body">{b}</pre> })}
+            <a href=format!("/deliveries/{}", result.delivery_id)>"See the attempt"</a>
+        </div>
+    }
+}
+
+/// The signing secret: masked, revealed on request (audited), copied, rotated.
+#[component]
+fn Secret(id: String, masked: String) -> impl IntoView {
+    let id = StoredValue::new(id);
+    let shown = RwSignal::new(None::<SecretInfo>);
+    let reveal = Action::new(move |_: &()| reveal_secret(id.get_value()));
+    let rotate = Action::new(move |_: &()| rotate_secret(id.get_value()));
+    Effect::new(move |_| {
+        if let Some(Ok(Ok(s))) = reveal.value().get() {
+            shown.set(Some(s));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(Ok(s))) = rotate.value().get() {
+            shown.set(Some(s));
+        }
+    });
+    let copied = RwSignal::new(false);
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(s) = shown.get_untracked() {
+            if let Some(window) = web_sys::window() {
+                let _ = window.navigator().clipboard().write_text(&s.secret);
+                copied.set(true);
+            }
+        }
+    };
+    let error = move || {
+        reveal
+            .value()
+            .get()
+            .and_then(|r| settle(r).err())
+            .or_else(|| rotate.value().get().and_then(|r| settle(r).err()))
+    };
+    view! {
+        <section class="card" aria-label="Signing secret">
+            <h2>"Signing secret"</h2>
+            <p>
+                <code class="secret" data-testid="secret">{move || shown.get().map(|s| s.secret).unwrap_or_else(|| masked.clone())}</code>
+            </p>
+            {move || shown.get().and_then(|s| s.previous_secret_expires_at).map(|t| view! {
+                <p class="muted small">"The previous secret also signs until " <When t/> "."</p>
+            })}
+            <div class="actions">
+                <button class="secondary" on:click=move |_| { reveal.dispatch(()); }>"Reveal"</button>
+                <button class="secondary" on:click=copy disabled=move || shown.get().is_none()>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+                <button class="secondary" on:click=move |_| { rotate.dispatch(()); } disabled=move || rotate.pending().get()>"Rotate"</button>
+            </div>
+            <p class="muted small">"Rotating keeps the old secret signing beside the new one for 24 hours, so receivers can switch without losing a delivery."</p>
+            {move || error().map(|p| view! { <ErrorBox problem=p/> })}
+        </section>
+    }
+}

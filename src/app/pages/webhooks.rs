@@ -1,0 +1,251 @@
+//! Webhooks: the list with filters, and the form that registers or edits one (with the event picker).
+
+use crate::app::data::{create_webhook, event_types, settle, update_webhook, webhooks};
+use crate::app::ui::{field_error, principal, ActiveBadge, Empty, ErrorBox, Loading, When};
+use crate::domain::event_type::CATEGORIES;
+use crate::domain::{EventType, Role, Webhook};
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn WebhooksPage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |name: &str| query.read().get(name).unwrap_or_default();
+    let filters = Memo::new(move |_| (param("search"), param("status"), param("event"), param("cursor")));
+    let sort = Memo::new(move |_| param("sort"));
+    let page =
+        Resource::new(move || filters.get(), |(search, status, event, cursor)| webhooks(search, status, event, cursor));
+    view! {
+        <div class="page-head">
+            <h1>"Webhooks"</h1>
+            <a class="button" href="/webhooks/new">"New webhook"</a>
+        </div>
+        <Form method="GET" action="" attr:class="filters" attr:aria-label="Filter webhooks">
+            <label>"Search" <input type="search" name="search" placeholder="URL or description" prop:value=move || param("search")/></label>
+            <label>"Status"
+                <select name="status" prop:value=move || param("status")>
+                    <option value="">"All"</option>
+                    <option value="active">"Active"</option>
+                    <option value="disabled">"Disabled"</option>
+                </select>
+            </label>
+            <label>"Receives event" <input name="event" placeholder="e.g. wallet.created" prop:value=move || param("event")/></label>
+            <label>"Sort"
+                <select name="sort" prop:value=move || param("sort")>
+                    <option value="">"Newest first"</option>
+                    <option value="url">"URL"</option>
+                    <option value="failures">"Most failures"</option>
+                </select>
+            </label>
+            <button type="submit" class="secondary">"Apply"</button>
+        </Form>
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match settle(page.await) {
+                    Ok(p) if p.data.is_empty() => view! {
+                        <Empty message="No webhooks match.">
+                            <a href="/webhooks/new">"Register a webhook"</a>
+                        </Empty>
+                    }.into_any(),
+                    Ok(p) => {
+                        let mut rows = p.data;
+                        match sort.get_untracked().as_str() {
+                            "url" => rows.sort_by(|a, b| a.url.cmp(&b.url)),
+                            "failures" => rows.sort_by_key(|w| std::cmp::Reverse(w.consecutive_failures)),
+                            _ => {}
+                        }
+                        let next = p.next_cursor.map(|c| {
+                            let (search, status, event, _) = filters.get_untracked();
+                            format!("/webhooks?search={search}&status={status}&event={event}&cursor={c}")
+                        });
+                        view! { <WebhookTable rows/> {next.map(|href| view! { <a class="button secondary" href=href>"Next page"</a> })} }.into_any()
+                    }
+                    Err(p) => view! { <ErrorBox problem=p/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn WebhookTable(rows: Vec<Webhook>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="table" data-testid="webhooks">
+                <thead><tr><th>"URL"</th><th>"Events"</th><th>"Tenant"</th><th>"Status"</th><th>"Failures"</th><th>"Created"</th></tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|w| view! {
+                        <tr>
+                            <td><a href=format!("/webhooks/{}", w.id)>{w.url.clone()}</a><div class="muted small">{w.description.clone()}</div></td>
+                            <td class="small">{w.events.join(", ")}</td>
+                            <td>{w.tenant.clone()}</td>
+                            <td><ActiveBadge active=w.active/></td>
+                            <td>{w.consecutive_failures}</td>
+                            <td><When t=w.created_at/></td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+pub fn NewWebhookPage() -> impl IntoView {
+    let catalog = Resource::new(|| (), |_| event_types());
+    view! {
+        <div class="page-head"><h1>"New webhook"</h1></div>
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match settle(catalog.await) {
+                    Ok(types) => view! { <WebhookForm existing=None types/> }.into_any(),
+                    Err(p) => view! { <ErrorBox problem=p/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Registers a webhook, or edits `existing`.
+#[component]
+pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl IntoView {
+    let editing = existing.clone();
+    let url = RwSignal::new(existing.as_ref().map(|w| w.url.clone()).unwrap_or_default());
+    let description = RwSignal::new(existing.as_ref().map(|w| w.description.clone()).unwrap_or_default());
+    let selected = RwSignal::new(existing.as_ref().map(|w| w.events.clone()).unwrap_or_default());
+    let custom_secret = RwSignal::new(false);
+    let secret = RwSignal::new(String::new());
+    let tenant = RwSignal::new(String::new());
+    let is_admin = principal().is_some_and(|p| p.role == Role::Admin);
+    let create = Action::new(move |_: &()| {
+        let secret = if custom_secret.get_untracked() { secret.get_untracked() } else { String::new() };
+        create_webhook(
+            url.get_untracked(),
+            selected.get_untracked(),
+            description.get_untracked(),
+            secret,
+            tenant.get_untracked(),
+        )
+    });
+    let id = existing.as_ref().map(|w| w.id.clone()).unwrap_or_default();
+    let update = Action::new(move |_: &()| {
+        update_webhook(id.clone(), url.get_untracked(), selected.get_untracked(), description.get_untracked())
+    });
+    let editing = editing.is_some();
+    let problem = Memo::new(move |_| {
+        let result = if editing { update.value().get() } else { create.value().get() };
+        result.and_then(|r| settle(r).err())
+    });
+    let pending = move || create.pending().get() || update.pending().get();
+    let is_edit = existing.is_some();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if is_edit {
+            update.dispatch(());
+        } else {
+            create.dispatch(());
+        }
+    };
+    view! {
+        <form class="card stack form" on:submit=on_submit aria-label=if is_edit { "Edit webhook" } else { "New webhook" }>
+            <label for="wh-url">"Endpoint URL"</label>
+            <input id="wh-url" type="url" required=true placeholder="https://example.com/webhooks" bind:value=url/>
+            {move || field_error(problem.get(), "url").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+            <label for="wh-description">"Description"</label>
+            <input id="wh-description" placeholder="What this endpoint does" bind:value=description/>
+            {move || field_error(problem.get(), "description").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+            <fieldset>
+                <legend>"Events"</legend>
+                <EventPicker selected types/>
+                {move || field_error(problem.get(), "events").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+            </fieldset>
+            {(!is_edit).then(|| view! {
+                <label class="inline"><input type="checkbox" bind:checked=custom_secret/> " Use my own signing secret"</label>
+                <Show when=move || custom_secret.get()>
+                    <label for="wh-secret">"Signing secret (24 characters or more)"</label>
+                    <input id="wh-secret" bind:value=secret autocomplete="off"/>
+                </Show>
+                {move || field_error(problem.get(), "secret").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                {is_admin.then(|| view! {
+                    <label for="wh-tenant">"Tenant (empty: default)"</label>
+                    <input id="wh-tenant" bind:value=tenant placeholder="default"/>
+                    {move || field_error(problem.get(), "tenant").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                })}
+            })}
+            {move || problem.get().filter(|p| p.field.is_none()).map(|p| view! { <ErrorBox problem=p/> })}
+            <button type="submit" disabled=pending>{move || if pending() { "Saving…" } else if is_edit { "Save changes" } else { "Create webhook" }}</button>
+        </form>
+        {move || create.value().get().and_then(|r| settle(r).ok()).map(|w| view! { <Created w/> })}
+        {move || update.value().get().and_then(|r| settle(r).ok()).map(|_| view! { <p class="notice" role="status">"Saved."</p> })}
+    }
+}
+
+/// Shown once a webhook is registered: its secret, this once.
+#[component]
+fn Created(w: Webhook) -> impl IntoView {
+    view! {
+        <div class="card notice" role="status" data-testid="created">
+            <p>"Webhook created. Its signing secret is shown here once; you can reveal it again on its page."</p>
+            <code class="secret" data-testid="new-secret">{w.secret.clone()}</code>
+            <p><a class="button" href=format!("/webhooks/{}", w.id)>"Open the webhook"</a></p>
+        </div>
+    }
+}
+
+/// The event catalog as checkboxes grouped by category, with "all of this category" (`cat.*`) and
+/// "every event" (`*`).
+#[component]
+fn EventPicker(selected: RwSignal<Vec<String>>, types: Vec<EventType>) -> impl IntoView {
+    let toggle = move |pattern: String, on: bool| {
+        selected.update(|list| {
+            list.retain(|p| p != &pattern);
+            if on {
+                list.push(pattern);
+            }
+        })
+    };
+    let has = move |pattern: &str| selected.read().iter().any(|p| p == pattern);
+    {
+        let mut categories: Vec<String> = CATEGORIES.iter().map(|c| c.to_string()).collect();
+        for t in &types {
+            if !categories.contains(&t.category) {
+                categories.push(t.category.clone());
+            }
+        }
+        view! {
+            <label class="inline every"><input type="checkbox" prop:checked=move || has("*") on:change=move |ev| toggle("*".into(), event_target_checked(&ev))/> " Every event (*)"</label>
+            <div class="picker">
+                {categories.into_iter().map(|category| {
+                    let wildcard = format!("{category}.*");
+                    let w2 = wildcard.clone();
+                    let w3 = wildcard.clone();
+                    let in_group: Vec<EventType> = types.iter().filter(|t| t.category == category).cloned().collect();
+                    view! {
+                        <div class="group" data-testid=format!("group-{category}")>
+                            <label class="inline group-all">
+                                <input type="checkbox" prop:checked=move || has(&w2) on:change=move |ev| toggle(w3.clone(), event_target_checked(&ev))/>
+                                " " <strong>{category.clone()}</strong> " — all (" {wildcard.clone()} ")"
+                            </label>
+                            {in_group.into_iter().map(|t| {
+                                let name = t.name.clone();
+                                let n2 = name.clone();
+                                let w = wildcard.clone();
+                                let w2 = wildcard.clone();
+                                view! {
+                                    <label class="inline" title=t.description.clone()>
+                                        <input type="checkbox" value=name.clone()
+                                            prop:checked=move || has(&n2) || has(&w) || has("*")
+                                            prop:disabled=move || has(&w2) || has("*")
+                                            on:change=move |ev| toggle(name.clone(), event_target_checked(&ev))/>
+                                        " " {t.name.clone()}
+                                    </label>
+                                }
+                            }).collect_view()}
+                        </div>
+                    }
+                }).collect_view()}
+            </div>
+        }
+    }
+}
