@@ -1,5 +1,5 @@
 // Registering a webhook in the console, testing it, rotating its secret, switching it off and on.
-import { test, expect, signIn, open, WebhookForm, WebhookDetail } from './fixtures/console';
+import { test, expect, signIn, open, WebhookForm, WebhookDetail, ADMIN_TOKEN as ADMIN } from './fixtures/console';
 import { Api } from './fixtures/api';
 import { Receiver } from './fixtures/receiver';
 
@@ -75,5 +75,18 @@ test('disable and enable a webhook', async ({ page, request }) => {
   await detail.toggle('Enable');
   await expect(detail.status()).toHaveText('active');
   expect((await new Api(request).get(`/webhooks/${hook.id}`)).active).toBe(true);
+  await receiver.stop();
+});
+
+test('delete a webhook after confirming', async ({ page, request }) => {
+  const receiver = await Receiver.start();
+  const hook = await new Api(request).webhook(receiver.url('/gone'), ['user.created']);
+  await signIn(page);
+  await open(page, `/webhooks/${hook.id}`);
+  await page.getByRole('button', { name: 'Delete…' }).click();
+  await page.getByRole('button', { name: 'Delete permanently' }).click();
+  await expect(page).toHaveURL(/\/webhooks$/);
+  const r = await request.get(`/api/webhooks/${hook.id}`, { headers: { Authorization: `Bearer ${ADMIN}` } });
+  expect(r.status()).toBe(404);
   await receiver.stop();
 });

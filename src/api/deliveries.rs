@@ -55,6 +55,9 @@ pub struct DeliveryOut {
     #[serde(flatten)]
     pub delivery: Delivery,
     pub attempts: Vec<Attempt>,
+    /// The body every attempt sent (the same bytes each time); absent once the event is purged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<String>,
 }
 
 /// `GET /api/deliveries`: a page of the log (`webhookId`, `event`, `status`, `since`, `until`, …).
@@ -98,7 +101,17 @@ pub(crate) async fn get_delivery(
 ) -> AppResult<Json<DeliveryOut>> {
     let delivery = state.store.get_delivery(&id, principal.scope()).await?;
     let attempts = state.store.list_attempts(&id).await?;
-    Ok(Json(DeliveryOut { delivery, attempts }))
+    let request_body = match state.store.get_event(&delivery.event_id, None).await {
+        Ok(e) => Some(crate::delivery::payload::body(
+            &e.id,
+            &e.event,
+            &serde_json::to_string(&e.data)?,
+            e.timestamp,
+            &delivery.webhook_id,
+        )),
+        Err(_) => None,
+    };
+    Ok(Json(DeliveryOut { delivery, attempts, request_body }))
 }
 
 /// The answer to a manual retry: the attempt's outcome and the delivery afterwards.

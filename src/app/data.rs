@@ -66,6 +66,8 @@ pub struct WebhookView {
 pub struct DeliveryView {
     pub delivery: Delivery,
     pub attempts: Vec<Attempt>,
+    /// The body every attempt sent.
+    pub request_body: Option<String>,
 }
 
 /// A key just created: `key` is shown this once.
@@ -92,6 +94,7 @@ pub struct AuditRow {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LogFilter {
     pub webhook_id: String,
+    pub tenant: String,
     pub event: String,
     pub status: String,
     pub since: String,
@@ -104,6 +107,7 @@ impl LogFilter {
     pub fn query(&self) -> String {
         let pairs = [
             ("webhookId", &self.webhook_id),
+            ("tenant", &self.tenant),
             ("event", &self.event),
             ("status", &self.status),
             ("since", &self.since),
@@ -179,7 +183,7 @@ use axum::Json;
 
 /// Statistics over `window` (`1h`, `24h`, `7d`) and the active alerts.
 #[server(prefix = "/console", endpoint = "overview")]
-pub async fn get_overview(window: String) -> Result<Answer<Overview>, ServerFnError> {
+pub async fn get_overview(window: String, tenant: String) -> Result<Answer<Overview>, ServerFnError> {
     answer(async move {
         use crate::api::alerts::{list_alerts, AlertsQuery};
         use crate::api::extract::Params;
@@ -188,13 +192,14 @@ pub async fn get_overview(window: String) -> Result<Answer<Overview>, ServerFnEr
         let Json(stats) = platform_stats(
             State(state.clone()),
             actor.principal.clone(),
-            Params(StatsParams { window: Some(window), tenant: None }),
+            Params(StatsParams { window: Some(window), tenant: ssr::given(tenant.clone()) }),
         )
         .await
         .map_err(ssr::fail)?;
-        let Json(alerts) = list_alerts(State(state), actor.principal, Params(AlertsQuery { tenant: None }))
-            .await
-            .map_err(ssr::fail)?;
+        let Json(alerts) =
+            list_alerts(State(state), actor.principal, Params(AlertsQuery { tenant: ssr::given(tenant) }))
+                .await
+                .map_err(ssr::fail)?;
         Ok(Overview { stats, alerts: alerts.data })
     })
     .await
@@ -206,6 +211,7 @@ pub async fn webhooks(
     search: String,
     status: String,
     event: String,
+    tenant: String,
     cursor: String,
 ) -> Result<Answer<Page<Webhook>>, ServerFnError> {
     answer(async move {
@@ -216,7 +222,7 @@ pub async fn webhooks(
             search: ssr::given(search),
             status: ssr::given(status),
             event: ssr::given(event),
-            tenant: None,
+            tenant: ssr::given(tenant),
             limit: Some(20),
             cursor: ssr::given(cursor),
         };
@@ -386,7 +392,7 @@ pub async fn deliveries(filter: LogFilter) -> Result<Answer<Page<Delivery>>, Ser
             webhook_id: ssr::given(filter.webhook_id),
             event: ssr::given(filter.event),
             status: ssr::given(filter.status),
-            tenant: None,
+            tenant: ssr::given(filter.tenant),
             since: ssr::given(filter.since),
             until: ssr::given(filter.until),
             limit: Some(25),
@@ -405,7 +411,7 @@ pub async fn get_delivery_view(id: String) -> Result<Answer<DeliveryView>, Serve
         let (state, actor) = ssr::actor().await?;
         let Json(out) =
             crate::api::deliveries::get_delivery(State(state), actor.principal, Path(id)).await.map_err(ssr::fail)?;
-        Ok(DeliveryView { delivery: out.delivery, attempts: out.attempts })
+        Ok(DeliveryView { delivery: out.delivery, attempts: out.attempts, request_body: out.request_body })
     })
     .await
 }

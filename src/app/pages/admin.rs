@@ -29,13 +29,13 @@ pub fn CatalogPage() -> impl IntoView {
                             view! {
                                 <section class="card">
                                     <h2>{c.clone()}</h2>
-                                    <table class="table" data-testid=format!("catalog-{c}")>
+                                    <div class="table-wrap"><table class="table" data-testid=format!("catalog-{c}")>
                                         <tbody>
                                             {rows.into_iter().map(|t| view! {
                                                 <tr><td><code>{t.name.clone()}</code></td><td>{t.description.clone()}</td><td class="muted small">{t.custom.then_some("custom")}</td></tr>
                                             }).collect_view()}
                                         </tbody>
-                                    </table>
+                                    </table></div>
                                 </section>
                             }
                         }).collect_view().into_any()
@@ -57,9 +57,10 @@ pub fn KeysPage() -> impl IntoView {
         Action::new(move |_: &()| create_key(name.get_untracked(), role.get_untracked(), tenant.get_untracked()));
     let revoke = Action::new(move |id: &String| revoke_key(id.clone()));
     Effect::new(move |_| {
-        if create.value().get().is_some_and(|r| matches!(r, Ok(Ok(_))))
-            || revoke.value().get().is_some_and(|r| matches!(r, Ok(Ok(_))))
-        {
+        // Both are read every time, so either one's answer runs this again.
+        let created = create.value().get().is_some_and(|r| matches!(r, Ok(Ok(_))));
+        let revoked = revoke.value().get().is_some_and(|r| matches!(r, Ok(Ok(_))));
+        if created || revoked {
             list.refetch();
         }
     });
@@ -93,7 +94,7 @@ pub fn KeysPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match settle(list.await) {
                     Ok(keys) => view! {
-                        <table class="table" data-testid="keys">
+                        <div class="table-wrap"><table class="table" data-testid="keys">
                             <thead><tr><th>"Name"</th><th>"Key"</th><th>"Role"</th><th>"Tenant"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
                             <tbody>
                                 {keys.into_iter().map(|k| {
@@ -111,7 +112,7 @@ pub fn KeysPage() -> impl IntoView {
                                     }
                                 }).collect_view()}
                             </tbody>
-                        </table>
+                        </table></div>
                     }.into_any(),
                     Err(p) => view! { <ErrorBox problem=p/> }.into_any(),
                 }
@@ -139,7 +140,7 @@ pub fn AuditPage() -> impl IntoView {
                     Ok(p) => {
                         let next = p.next_cursor.map(|c| format!("/audit?action={}&cursor={c}", filter.get_untracked().0));
                         view! {
-                            <table class="table" data-testid="audit">
+                            <div class="table-wrap"><table class="table" data-testid="audit">
                                 <thead><tr><th>"Time"</th><th>"Action"</th><th>"By"</th><th>"Tenant"</th><th>"Target"</th><th>"From"</th></tr></thead>
                                 <tbody>
                                     {p.data.into_iter().map(|e| view! {
@@ -153,7 +154,7 @@ pub fn AuditPage() -> impl IntoView {
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></div>
                             {next.map(|href| view! { <a class="button secondary" href=href>"Next page"</a> })}
                         }.into_any()
                     }

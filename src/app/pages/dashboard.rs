@@ -1,24 +1,34 @@
 //! The dashboard: figures of the window, charts, alerts and a live feed of attempts.
 
 use crate::app::data::{get_overview, settle, Overview};
-use crate::app::ui::{millis, percent, BarChart, Card, ErrorBox, LineChart, Loading};
-use crate::domain::AlertLevel;
+use crate::app::ui::{millis, percent, principal, BarChart, Card, ErrorBox, LineChart, Loading};
+use crate::domain::{AlertLevel, Role};
 use leptos::prelude::*;
+use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn Dashboard() -> impl IntoView {
     let query = use_query_map();
     let window = Memo::new(move |_| query.read().get("window").unwrap_or_else(|| "24h".into()));
-    let data = Resource::new(move || window.get(), get_overview);
+    let tenant = Memo::new(move |_| query.read().get("tenant").unwrap_or_default());
+    let data = Resource::new(move || (window.get(), tenant.get()), |(w, t)| get_overview(w, t));
+    let is_admin = principal().is_some_and(|p| p.role == Role::Admin);
     view! {
         <div class="page-head">
             <h1>"Dashboard"</h1>
             <nav class="tabs" aria-label="Window">
                 {["1h", "24h", "7d"].into_iter().map(|w| view! {
-                    <a href=format!("/?window={w}") aria-current=move || (window.get() == w).then_some("page")>{w}</a>
+                    <a href=move || format!("/?window={w}&tenant={}", tenant.get()) aria-current=move || (window.get() == w).then_some("page")>{w}</a>
                 }).collect_view()}
             </nav>
+            {is_admin.then(|| view! {
+                <Form method="GET" action="" attr:class="filters" attr:aria-label="Tenant">
+                    <input type="hidden" name="window" prop:value=move || window.get()/>
+                    <label>"Tenant" <input name="tenant" placeholder="all tenants" prop:value=move || tenant.get()/></label>
+                    <button type="submit" class="secondary">"Apply"</button>
+                </Form>
+            })}
         </div>
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
@@ -40,7 +50,18 @@ fn Figures(o: Overview) -> impl IntoView {
     let success: Vec<Option<f64>> = s.series.iter().map(|b| b.success_rate.map(|r| r * 100.0)).collect();
     let latency: Vec<Option<f64>> = s.series.iter().map(|b| b.avg_response_ms).collect();
     let events: Vec<(String, i64)> = s.event_distribution.iter().map(|e| (e.event.clone(), e.count)).collect();
+    let quiet = s.attempts == 0 && s.deliveries == 0;
     view! {
+        {quiet.then(|| view! {
+            <section class="card getting-started" data-testid="getting-started">
+                <h2>"Nothing delivered in this window yet"</h2>
+                <ol>
+                    <li><a href="/webhooks/new">"Register a webhook"</a> " — the URL that should receive events, and which events."</li>
+                    <li>"Send it a test event from its page, or publish one: " <code>"POST /api/events"</code> "."</li>
+                    <li>"Watch attempts arrive in the live feed below; open " <a href="/deliveries">"Deliveries"</a> " to see why one failed."</li>
+                </ol>
+            </section>
+        })}
         {(!alerts.is_empty()).then(|| view! {
             <section class="alerts" aria-label="Alerts" data-testid="alerts">
                 {alerts.into_iter().map(|a| {
@@ -114,7 +135,7 @@ fn LiveFeed() -> impl IntoView {
         <section class="card live" aria-label="Live feed">
             <h2>"Live feed " <span class="muted small" data-testid="live-status">{move || if connected.get() { "● connected" } else { "○ connecting" }}</span></h2>
             <Show when=move || !items.read().is_empty() fallback=|| view! { <p class="muted">"Attempts appear here as they happen."</p> }>
-                <table class="table" data-testid="live-feed">
+                <div class="table-wrap"><table class="table" data-testid="live-feed">
                     <thead><tr><th>"Time"</th><th>"Delivery"</th><th>"Webhook"</th><th>"Outcome"</th><th>"Duration"</th></tr></thead>
                     <tbody>
                         <For each=move || items.get() key=|i| (i.delivery_id.clone(), i.at.clone()) let:i>
@@ -130,7 +151,7 @@ fn LiveFeed() -> impl IntoView {
                             </tr>
                         </For>
                     </tbody>
-                </table>
+                </table></div>
             </Show>
         </section>
     }

@@ -2,8 +2,8 @@
 //! its attempts and a retry button.
 
 use crate::app::data::{deliveries, get_delivery_view, retry, settle, DeliveryView, LogFilter};
-use crate::app::ui::{Empty, ErrorBox, Loading, StatusBadge, When};
-use crate::domain::{Attempt, Delivery, DeliveryStatus};
+use crate::app::ui::{principal, Empty, ErrorBox, Loading, StatusBadge, When};
+use crate::domain::{Attempt, Delivery, DeliveryStatus, Role};
 use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -15,6 +15,7 @@ pub fn DeliveriesPage() -> impl IntoView {
     let param = move |name: &str| query.read().get(name).unwrap_or_default();
     let filter = Memo::new(move |_| LogFilter {
         webhook_id: param("webhookId"),
+        tenant: param("tenant"),
         event: param("event"),
         status: param("status"),
         since: param("since"),
@@ -22,6 +23,7 @@ pub fn DeliveriesPage() -> impl IntoView {
         cursor: param("cursor"),
     });
     let page = Resource::new(move || filter.get(), deliveries);
+    let is_admin = principal().is_some_and(|p| p.role == Role::Admin);
     let export = move || {
         let q = filter.get().query();
         if q.is_empty() {
@@ -38,6 +40,7 @@ pub fn DeliveriesPage() -> impl IntoView {
         <Form method="GET" action="" attr:class="filters" attr:aria-label="Filter deliveries">
             <label>"Webhook id" <input name="webhookId" placeholder="wh_…" prop:value=move || param("webhookId")/></label>
             <label>"Event" <input name="event" placeholder="e.g. wallet.created" prop:value=move || param("event")/></label>
+            {is_admin.then(|| view! { <label>"Tenant" <input name="tenant" placeholder="all tenants" prop:value=move || param("tenant")/></label> })}
             <label>"Status"
                 <select name="status" prop:value=move || param("status")>
                     <option value="">"All"</option>
@@ -151,6 +154,11 @@ fn DeliveryDetail(
             Err(p) => view! { <ErrorBox problem=p/> }.into_any(),
         })}
         {d.next_attempt_at.map(|t| view! { <p class="muted">"Next attempt " <When t/></p> })}
+        <section class="card">
+            <h2>"Request body"</h2>
+            <p class="muted small">"Sent as is on every attempt; the signature headers of each attempt are below."</p>
+            <pre class="body" data-testid="request-body">{v.request_body.clone().map(|b| pretty(&b)).unwrap_or_else(|| "(purged with its event)".into())}</pre>
+        </section>
         <h2>"Attempts"</h2>
         {if v.attempts.is_empty() {
             view! { <Empty message="No attempt yet: it is queued."><span></span></Empty> }.into_any()
@@ -190,6 +198,14 @@ fn AttemptCard(a: Attempt) -> impl IntoView {
             <pre class="body" data-testid="response-body">{a.response_body.clone().unwrap_or_default()}</pre>
         </details>
     }
+}
+
+/// JSON indented for reading (the text as is when it is not JSON).
+fn pretty(text: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| text.to_string())
 }
 
 #[component]

@@ -1,6 +1,8 @@
 //! One webhook: secret, test, enable and disable, its statistics, its deliveries, and the edit form.
 
-use crate::app::data::{get_webhook_view, reveal_secret, rotate_secret, send_test, set_active, settle, WebhookView};
+use crate::app::data::{
+    delete_webhook, get_webhook_view, reveal_secret, rotate_secret, send_test, set_active, settle, WebhookView,
+};
 use crate::app::pages::deliveries::DeliveryTable;
 use crate::app::pages::webhooks::WebhookForm;
 use crate::app::ui::{millis, percent, ActiveBadge, Card, Empty, ErrorBox, Loading, When};
@@ -83,6 +85,35 @@ fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> i
         <section>
             <h2>"Edit"</h2>
             <WebhookForm existing=Some(w) types=v.event_types/>
+        </section>
+        <DeleteWebhook id=id.get_value()/>
+    }
+}
+
+/// Deletion, confirmed in a second step.
+#[component]
+fn DeleteWebhook(id: String) -> impl IntoView {
+    let asking = RwSignal::new(false);
+    let remove = Action::new(move |_: &()| delete_webhook(id.clone()));
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(Ok(()))) = remove.value().get() {
+            navigate("/webhooks", Default::default());
+        }
+    });
+    view! {
+        <section class="card danger-zone" aria-label="Delete">
+            <h2>"Delete this webhook"</h2>
+            <p class="muted">"Its pending deliveries are dropped and its delivery log goes with it."</p>
+            <Show when=move || asking.get() fallback=move || view! {
+                <button class="danger" on:click=move |_| asking.set(true)>"Delete…"</button>
+            }>
+                <div class="actions">
+                    <button class="danger" on:click=move |_| { remove.dispatch(()); } disabled=move || remove.pending().get()>"Delete permanently"</button>
+                    <button class="secondary" on:click=move |_| asking.set(false)>"Cancel"</button>
+                </div>
+            </Show>
+            {move || remove.value().get().and_then(|r| settle(r).err()).map(|p| view! { <ErrorBox problem=p/> })}
         </section>
     }
 }

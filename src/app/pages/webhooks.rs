@@ -12,10 +12,14 @@ use leptos_router::hooks::use_query_map;
 pub fn WebhooksPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |name: &str| query.read().get(name).unwrap_or_default();
-    let filters = Memo::new(move |_| (param("search"), param("status"), param("event"), param("cursor")));
+    let filters =
+        Memo::new(move |_| (param("search"), param("status"), param("event"), param("tenant"), param("cursor")));
     let sort = Memo::new(move |_| param("sort"));
-    let page =
-        Resource::new(move || filters.get(), |(search, status, event, cursor)| webhooks(search, status, event, cursor));
+    let page = Resource::new(
+        move || filters.get(),
+        |(search, status, event, tenant, cursor)| webhooks(search, status, event, tenant, cursor),
+    );
+    let is_admin = principal().is_some_and(|p| p.role == Role::Admin);
     view! {
         <div class="page-head">
             <h1>"Webhooks"</h1>
@@ -31,6 +35,7 @@ pub fn WebhooksPage() -> impl IntoView {
                 </select>
             </label>
             <label>"Receives event" <input name="event" placeholder="e.g. wallet.created" prop:value=move || param("event")/></label>
+            {is_admin.then(|| view! { <label>"Tenant" <input name="tenant" placeholder="all tenants" prop:value=move || param("tenant")/></label> })}
             <label>"Sort"
                 <select name="sort" prop:value=move || param("sort")>
                     <option value="">"Newest first"</option>
@@ -56,8 +61,8 @@ pub fn WebhooksPage() -> impl IntoView {
                             _ => {}
                         }
                         let next = p.next_cursor.map(|c| {
-                            let (search, status, event, _) = filters.get_untracked();
-                            format!("/webhooks?search={search}&status={status}&event={event}&cursor={c}")
+                            let (search, status, event, tenant, _) = filters.get_untracked();
+                            format!("/webhooks?search={search}&status={status}&event={event}&tenant={tenant}&cursor={c}")
                         });
                         view! { <WebhookTable rows/> {next.map(|href| view! { <a class="button secondary" href=href>"Next page"</a> })} }.into_any()
                     }

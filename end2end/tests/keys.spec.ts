@@ -1,0 +1,33 @@
+// API keys and the audit log, as an admin sees them in the console.
+import { test, expect, signIn, open } from './fixtures/console';
+
+test('create a key (shown once), revoke it, and find both in the audit log', async ({ page }) => {
+  await signIn(page);
+  await open(page, '/keys');
+  await page.getByLabel('Name').fill('e2e partner');
+  await page.getByLabel('Role').selectOption('tenant');
+  await page.getByLabel('Tenant').fill('partner-e2e');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await expect(page.getByTestId('new-key')).toHaveText(/^mwk_/);
+  const row = page.getByTestId('keys').locator('tr', { hasText: 'e2e partner' });
+  await expect(row).toHaveCount(1);
+  await expect(row).toContainText('partner-e2e');
+
+  await row.getByRole('button', { name: 'Revoke' }).click();
+  await expect(page.getByTestId('keys').locator('tr', { hasText: 'e2e partner' })).toHaveCount(0);
+
+  await open(page, '/audit?action=key.revoked');
+  await expect(page.getByTestId('audit')).toContainText('key.revoked');
+  await open(page, '/audit');
+  await expect(page.getByTestId('audit')).toContainText('key.created');
+  await expect(page.getByTestId('audit')).toContainText('console.login');
+});
+
+test('the event catalog lists every category', async ({ page }) => {
+  await signIn(page);
+  await open(page, '/event-types');
+  for (const category of ['wallet', 'transaction', 'user', 'compliance', 'security', 'system']) {
+    await expect(page.getByTestId(`catalog-${category}`)).toBeVisible();
+  }
+  await expect(page.getByTestId('catalog-transaction')).toContainText('transaction.completed');
+});

@@ -1,0 +1,55 @@
+// What a user notices before and around the WASM bundle: pages carry their data in the first HTML,
+// work at a phone's width, and show times in the browser's zone.
+import { test, expect, signIn, open, ADMIN_TOKEN } from './fixtures/console';
+import { Api } from './fixtures/api';
+import { Receiver } from './fixtures/receiver';
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('pages render their data on the server', async ({ page, request }) => {
+    const receiver = await Receiver.start();
+    const hook = await new Api(request).webhook(receiver.url('/ssr'), ['wallet.created']);
+    await page.goto('/login');
+    await page.getByLabel('API key').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+    await expect(page.getByTestId('card-success')).toBeVisible();
+    await page.goto(`/webhooks/${hook.id}`);
+    await expect(page.getByRole('heading', { name: receiver.url('/ssr') })).toBeVisible();
+    await expect(page.getByTestId('webhook-status')).toHaveText('active');
+    await page.goto('/webhooks');
+    await expect(page.getByTestId('webhooks')).toContainText(receiver.url('/ssr'));
+    await receiver.stop();
+  });
+});
+
+test.describe('at a phone width', () => {
+  test.use({ viewport: { width: 390, height: 844 } });
+
+  test('pages fit the screen (wide tables scroll inside their box)', async ({ page }) => {
+    await signIn(page);
+    for (const path of ['/', '/webhooks', '/webhooks/new', '/deliveries', '/event-types', '/keys']) {
+      await open(page, path);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `${path} is wider than the screen`).toBeLessThanOrEqual(0);
+    }
+  });
+});
+
+test.describe('in another time zone', () => {
+  test.use({ timezoneId: 'Asia/Tokyo', locale: 'en-US' });
+
+  test("times are shown in the browser's zone", async ({ page, request }) => {
+    const receiver = await Receiver.start();
+    const hook = await new Api(request).webhook(receiver.url('/tz'), ['wallet.created']);
+    await signIn(page);
+    await open(page, '/webhooks?search=tz');
+    const time = page.getByTestId('webhooks').locator('time').first();
+    const iso = await time.getAttribute('datetime');
+    const expected = new Date(iso!).toLocaleString('en-US', { timeZone: 'Asia/Tokyo' });
+    await expect(time).toHaveText(expected);
+    expect(hook.id).toBeTruthy();
+    await receiver.stop();
+  });
+});
