@@ -1,5 +1,6 @@
 // Signing in to the console with an API key, and out again.
-import { test, expect, LoginPage, Dashboard, ADMIN_TOKEN, hydrated } from './fixtures/console';
+import { test, expect, LoginPage, Dashboard, ADMIN_TOKEN, hydrated, signIn } from './fixtures/console';
+import { Api } from './fixtures/api';
 
 test('a visitor is sent to the login page, signs in with an API key and out again', async ({ page }) => {
   await page.goto('/');
@@ -32,5 +33,16 @@ test('a wrong key is refused with a message, without leaving the page', async ({
   await login.open();
   await login.signIn('mwk_this-is-not-a-key');
   await expect(login.error()).toContainText('not valid');
+  await expect(page).toHaveURL(/\/login$/);
+});
+
+test('revoking the key ends its console session: the next page says so and offers to sign in', async ({ page, request }) => {
+  const admin = new Api(request);
+  const created = await admin.post('/keys', { tenant: 'revoked-e2e', role: 'tenant', name: 'short-lived' });
+  await signIn(page, created.key);
+  await request.delete(`/api/keys/${created.id}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+  await page.getByRole('link', { name: 'Webhooks', exact: true }).click();
+  await expect(page.getByRole('alert')).toContainText('Your session has ended');
+  await page.getByRole('link', { name: 'Sign in again' }).click();
   await expect(page).toHaveURL(/\/login$/);
 });
