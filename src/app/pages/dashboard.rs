@@ -14,6 +14,13 @@ pub fn Dashboard() -> impl IntoView {
     let tenant = Memo::new(move |_| query.read().get("tenant").unwrap_or_default());
     let data = Resource::new(move || (window.get(), tenant.get()), |(w, t)| get_overview(w, t));
     let is_admin = principal().is_some_and(|p| p.role == Role::Admin);
+    // The figures follow along: read again every 15 seconds, the old ones shown until the new arrive.
+    #[cfg(feature = "hydrate")]
+    {
+        if let Ok(timer) = set_interval_with_handle(move || data.refetch(), std::time::Duration::from_secs(15)) {
+            on_cleanup(move || timer.clear());
+        }
+    }
     view! {
         <div class="page-head">
             <h1>"Dashboard"</h1>
@@ -30,14 +37,14 @@ pub fn Dashboard() -> impl IntoView {
                 </Form>
             })}
         </div>
-        <Suspense fallback=|| view! { <Loading/> }>
+        <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match settle(data.await) {
                     Ok(o) => view! { <Figures o/> }.into_any(),
                     Err(p) => view! { <ErrorBox problem=p/> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
         <LiveFeed/>
     }
 }

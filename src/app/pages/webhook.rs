@@ -5,7 +5,7 @@ use crate::app::data::{
 };
 use crate::app::pages::deliveries::DeliveryTable;
 use crate::app::pages::webhooks::WebhookForm;
-use crate::app::ui::{millis, percent, ActiveBadge, Card, Empty, ErrorBox, Loading, When};
+use crate::app::ui::{millis, percent, ActiveBadge, Card, Empty, ErrorBox, LineChart, Loading, When};
 use crate::domain::{AttemptResult, SecretInfo};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -69,6 +69,10 @@ fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> i
             <Card label="Deliveries (24 h)" value=s.deliveries.to_string() testid="card-deliveries"/>
             <Card label="Queue" value=s.queue_size.to_string() testid="card-queue"/>
             <Card label="Consecutive failures" value=w.consecutive_failures.to_string() testid="card-failures"/>
+        </section>
+        <section class="charts">
+            <LineChart title="Success rate, last 24 hours" values=s.series.iter().map(|b| b.success_rate.map(|r| r * 100.0)).collect() labels=s.series.iter().map(|b| b.start.format("%d %b %H:%M").to_string()).collect() max=Some(100.0) unit="%"/>
+            <LineChart title="Average response time, last 24 hours" values=s.series.iter().map(|b| b.avg_response_ms).collect() labels=s.series.iter().map(|b| b.start.format("%d %b %H:%M").to_string()).collect() max=None unit="ms"/>
         </section>
         <Secret id=w.id.clone() masked=w.secret.clone()/>
         <section class="card">
