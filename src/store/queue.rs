@@ -132,29 +132,39 @@ impl Store {
         .bind(limit as i64)
         .fetch_all(&mut *tx)
         .await?;
+        tx.commit().await?;
         if ids.is_empty() {
-            tx.commit().await?;
             return Ok(Vec::new());
         }
+        // Read what to send on a reader, outside the write: the claimed rows are ours until the
+        // lease ends, and the writer is free for publishes and records meanwhile.
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!("{DUE_SELECT} WHERE d.id IN ("));
         let mut list = q.separated(", ");
         for id in &ids {
             list.push_bind(id);
         }
         q.push(")");
-        let rows: Vec<DueRow> = q.build_query_as().fetch_all(&mut *tx).await?;
+        let rows: Vec<DueRow> = q.build_query_as().fetch_all(&self.pool).await?;
         let mut due = Vec::with_capacity(rows.len());
+        let mut held = Vec::new();
         for row in rows {
             if row.active {
                 due.push(row.into_due(now));
             } else {
-                sqlx::query("UPDATE deliveries SET status = 'held', lease_until = NULL WHERE id = $1")
-                    .bind(&row.id)
-                    .execute(&mut *tx)
-                    .await?;
+                held.push(row.id);
             }
         }
-        tx.commit().await?;
+        if !held.is_empty() {
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "UPDATE deliveries SET status = 'held', lease_until = NULL WHERE status = 'delivering' AND id IN (",
+            );
+            let mut list = q.separated(", ");
+            for id in &held {
+                list.push_bind(id);
+            }
+            q.push(")");
+            q.build().execute(&self.writer).await?;
+        }
         Ok(due)
     }
 
@@ -276,8 +286,23 @@ impl Store {
             }
             entry.2 |= o.gone;
         }
+        // Webhooks whose batch ended in success reset in one statement that writes only rows not at
+        // zero already (the common case writes nothing).
+        let (resets, counted): (Vec<_>, Vec<_>) =
+            health.into_iter().partition(|(_, (reset, failures, gone))| *reset && *failures == 0 && !*gone);
+        if !resets.is_empty() {
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "UPDATE webhooks SET consecutive_failures = 0 WHERE consecutive_failures != 0 AND id IN (",
+            );
+            let mut list = q.separated(", ");
+            for (webhook_id, _) in &resets {
+                list.push_bind(*webhook_id);
+            }
+            q.push(")");
+            q.build().execute(&mut *tx).await?;
+        }
         let mut disabled = Vec::new();
-        for (webhook_id, (reset, failures, gone)) in health {
+        for (webhook_id, (reset, failures, gone)) in counted {
             let row: Option<(i64, bool, String, String)> = sqlx::query_as(
                 "UPDATE webhooks SET consecutive_failures = CASE WHEN $1 THEN $2 ELSE consecutive_failures + $2 END
                  WHERE id = $3 RETURNING consecutive_failures, active, tenant, url",
