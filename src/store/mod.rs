@@ -84,11 +84,14 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory");
+        // The writer never checkpoints: a checkpoint run inside a commit (SQLite's default) holds up
+        // every write behind it for as long as it copies and syncs. A background task checkpoints
+        // on a reader instead (see `checkpoints`).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(60))
-            .connect_with(options.clone().pragma("cache_size", "-16000"))
+            .connect_with(options.clone().pragma("cache_size", "-16000").pragma("wal_autocheckpoint", "0"))
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         let pool = SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(options).await?;
@@ -102,6 +105,7 @@ impl Store {
             type_names: Arc::default(),
         };
         store.seed_event_types().await?;
+        tokio::spawn(checkpoints(store.pool.clone()));
         Ok(store)
     }
 
@@ -128,6 +132,23 @@ impl Store {
 }
 
 /// Now, in unix milliseconds.
+/// Copies the write-ahead log back into the database file every two seconds, beside the writer
+/// (a passive checkpoint never waits for it, nor it for the checkpoint), until the pool closes.
+async fn checkpoints(pool: SqlitePool) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!("WAL checkpoint failed: {e}");
+        }
+    }
+}
+
 pub(crate) fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }

@@ -266,3 +266,22 @@ async fn accepted_events_survive_a_restart() {
     assert_eq!(event.body["data"]["userId"], "u");
     assert_eq!(data(&s.get(ADMIN_TOKEN, "/api/deliveries").await).len(), 1);
 }
+
+/// The write-ahead log is copied back into the database file while the server runs (by a
+/// background checkpoint, since the writer itself never checkpoints): the file grows with the data.
+#[tokio::test]
+async fn the_log_is_checkpointed_into_the_database_file_while_serving() {
+    let s = TestServer::start().await;
+    let file = s.dir.path().join("test.db");
+    let before = std::fs::metadata(&file).unwrap().len();
+    let big = "x".repeat(4000);
+    for i in 0..300 {
+        let a =
+            s.post(ADMIN_TOKEN, "/api/events", json!({"event": "user.created", "data": {"n": i, "pad": big}})).await;
+        assert_eq!(a.status, StatusCode::ACCEPTED);
+    }
+    eventually(Duration::from_secs(10), "the database file holds the new events", || async {
+        std::fs::metadata(&file).unwrap().len() > before + 1_000_000
+    })
+    .await;
+}
