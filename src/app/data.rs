@@ -1,140 +1,24 @@
 //! The console's server functions. Each one runs the REST handler of the same action (the same
 //! validation, store calls, tenant scoping and audit entries), with the signed-in session as the key.
 
-use crate::domain::{Alert, ApiKey, Attempt, AttemptResult, Delivery, EventType, Page, SecretInfo, Stats, Webhook};
-use chrono::{DateTime, Utc};
+use crate::app::model::{Answer, AuditRow, CreatedKey, DeliveryView, LogFilter, Overview, WebhookView};
+use crate::domain::{ApiKey, AttemptResult, Delivery, EventType, Page, SecretInfo, Webhook};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// Message of the error a server function gives when there is no session.
-pub const SIGNED_OUT: &str = "signed_out";
-
-/// A refusal as the REST API words it: code, message and the field at fault.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Problem {
-    pub code: String,
-    pub message: String,
-    pub field: Option<String>,
-}
-
-/// What a console server function answers: the value, or the refusal to show. Refusals travel as
-/// ordinary answers (HTTP 200) so the browser logs no failed request for a form the user got wrong.
-pub type Answer<T> = Result<T, Problem>;
-
-/// The answer of a server function call, transport failures included.
-pub fn settle<T>(result: Result<Answer<T>, ServerFnError>) -> Answer<T> {
-    result.unwrap_or_else(|e| Err(Problem::of(&e)))
-}
-
-impl Problem {
-    /// The problem a server function reported (or a generic one for a transport failure).
-    pub fn of(error: &ServerFnError) -> Problem {
-        match error {
-            ServerFnError::ServerError(text) => serde_json::from_str(text).unwrap_or_else(|_| Problem {
-                code: "error".into(),
-                message: text.clone(),
-                field: None,
-            }),
-            other => Problem { code: "network".into(), message: other.to_string(), field: None },
-        }
-    }
-
-    pub fn signed_out(&self) -> bool {
-        self.code == SIGNED_OUT
-    }
-}
-
-/// The dashboard's data: statistics of the window and the active alerts.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Overview {
-    pub stats: Stats,
-    pub alerts: Vec<Alert>,
-}
-
-/// A webhook's page: the webhook, its statistics and its latest deliveries.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct WebhookView {
-    pub webhook: Webhook,
-    /// The catalog, for the edit form's event picker.
-    pub event_types: Vec<EventType>,
-    pub stats: Stats,
-    pub deliveries: Page<Delivery>,
-}
-
-/// A delivery with every attempt.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DeliveryView {
-    pub delivery: Delivery,
-    pub attempts: Vec<Attempt>,
-    /// The body every attempt sent.
-    pub request_body: Option<String>,
-}
-
-/// A key just created: `key` is shown this once.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CreatedKey {
-    pub id: String,
-    pub name: String,
-    pub key: String,
-}
-
-/// One line of the audit log.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AuditRow {
-    pub id: String,
-    pub at: DateTime<Utc>,
-    pub actor_name: String,
-    pub tenant: Option<String>,
-    pub action: String,
-    pub target: Option<String>,
-    pub client_ip: Option<String>,
-}
-
-/// Filters of the delivery log, as they stand in the page's URL.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct LogFilter {
-    pub webhook_id: String,
-    pub tenant: String,
-    pub event: String,
-    pub status: String,
-    pub since: String,
-    pub until: String,
-    pub cursor: String,
-}
-
-impl LogFilter {
-    /// The query string of these filters (without the cursor), for links and the CSV export.
-    pub fn query(&self) -> String {
-        let pairs = [
-            ("webhookId", &self.webhook_id),
-            ("tenant", &self.tenant),
-            ("event", &self.event),
-            ("status", &self.status),
-            ("since", &self.since),
-            ("until", &self.until),
-        ];
-        pairs
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("{k}={}", url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()))
-            .collect::<Vec<_>>()
-            .join("&")
-    }
-}
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use super::{Problem, SIGNED_OUT};
     use crate::api::auth::Actor;
+    use crate::app::model::{Problem, SIGNED_OUT};
     use crate::error::AppError;
     use crate::state::AppState;
-    use leptos::prelude::ServerFnError;
 
     /// The server state and the signed-in actor, or the `signed_out` problem.
-    pub async fn actor() -> Result<(AppState, Actor), ServerFnError> {
+    pub async fn actor() -> Result<(AppState, Actor), Problem> {
         let state = crate::app::session::ssr::state()?;
-        let principal = crate::app::session::ssr::current_principal().await?.ok_or_else(|| {
-            fail(AppError::unauthorized("your session has ended; sign in again")).with_code(SIGNED_OUT)
+        let principal = crate::app::session::ssr::current_principal().await?.ok_or_else(|| Problem {
+            code: SIGNED_OUT.to_string(),
+            message: "your session has ended; sign in again".to_string(),
+            field: None,
         })?;
         let ip = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .await
@@ -143,22 +27,9 @@ mod ssr {
         Ok((state, Actor { principal, ip }))
     }
 
-    /// An API error as a server function error carrying the [`Problem`].
-    pub fn fail(e: AppError) -> ServerFnError {
-        let problem = Problem { code: e.code.to_string(), message: e.message, field: e.field };
-        ServerFnError::ServerError(serde_json::to_string(&problem).unwrap_or_default())
-    }
-
-    pub trait WithCode {
-        fn with_code(self, code: &str) -> Self;
-    }
-
-    impl WithCode for ServerFnError {
-        fn with_code(self, code: &str) -> Self {
-            let mut problem = Problem::of(&self);
-            problem.code = code.to_string();
-            ServerFnError::ServerError(serde_json::to_string(&problem).unwrap_or_default())
-        }
+    /// An API error as the console shows it.
+    pub fn fail(e: AppError) -> Problem {
+        Problem { code: e.code.to_string(), message: e.message, field: e.field }
     }
 
     /// `Some(s)` unless `s` is blank.
@@ -168,12 +39,10 @@ mod ssr {
     }
 }
 
-/// Runs a server function's body, turning its failure into a [`Problem`] answer.
+/// Runs a server function's body; a refusal is an ordinary answer (see [`Answer`]).
 #[cfg(feature = "ssr")]
-async fn answer<T>(
-    body: impl std::future::Future<Output = Result<T, ServerFnError>>,
-) -> Result<Answer<T>, ServerFnError> {
-    Ok(body.await.map_err(|e| Problem::of(&e)))
+async fn answer<T>(body: impl std::future::Future<Output = Answer<T>>) -> Result<Answer<T>, ServerFnError> {
+    Ok(body.await)
 }
 
 #[cfg(feature = "ssr")]

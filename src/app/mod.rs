@@ -2,6 +2,7 @@
 //! rendered on the server, then hydrated in the browser.
 
 pub mod data;
+pub mod model;
 pub mod pages;
 pub mod session;
 pub mod ui;

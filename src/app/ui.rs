@@ -1,7 +1,7 @@
 //! Pieces every console page uses: the signed-in frame with its navigation, times in the browser's
 //! zone, loading, empty and error states, badges, and the SVG charts.
 
-use crate::app::data::Problem;
+use crate::app::model::Problem;
 use crate::app::session::{whoami, Logout};
 use crate::domain::{DeliveryStatus, Principal, Role};
 use chrono::{DateTime, SecondsFormat, Utc};

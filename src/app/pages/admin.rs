@@ -1,6 +1,7 @@
 //! The event catalog, API keys (admins) and the audit log (admins).
 
-use crate::app::data::{audit, create_key, event_types, keys, revoke_key, settle};
+use crate::app::data::{audit, create_key, event_types, keys, revoke_key};
+use crate::app::model::settle;
 use crate::app::ui::{field_error, Empty, ErrorBox, Loading, When};
 use crate::domain::event_type::CATEGORIES;
 use crate::domain::Role;

@@ -1,6 +1,7 @@
 //! The dashboard: figures of the window, charts, alerts and a live feed of attempts.
 
-use crate::app::data::{get_overview, settle, Overview};
+use crate::app::data::get_overview;
+use crate::app::model::{settle, Overview};
 use crate::app::ui::{millis, percent, principal, BarChart, Card, ErrorBox, LineChart, Loading};
 use crate::domain::{AlertLevel, Role};
 use leptos::prelude::*;

@@ -1,7 +1,8 @@
 //! The delivery log (filters kept in the URL, CSV export of the filtered view) and one delivery with
 //! its attempts and a retry button.
 
-use crate::app::data::{deliveries, get_delivery_view, retry, settle, DeliveryView, LogFilter};
+use crate::app::data::{deliveries, get_delivery_view, retry};
+use crate::app::model::{settle, DeliveryView, LogFilter};
 use crate::app::ui::{principal, Empty, ErrorBox, Loading, StatusBadge, When};
 use crate::domain::{Attempt, Delivery, DeliveryStatus, Role};
 use leptos::prelude::*;
@@ -125,7 +126,7 @@ pub fn DeliveryPage() -> impl IntoView {
 #[component]
 fn DeliveryDetail(
     v: DeliveryView,
-    again: Action<(), Result<crate::app::data::Answer<crate::domain::AttemptResult>, ServerFnError>>,
+    again: Action<(), Result<crate::app::model::Answer<crate::domain::AttemptResult>, ServerFnError>>,
 ) -> impl IntoView {
     let d = v.delivery;
     view! {

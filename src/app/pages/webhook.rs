@@ -1,8 +1,7 @@
 //! One webhook: secret, test, enable and disable, its statistics, its deliveries, and the edit form.
 
-use crate::app::data::{
-    delete_webhook, get_webhook_view, reveal_secret, rotate_secret, send_test, set_active, settle, WebhookView,
-};
+use crate::app::data::{delete_webhook, get_webhook_view, reveal_secret, rotate_secret, send_test, set_active};
+use crate::app::model::{settle, WebhookView};
 use crate::app::pages::deliveries::DeliveryTable;
 use crate::app::pages::webhooks::WebhookForm;
 use crate::app::ui::{millis, percent, ActiveBadge, Card, Empty, ErrorBox, LineChart, Loading, When};

@@ -1,6 +1,7 @@
 //! Webhooks: the list with filters, and the form that registers or edits one (with the event picker).
 
-use crate::app::data::{create_webhook, event_types, settle, update_webhook, webhooks};
+use crate::app::data::{create_webhook, event_types, update_webhook, webhooks};
+use crate::app::model::settle;
 use crate::app::ui::{field_error, principal, ActiveBadge, Empty, ErrorBox, Loading, When};
 use crate::domain::event_type::CATEGORIES;
 use crate::domain::{EventType, Role, Webhook};

@@ -1,0 +1,129 @@
+//! What the console's server functions answer: the views they return, and the [`Problem`] they
+//! refuse with. Shared by the server and the browser.
+
+use crate::domain::{Alert, Attempt, Delivery, EventType, Page, Stats, Webhook};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Message of the error a server function gives when there is no session.
+pub const SIGNED_OUT: &str = "signed_out";
+
+/// A refusal as the REST API words it: code, message and the field at fault.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    pub code: String,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+/// What a console server function answers: the value, or the refusal to show. Refusals travel as
+/// ordinary answers (HTTP 200) so the browser logs no failed request for a form the user got wrong.
+pub type Answer<T> = Result<T, Problem>;
+
+/// The answer of a server function call, transport failures included.
+pub fn settle<T>(result: Result<Answer<T>, ServerFnError>) -> Answer<T> {
+    result.unwrap_or_else(|e| Err(Problem::of(&e)))
+}
+
+impl From<ServerFnError> for Problem {
+    fn from(error: ServerFnError) -> Self {
+        Problem::of(&error)
+    }
+}
+
+impl Problem {
+    /// The problem a server function reported (or a generic one for a transport failure).
+    pub fn of(error: &ServerFnError) -> Problem {
+        match error {
+            ServerFnError::ServerError(text) => serde_json::from_str(text).unwrap_or_else(|_| Problem {
+                code: "error".into(),
+                message: text.clone(),
+                field: None,
+            }),
+            other => Problem { code: "network".into(), message: other.to_string(), field: None },
+        }
+    }
+
+    pub fn signed_out(&self) -> bool {
+        self.code == SIGNED_OUT
+    }
+}
+
+/// The dashboard's data: statistics of the window and the active alerts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Overview {
+    pub stats: Stats,
+    pub alerts: Vec<Alert>,
+}
+
+/// A webhook's page: the webhook, its statistics and its latest deliveries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WebhookView {
+    pub webhook: Webhook,
+    /// The catalog, for the edit form's event picker.
+    pub event_types: Vec<EventType>,
+    pub stats: Stats,
+    pub deliveries: Page<Delivery>,
+}
+
+/// A delivery with every attempt.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    pub delivery: Delivery,
+    pub attempts: Vec<Attempt>,
+    /// The body every attempt sent.
+    pub request_body: Option<String>,
+}
+
+/// A key just created: `key` is shown this once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreatedKey {
+    pub id: String,
+    pub name: String,
+    pub key: String,
+}
+
+/// One line of the audit log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub actor_name: String,
+    pub tenant: Option<String>,
+    pub action: String,
+    pub target: Option<String>,
+    pub client_ip: Option<String>,
+}
+
+/// Filters of the delivery log, as they stand in the page's URL.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogFilter {
+    pub webhook_id: String,
+    pub tenant: String,
+    pub event: String,
+    pub status: String,
+    pub since: String,
+    pub until: String,
+    pub cursor: String,
+}
+
+impl LogFilter {
+    /// The query string of these filters (without the cursor), for links and the CSV export.
+    pub fn query(&self) -> String {
+        let pairs = [
+            ("webhookId", &self.webhook_id),
+            ("tenant", &self.tenant),
+            ("event", &self.event),
+            ("status", &self.status),
+            ("since", &self.since),
+            ("until", &self.until),
+        ];
+        pairs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
