@@ -37,6 +37,8 @@ pub struct Config {
     pub session_ttl: Duration,
     /// `WEBHOOK_SECURE_COOKIES`: mark the console's cookie `Secure` (set it when served over HTTPS).
     pub secure_cookies: bool,
+    /// Failed sign-ins and unknown keys per client address per minute before it is refused (0: off).
+    pub auth_failure_limit: u32,
     /// `WEBHOOK_RETENTION_DAYS`: attempts and finished events older than this are purged (0: never).
     pub retention: Duration,
     /// How often the purge runs (`WEBHOOK_RETENTION_INTERVAL` in ms, default an hour).
@@ -122,6 +124,7 @@ impl Config {
                 3600 * positive("WEBHOOK_SESSION_HOURS", num("WEBHOOK_SESSION_HOURS", 12)?)?,
             ),
             secure_cookies: flag("WEBHOOK_SECURE_COOKIES")?,
+            auth_failure_limit: num("WEBHOOK_AUTH_FAILURE_LIMIT", 20)? as u32,
             retention: Duration::from_secs(86_400 * num("WEBHOOK_RETENTION_DAYS", 30)?),
             retention_interval: Duration::from_millis(positive(
                 "WEBHOOK_RETENTION_INTERVAL",

@@ -12,6 +12,8 @@ pub struct AppError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    /// Seconds to wait, sent as `Retry-After` (with 429).
+    pub retry_after: Option<u64>,
 }
 
 /// Result alias for handlers and store functions.
@@ -19,7 +21,7 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), field: None }
+        Self { status, code, message: message.into(), field: None, retry_after: None }
     }
 
     /// 400: the request could not be read (malformed JSON, bad query string).
@@ -55,6 +57,11 @@ impl AppError {
     /// 413: the payload is over the limit.
     pub fn too_large(message: impl Into<String>) -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+    }
+
+    /// 429: too many requests; try again after `seconds`.
+    pub fn too_many(message: impl Into<String>, seconds: u64) -> Self {
+        Self { retry_after: Some(seconds), ..Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message) }
     }
 
     /// 500: logged in full, answered without detail.
@@ -108,6 +115,10 @@ struct Detail<'a> {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let body = Body { error: Detail { code: self.code, message: &self.message, field: self.field.as_deref() } };
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

@@ -68,6 +68,10 @@ pub async fn run(
         metrics,
         alerts,
         live,
+        auth_throttle: Arc::new(crate::api::throttle::AuthThrottle::new(
+            config.auth_failure_limit,
+            std::time::Duration::from_secs(60),
+        )),
         stop: stop.clone(),
         config: Arc::new(config),
     };
@@ -77,14 +81,60 @@ pub async fn run(
         shutdown.await;
         stopping.cancel();
     });
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(stop.clone().cancelled_owned())
-        .await?;
+    serve_http(listener, app(state), stop.clone()).await;
     stop.cancel();
     let _ = workers.await;
     store.close().await;
     tracing::info!("Monay Webhooks stopped");
     Ok(())
+}
+
+/// How long a client may take to send a request's headers before the connection is closed (a slow
+/// or idle client cannot hold a connection open with a half-sent request).
+const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Accepts connections until `stop`, serving each with HTTP/1.1 or HTTP/2 and a header-read
+/// timeout; then lets the requests in progress finish.
+async fn serve_http(listener: TcpListener, app: Router, stop: CancellationToken) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use tower::Service;
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut make = app.into_make_service_with_connect_info::<SocketAddr>();
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment rather than spin.
+                    tracing::warn!("accepting a connection failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stop.cancelled() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = match make.call(remote).await {
+            Ok(service) => service,
+            Err(never) => match never {},
+        };
+        let connection = builder
+            .serve_connection_with_upgrades(
+                TokioIo::new(stream),
+                hyper_util::service::TowerToHyperService::new(service),
+            )
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 /// The whole HTTP surface.
@@ -95,7 +145,28 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::api::router(&state))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::app::csrf::ssr::guard))
+        .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
+}
+
+/// Headers every answer carries: no framing by other sites, no type sniffing, no full URLs in
+/// `Referer`. Console pages set their own Content Security Policy (with the page's script nonce,
+/// see [`crate::app::content_security_policy`]); everything else may load nothing.
+async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
+    response
 }
 
 /// The site settings: `Leptos.toml` (or `LEPTOS_CONFIG`) when present, overridden by `LEPTOS_*`

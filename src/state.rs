@@ -19,6 +19,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     pub alerts: Arc<crate::alerts::AlertMonitor>,
     pub live: Arc<crate::live::LiveFeed>,
+    /// Addresses refused for guessing keys.
+    pub auth_throttle: Arc<crate::api::throttle::AuthThrottle>,
     /// Cancelled at shutdown (ends live streams so the server can stop).
     pub stop: tokio_util::sync::CancellationToken,
 }

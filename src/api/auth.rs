@@ -1,4 +1,5 @@
-//! Who is calling: a `Bearer` API key, or the console's session cookie.
+//! Who is calling: a `Bearer` API key, or (for reads from the console's own pages) its session
+//! cookie; the client's address; refusing addresses that guess keys.
 
 use crate::domain::Principal;
 use crate::error::AppError;
@@ -16,6 +17,8 @@ impl FromRequestParts<AppState> for Principal {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(value) = parts.headers.get(AUTHORIZATION) {
+            let ip = client_ip(parts);
+            throttled(state, ip)?;
             let token = value
                 .to_str()
                 .ok()
@@ -23,18 +26,75 @@ impl FromRequestParts<AppState> for Principal {
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| AppError::unauthorized("the Authorization header must be 'Bearer <API key>'"))?;
-            return state
-                .store
-                .authenticate(token)
-                .await?
-                .ok_or_else(|| AppError::unauthorized("the API key is not valid or has been revoked"));
+            return match state.store.authenticate(token).await? {
+                Some(principal) => Ok(principal),
+                None => {
+                    refused(state, ip, "auth.failed").await;
+                    Err(AppError::unauthorized("the API key is not valid or has been revoked"))
+                }
+            };
         }
+        // The console's session cookie opens the API's reads only (the console's live feed and CSV
+        // export), and only from the console's own pages: a change needs the Authorization header,
+        // which another site's page cannot send, so it cannot act in a signed-in user's name.
         if let Some(token) = session_token(&parts.headers) {
-            if let Some(principal) = state.store.session_principal(&token).await? {
-                return Ok(principal);
+            if parts.method.is_safe() && same_origin(&parts.headers) {
+                if let Some(principal) = state.store.session_principal(&token).await? {
+                    return Ok(principal);
+                }
             }
         }
         Err(AppError::unauthorized("missing API key: send 'Authorization: Bearer <API key>'"))
+    }
+}
+
+/// The client's address, as the connection tells it. The one place that looks it up.
+pub fn client_ip(parts: &Parts) -> Option<std::net::IpAddr> {
+    parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip())
+}
+
+/// Was the request sent by a page of this site (or typed, or by a program)? Browsers say where a
+/// request comes from in `Sec-Fetch-Site` (another port of this host is `same-site`, not ours) and,
+/// for posts, `Origin`; programs send neither.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    let fetch_site_ok = match headers.get("sec-fetch-site").map(|v| v.to_str().unwrap_or("")) {
+        None | Some("same-origin") | Some("none") => true,
+        Some(_) => false,
+    };
+    let origin_ok = match headers.get(axum::http::header::ORIGIN) {
+        None => true,
+        Some(origin) => {
+            let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+            let origin = origin.to_str().unwrap_or("");
+            let authority = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
+            authority.is_some_and(|a| !host.is_empty() && a.eq_ignore_ascii_case(host))
+        }
+    };
+    fetch_site_ok && origin_ok
+}
+
+/// 429 while `ip` is refused for guessing keys.
+pub fn throttled(state: &AppState, ip: Option<std::net::IpAddr>) -> Result<(), AppError> {
+    state.auth_throttle.check(ip, std::time::Instant::now()).map_err(|seconds| {
+        AppError::too_many(format!("too many failed sign-ins from this address; try again in {seconds} s"), seconds)
+    })
+}
+
+/// Counts a refused key or sign-in from `ip`, logs and audits it (`action`), and the lock-out when
+/// this one reached the limit.
+pub async fn refused(state: &AppState, ip: Option<std::net::IpAddr>, action: &str) {
+    let address = ip.map(|ip| ip.to_string());
+    let outcome = state.auth_throttle.failed(ip, std::time::Instant::now());
+    tracing::warn!(client_ip = address.as_deref().unwrap_or("-"), "{action}: an unknown or revoked key was refused");
+    let mut actions = vec![action];
+    if outcome == super::throttle::Failure::LockedOut {
+        tracing::warn!(client_ip = address.as_deref().unwrap_or("-"), "too many failed sign-ins: address refused");
+        actions.push("auth.throttled");
+    }
+    for action in actions {
+        if let Err(e) = state.store.audit_refused(address.as_deref(), action).await {
+            tracing::error!("audit log write failed for {action}: {e}");
+        }
     }
 }
 
@@ -95,11 +155,7 @@ impl FromRequestParts<AppState> for Actor {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let principal = Principal::from_request_parts(parts, state).await?;
-        let ip = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip().to_string());
-        Ok(Actor { principal, ip })
+        Ok(Actor { principal, ip: client_ip(parts).map(|ip| ip.to_string()) })
     }
 }
 

@@ -87,13 +87,13 @@ async fn publish_event(
     let body = body.map_err(|_| {
         AppError::too_large(format!("the event is larger than the {} byte limit", state.config.max_payload))
     })?;
-    let mut input: EventIn = parse_json(&body)?;
+    let input: EventIn = parse_json(&body)?;
     let event = input.event.trim().to_string();
     if !input.data.is_object() {
         return Err(AppError::validation("data", "data must be a JSON object"));
     }
-    crate::delivery::payload::js_compatible(&mut input.data);
-    let data = serde_json::to_string(&input.data)?;
+    let data = crate::delivery::payload::js_canonical(&input.data, "data")
+        .map_err(|unsafe_number| AppError::validation(unsafe_number.path, unsafe_number.message))?;
     if data.len() > state.config.max_payload {
         return Err(AppError::too_large(format!(
             "data is {} bytes; the limit is {} bytes (WEBHOOK_MAX_PAYLOAD)",

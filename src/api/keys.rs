@@ -70,6 +70,12 @@ pub(crate) async fn create_key(
     if let Some(t) = tenant {
         validate::tenant(t).map_err(|m| AppError::validation("tenant", m))?;
     }
+    if role == Role::Admin && tenant.is_some() {
+        return Err(AppError::validation(
+            "tenant",
+            "an admin key acts for every tenant; leave tenant out, or make a tenant key for one tenant",
+        ));
+    }
     if role == Role::Tenant && tenant.is_none() {
         return Err(AppError::validation("tenant", "a tenant key needs a tenant"));
     }

@@ -14,6 +14,7 @@ pub mod openapi;
 pub(crate) mod params;
 pub(crate) mod stats;
 mod stream;
+pub mod throttle;
 mod verify;
 pub(crate) mod webhook_ops;
 pub(crate) mod webhooks;

@@ -21,7 +21,7 @@ pub fn routes() -> Routes {
     Routes::new("Webhooks")
         .op(post("/webhooks/{id}/test", test_webhook)
             .summary("Send a test event")
-            .describe("Sends a signed `system.test` event now and answers with the attempt's outcome.")
+            .describe("Sends a signed `webhook.test` event now and answers with the attempt's outcome.")
             .json::<AttemptResult>(200, "What the receiver answered."))
         .op(post("/webhooks/{id}/enable", enable_webhook)
             .summary("Enable a webhook")
@@ -44,6 +44,15 @@ pub fn routes() -> Routes {
             .describe("Queues again the webhook's failed deliveries created since `since`.")
             .body::<RecoverIn>()
             .json::<RecoveredOut>(200, "How many deliveries were queued again."))
+        .op(post("/webhooks/{id}/replay-missing", replay_missing)
+            .summary("Replay the events a webhook missed")
+            .describe(
+                "Queues to the webhook every event since `since` that it subscribes to and has no delivery for \
+                 (published while it was switched off, or before it subscribed to the type). Events it already \
+                 got are not sent again. Held when the webhook is off. `dryRun` only counts.",
+            )
+            .body::<ReplayIn>()
+            .json::<ReplayedOut>(200, "How many events were (or, with dryRun, would be) queued."))
 }
 
 /// Longest overlap of an old secret after a rotation: a week.
@@ -169,13 +178,52 @@ async fn recover_webhook(
     Body(input): Body<RecoverIn>,
 ) -> AppResult<Json<RecoveredOut>> {
     state.store.get_webhook(&id, principal.scope()).await?;
-    let since = match &input.since {
-        serde_json::Value::String(s) => params::time("since", Some(s))?,
-        serde_json::Value::Number(n) => n.as_i64(),
-        _ => None,
-    }
-    .ok_or_else(|| AppError::validation("since", "since must be an RFC 3339 time or unix milliseconds"))?;
+    let since = since_time(&input.since)?;
     let recovered = state.store.recover_failed(&id, principal.scope(), since).await?;
     principal.audit(&state, "webhook.recovered", Some(&id), None).await;
     Ok(Json(RecoveredOut { recovered }))
+}
+
+/// A `since` given as an RFC 3339 time or unix milliseconds.
+fn since_time(value: &serde_json::Value) -> AppResult<i64> {
+    match value {
+        serde_json::Value::String(s) => params::time("since", Some(s))?,
+        serde_json::Value::Number(n) => n.as_i64().filter(|ms| *ms >= 0),
+        _ => None,
+    }
+    .ok_or_else(|| AppError::validation("since", "since must be an RFC 3339 time or unix milliseconds"))
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct ReplayIn {
+    /// An RFC 3339 time or unix milliseconds.
+    since: serde_json::Value,
+    /// Count only; queue nothing.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct ReplayedOut {
+    /// Events queued to the webhook (with `dryRun`: that would be).
+    replayed: u64,
+    dry_run: bool,
+}
+
+/// `POST /api/webhooks/{id}/replay-missing`: queues to the webhook the events it missed since `since`.
+async fn replay_missing(
+    State(state): State<AppState>,
+    principal: Actor,
+    Path(id): Path<String>,
+    Body(input): Body<ReplayIn>,
+) -> AppResult<Json<ReplayedOut>> {
+    let webhook = state.store.get_webhook(&id, principal.scope()).await?;
+    let since = since_time(&input.since)?;
+    let replayed = state.store.replay_missing(&id, principal.scope(), since, input.dry_run).await?;
+    if !input.dry_run {
+        principal.audit(&state, "webhook.replayed", Some(&id), Some(&webhook.tenant)).await;
+    }
+    Ok(Json(ReplayedOut { replayed, dry_run: input.dry_run }))
 }

@@ -15,7 +15,6 @@ use axum::http::StatusCode;
 use axum::Json;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use std::net::IpAddr;
 
 pub fn routes() -> Routes {
     Routes::new("Webhooks")
@@ -50,7 +49,7 @@ const MAX_PATTERNS: usize = 100;
 pub(crate) struct WebhookIn {
     /// Where deliveries are POSTed: https (http only where the server allows it).
     pub(crate) url: String,
-    /// Subscriptions: exact event types, `prefix.*` or `*`.
+    /// Subscriptions: exact event types, `category:<name>` (every type of a catalog category), `prefix.*` or `*`.
     pub(crate) events: Vec<String>,
     pub(crate) description: Option<String>,
     /// A signing secret of your own (at least 24 characters); generated when absent.
@@ -185,15 +184,7 @@ pub(crate) async fn delete_webhook(
 fn check_url(state: &AppState, raw: &str) -> AppResult<String> {
     let raw = raw.trim();
     let url = validate::webhook_url(raw, state.config.allow_http).map_err(|m| AppError::validation("url", m))?;
-    let literal: Option<IpAddr> = match url.host() {
-        Some(url::Host::Ipv4(v4)) => Some(v4.into()),
-        Some(url::Host::Ipv6(v6)) => Some(v6.into()),
-        Some(url::Host::Domain(d)) if d == "localhost" || d.ends_with(".localhost") => {
-            Some(IpAddr::from([127, 0, 0, 1]))
-        }
-        _ => None,
-    };
-    if let Some(ip) = literal {
+    if let Some(ip) = crate::delivery::ssrf::literal_ip(&url) {
         if !state.ip_policy.permits(ip) {
             return Err(AppError::validation(
                 "url",

@@ -20,10 +20,11 @@ mod ssr {
             message: "your session has ended; sign in again".to_string(),
             field: None,
         })?;
-        let ip = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        let ip = leptos_axum::extract::<axum::http::request::Parts>()
             .await
             .ok()
-            .map(|c| c.0.ip().to_string());
+            .and_then(|parts| crate::api::auth::client_ip(&parts))
+            .map(|ip| ip.to_string());
         Ok((state, Actor { principal, ip }))
     }
 
@@ -51,8 +52,11 @@ use axum::extract::{Path, State};
 use axum::Json;
 
 /// Statistics over `window` (`1h`, `24h`, `7d`) and the active alerts.
-#[server(prefix = "/console", endpoint = "overview")]
-pub async fn get_overview(window: String, tenant: String) -> Result<Answer<Overview>, ServerFnError> {
+#[server(prefix = "/console", endpoint = "overview", client = crate::app::csrf::ConsoleClient)]
+pub async fn get_overview(
+    #[server(default)] window: String,
+    #[server(default)] tenant: String,
+) -> Result<Answer<Overview>, ServerFnError> {
     answer(async move {
         use crate::api::alerts::{list_alerts, AlertsQuery};
         use crate::api::extract::Params;
@@ -75,13 +79,13 @@ pub async fn get_overview(window: String, tenant: String) -> Result<Answer<Overv
 }
 
 /// A page of webhooks.
-#[server(prefix = "/console", endpoint = "webhooks")]
+#[server(prefix = "/console", endpoint = "webhooks", client = crate::app::csrf::ConsoleClient)]
 pub async fn webhooks(
-    search: String,
-    status: String,
-    event: String,
-    tenant: String,
-    cursor: String,
+    #[server(default)] search: String,
+    #[server(default)] status: String,
+    #[server(default)] event: String,
+    #[server(default)] tenant: String,
+    #[server(default)] cursor: String,
 ) -> Result<Answer<Page<Webhook>>, ServerFnError> {
     answer(async move {
         use crate::api::extract::Params;
@@ -102,8 +106,8 @@ pub async fn webhooks(
 }
 
 /// One webhook with its statistics (24 hours) and its latest deliveries.
-#[server(prefix = "/console", endpoint = "webhook")]
-pub async fn get_webhook_view(id: String) -> Result<Answer<WebhookView>, ServerFnError> {
+#[server(prefix = "/console", endpoint = "webhook", client = crate::app::csrf::ConsoleClient)]
+pub async fn get_webhook_view(#[server(default)] id: String) -> Result<Answer<WebhookView>, ServerFnError> {
     answer(async move {
         use crate::api::deliveries::{list_deliveries, ListQuery};
         use crate::api::extract::Params;
@@ -139,13 +143,13 @@ pub async fn get_webhook_view(id: String) -> Result<Answer<WebhookView>, ServerF
 }
 
 /// Registers a webhook; the answer shows its secret this once.
-#[server(prefix = "/console", endpoint = "create_webhook")]
+#[server(prefix = "/console", endpoint = "create_webhook", client = crate::app::csrf::ConsoleClient)]
 pub async fn create_webhook(
-    url: String,
-    events: Vec<String>,
-    description: String,
-    secret: String,
-    tenant: String,
+    #[server(default)] url: String,
+    #[server(default)] events: Vec<String>,
+    #[server(default)] description: String,
+    #[server(default)] secret: String,
+    #[server(default)] tenant: String,
 ) -> Result<Answer<Webhook>, ServerFnError> {
     answer(async move {
         use crate::api::extract::Body;
@@ -166,12 +170,12 @@ pub async fn create_webhook(
 }
 
 /// Changes a webhook's URL, subscriptions and description.
-#[server(prefix = "/console", endpoint = "update_webhook")]
+#[server(prefix = "/console", endpoint = "update_webhook", client = crate::app::csrf::ConsoleClient)]
 pub async fn update_webhook(
-    id: String,
-    url: String,
-    events: Vec<String>,
-    description: String,
+    #[server(default)] id: String,
+    #[server(default)] url: String,
+    #[server(default)] events: Vec<String>,
+    #[server(default)] description: String,
 ) -> Result<Answer<Webhook>, ServerFnError> {
     answer(async move {
         use crate::api::extract::Body;
@@ -186,8 +190,11 @@ pub async fn update_webhook(
 }
 
 /// Switches a webhook on (resuming held deliveries) or off (holding them).
-#[server(prefix = "/console", endpoint = "set_active")]
-pub async fn set_active(id: String, active: bool) -> Result<Answer<Webhook>, ServerFnError> {
+#[server(prefix = "/console", endpoint = "set_active", client = crate::app::csrf::ConsoleClient)]
+pub async fn set_active(
+    #[server(default)] id: String,
+    #[server(default)] active: bool,
+) -> Result<Answer<Webhook>, ServerFnError> {
     answer(async move {
         use crate::api::webhook_ops::{disable_webhook, enable_webhook};
         let (state, actor) = ssr::actor().await?;
@@ -202,8 +209,8 @@ pub async fn set_active(id: String, active: bool) -> Result<Answer<Webhook>, Ser
 }
 
 /// Deletes a webhook.
-#[server(prefix = "/console", endpoint = "delete_webhook")]
-pub async fn delete_webhook(id: String) -> Result<Answer<()>, ServerFnError> {
+#[server(prefix = "/console", endpoint = "delete_webhook", client = crate::app::csrf::ConsoleClient)]
+pub async fn delete_webhook(#[server(default)] id: String) -> Result<Answer<()>, ServerFnError> {
     answer(async move {
         let (state, actor) = ssr::actor().await?;
         crate::api::webhooks::delete_webhook(State(state), actor, Path(id)).await.map_err(ssr::fail)?;
@@ -213,8 +220,8 @@ pub async fn delete_webhook(id: String) -> Result<Answer<()>, ServerFnError> {
 }
 
 /// The signing secret (audited).
-#[server(prefix = "/console", endpoint = "reveal_secret")]
-pub async fn reveal_secret(id: String) -> Result<Answer<SecretInfo>, ServerFnError> {
+#[server(prefix = "/console", endpoint = "reveal_secret", client = crate::app::csrf::ConsoleClient)]
+pub async fn reveal_secret(#[server(default)] id: String) -> Result<Answer<SecretInfo>, ServerFnError> {
     answer(async move {
         let (state, actor) = ssr::actor().await?;
         let Json(secret) =
@@ -225,8 +232,8 @@ pub async fn reveal_secret(id: String) -> Result<Answer<SecretInfo>, ServerFnErr
 }
 
 /// A new generated secret; the old one keeps signing for a day.
-#[server(prefix = "/console", endpoint = "rotate_secret")]
-pub async fn rotate_secret(id: String) -> Result<Answer<SecretInfo>, ServerFnError> {
+#[server(prefix = "/console", endpoint = "rotate_secret", client = crate::app::csrf::ConsoleClient)]
+pub async fn rotate_secret(#[server(default)] id: String) -> Result<Answer<SecretInfo>, ServerFnError> {
     answer(async move {
         let (state, actor) = ssr::actor().await?;
         let Json(secret) =
@@ -239,8 +246,8 @@ pub async fn rotate_secret(id: String) -> Result<Answer<SecretInfo>, ServerFnErr
 }
 
 /// Sends a test event now.
-#[server(prefix = "/console", endpoint = "send_test")]
-pub async fn send_test(id: String) -> Result<Answer<AttemptResult>, ServerFnError> {
+#[server(prefix = "/console", endpoint = "send_test", client = crate::app::csrf::ConsoleClient)]
+pub async fn send_test(#[server(default)] id: String) -> Result<Answer<AttemptResult>, ServerFnError> {
     answer(async move {
         let (state, actor) = ssr::actor().await?;
         let Json(result) =
@@ -251,8 +258,8 @@ pub async fn send_test(id: String) -> Result<Answer<AttemptResult>, ServerFnErro
 }
 
 /// A page of the delivery log.
-#[server(prefix = "/console", endpoint = "deliveries")]
-pub async fn deliveries(filter: LogFilter) -> Result<Answer<Page<Delivery>>, ServerFnError> {
+#[server(prefix = "/console", endpoint = "deliveries", client = crate::app::csrf::ConsoleClient)]
+pub async fn deliveries(#[server(default)] filter: LogFilter) -> Result<Answer<Page<Delivery>>, ServerFnError> {
     answer(async move {
         use crate::api::deliveries::{list_deliveries, ListQuery};
         use crate::api::extract::Params;
@@ -274,8 +281,8 @@ pub async fn deliveries(filter: LogFilter) -> Result<Answer<Page<Delivery>>, Ser
 }
 
 /// One delivery with its attempts.
-#[server(prefix = "/console", endpoint = "delivery")]
-pub async fn get_delivery_view(id: String) -> Result<Answer<DeliveryView>, ServerFnError> {
+#[server(prefix = "/console", endpoint = "delivery", client = crate::app::csrf::ConsoleClient)]
+pub async fn get_delivery_view(#[server(default)] id: String) -> Result<Answer<DeliveryView>, ServerFnError> {
     answer(async move {
         let (state, actor) = ssr::actor().await?;
         let Json(out) =
@@ -286,8 +293,8 @@ pub async fn get_delivery_view(id: String) -> Result<Answer<DeliveryView>, Serve
 }
 
 /// Sends a delivery again now.
-#[server(prefix = "/console", endpoint = "retry")]
-pub async fn retry(id: String) -> Result<Answer<AttemptResult>, ServerFnError> {
+#[server(prefix = "/console", endpoint = "retry", client = crate::app::csrf::ConsoleClient)]
+pub async fn retry(#[server(default)] id: String) -> Result<Answer<AttemptResult>, ServerFnError> {
     answer(async move {
         let (state, actor) = ssr::actor().await?;
         let Json(out) =
@@ -298,7 +305,7 @@ pub async fn retry(id: String) -> Result<Answer<AttemptResult>, ServerFnError> {
 }
 
 /// The event catalog.
-#[server(prefix = "/console", endpoint = "event_types")]
+#[server(prefix = "/console", endpoint = "event_types", client = crate::app::csrf::ConsoleClient)]
 pub async fn event_types() -> Result<Answer<Vec<EventType>>, ServerFnError> {
     answer(async move {
         let (state, actor) = ssr::actor().await?;
@@ -310,7 +317,7 @@ pub async fn event_types() -> Result<Answer<Vec<EventType>>, ServerFnError> {
 }
 
 /// The live API keys (admins).
-#[server(prefix = "/console", endpoint = "keys")]
+#[server(prefix = "/console", endpoint = "keys", client = crate::app::csrf::ConsoleClient)]
 pub async fn keys() -> Result<Answer<Vec<ApiKey>>, ServerFnError> {
     answer(async move {
         let (state, actor) = ssr::actor().await?;
@@ -321,8 +328,12 @@ pub async fn keys() -> Result<Answer<Vec<ApiKey>>, ServerFnError> {
 }
 
 /// Creates an API key (admins); the key is in the answer only.
-#[server(prefix = "/console", endpoint = "create_key")]
-pub async fn create_key(name: String, role: String, tenant: String) -> Result<Answer<CreatedKey>, ServerFnError> {
+#[server(prefix = "/console", endpoint = "create_key", client = crate::app::csrf::ConsoleClient)]
+pub async fn create_key(
+    #[server(default)] name: String,
+    #[server(default)] role: String,
+    #[server(default)] tenant: String,
+) -> Result<Answer<CreatedKey>, ServerFnError> {
     answer(async move {
         use crate::api::extract::Body;
         use crate::api::keys::KeyIn;
@@ -336,8 +347,8 @@ pub async fn create_key(name: String, role: String, tenant: String) -> Result<An
 }
 
 /// Revokes an API key (admins).
-#[server(prefix = "/console", endpoint = "revoke_key")]
-pub async fn revoke_key(id: String) -> Result<Answer<()>, ServerFnError> {
+#[server(prefix = "/console", endpoint = "revoke_key", client = crate::app::csrf::ConsoleClient)]
+pub async fn revoke_key(#[server(default)] id: String) -> Result<Answer<()>, ServerFnError> {
     answer(async move {
         let (state, actor) = ssr::actor().await?;
         crate::api::keys::revoke_key(State(state), actor, Path(id)).await.map_err(ssr::fail)?;
@@ -347,8 +358,11 @@ pub async fn revoke_key(id: String) -> Result<Answer<()>, ServerFnError> {
 }
 
 /// A page of the audit log (admins).
-#[server(prefix = "/console", endpoint = "audit")]
-pub async fn audit(action: String, cursor: String) -> Result<Answer<Page<AuditRow>>, ServerFnError> {
+#[server(prefix = "/console", endpoint = "audit", client = crate::app::csrf::ConsoleClient)]
+pub async fn audit(
+    #[server(default)] action: String,
+    #[server(default)] cursor: String,
+) -> Result<Answer<Page<AuditRow>>, ServerFnError> {
     answer(async move {
         use crate::api::audit::{list_audit, AuditQuery};
         use crate::api::extract::Params;

@@ -46,27 +46,39 @@ pub mod ssr {
 }
 
 /// Who is logged in to the console, if anyone.
-#[server(prefix = "/console", endpoint = "whoami")]
+#[server(prefix = "/console", endpoint = "whoami", client = crate::app::csrf::ConsoleClient)]
 pub async fn whoami() -> Result<Option<Principal>, ServerFnError> {
     ssr::current_principal().await
 }
 
 /// Logs in with an API key and goes to the dashboard. A refused key is not a failure of the call:
 /// the answer is `Ok(Some(reason))`, which the form shows.
-#[server(prefix = "/console", endpoint = "login")]
-pub async fn login(key: String) -> Result<Option<String>, ServerFnError> {
+#[server(prefix = "/console", endpoint = "login", client = crate::app::csrf::ConsoleClient)]
+pub async fn login(#[server(default)] key: String) -> Result<Option<String>, ServerFnError> {
+    if key.trim().is_empty() {
+        return Ok(Some("Enter an API key.".to_string()));
+    }
     let state = ssr::state()?;
+    let parts: axum::http::request::Parts = leptos_axum::extract().await?;
+    let ip = crate::api::auth::client_ip(&parts);
+    if let Err(refusal) = crate::api::auth::throttled(&state, ip) {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(axum::http::StatusCode::TOO_MANY_REQUESTS);
+            if let Some(seconds) = refusal.retry_after {
+                response.insert_header(axum::http::header::RETRY_AFTER, seconds.into());
+            }
+        }
+        return Ok(Some(format!("Too many failed sign-ins from this address: {}", refusal.message)));
+    }
     let found = state.store.authenticate(key.trim()).await.map_err(|e| ServerFnError::new(e.message))?;
     let Some(principal) = found else {
+        crate::api::auth::refused(&state, ip, "console.login_failed").await;
         return Ok(Some("That API key is not valid or has been revoked.".to_string()));
     };
     let ttl = state.config.session_ttl;
     let token = state.store.create_session(&principal.key_id, ttl).await.map_err(|e| ServerFnError::new(e.message))?;
     ssr::set_cookie(Some(&token), ttl.as_secs(), state.config.secure_cookies);
-    let ip = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .await
-        .ok()
-        .map(|c| c.0.ip().to_string());
+    let ip = ip.map(|ip| ip.to_string());
     if let Err(e) = state.store.audit(&principal, ip.as_deref(), "console.login", None, None).await {
         tracing::error!("audit log write failed for console.login: {e}");
     }
@@ -75,7 +87,7 @@ pub async fn login(key: String) -> Result<Option<String>, ServerFnError> {
 }
 
 /// Ends the console session and goes back to the login page.
-#[server(prefix = "/console", endpoint = "logout")]
+#[server(prefix = "/console", endpoint = "logout", client = crate::app::csrf::ConsoleClient)]
 pub async fn logout() -> Result<(), ServerFnError> {
     let state = ssr::state()?;
     if let Some(token) = ssr::session_token().await {

@@ -1,6 +1,7 @@
 //! Pieces every console page uses: the signed-in frame with its navigation, times in the browser's
 //! zone, loading, empty and error states, badges, and the SVG charts.
 
+use crate::app::csrf::CsrfField;
 use crate::app::model::Problem;
 use crate::app::session::{whoami, Logout};
 use crate::domain::{DeliveryStatus, Principal, Role};
@@ -50,6 +51,7 @@ fn Signed(principal: Principal) -> impl IntoView {
             </nav>
             <span class="who" data-testid="who">{name} " · " {role} " · " {scope}</span>
             <ActionForm action=logout>
+                <CsrfField/>
                 <button type="submit" class="secondary">"Sign out"</button>
             </ActionForm>
         </header>

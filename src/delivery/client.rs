@@ -63,6 +63,9 @@ pub fn build(config: &Config, policy: Arc<IpPolicy>) -> reqwest::Client {
     reqwest::Client::builder()
         .user_agent(concat!("MonayWebhooks/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())
+        // Never a proxy from the environment (HTTP(S)_PROXY): the proxy would resolve the webhook's
+        // host itself, past the guard in our resolver.
+        .no_proxy()
         .timeout(config.timeout)
         .connect_timeout(config.timeout)
         .pool_max_idle_per_host(config.concurrency)

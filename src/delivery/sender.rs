@@ -124,12 +124,7 @@ fn check_target(url: &str, policy: &IpPolicy, allow_http: bool) -> Result<(), St
     if parsed.scheme() == "http" && !allow_http {
         return Err("plain http:// is not allowed on this server".into());
     }
-    let ip: Option<std::net::IpAddr> = match parsed.host() {
-        Some(url::Host::Ipv4(v4)) => Some(v4.into()),
-        Some(url::Host::Ipv6(v6)) => Some(v6.into()),
-        _ => None,
-    };
-    match ip {
+    match super::ssrf::literal_ip(&parsed) {
         Some(ip) if !policy.permits(ip) => Err(format!("{ip} is a private or reserved address")),
         _ => Ok(()),
     }

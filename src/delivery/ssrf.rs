@@ -22,6 +22,19 @@ impl IpPolicy {
     }
 }
 
+/// The address a URL's host names without DNS: an IP literal, or `localhost` in any spelling
+/// (`localhost.`, `x.localhost`), which always means loopback. The one place that reads hosts so.
+pub fn literal_ip(url: &url::Url) -> Option<IpAddr> {
+    match url.host()? {
+        url::Host::Ipv4(v4) => Some(v4.into()),
+        url::Host::Ipv6(v6) => Some(v6.into()),
+        url::Host::Domain(d) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            (d == "localhost" || d.ends_with(".localhost")).then_some(IpAddr::from([127, 0, 0, 1]))
+        }
+    }
+}
+
 /// IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`) are judged as the IPv4 address they carry.
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
@@ -59,6 +72,7 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     !(ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_multicast()
+        || ip.segments()[..6] == [0; 6] // IPv4-compatible ::a.b.c.d (deprecated; ::127.0.0.1 is loopback)
         || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
         || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
         || (first & 0xffc0) == 0xfec0 // site-local (deprecated) fec0::/10
@@ -97,12 +111,27 @@ mod tests {
             "::ffff:10.0.0.1",
             "2002:7f00:1::1",
             "64:ff9b::7f00:1",
+            "::127.0.0.1",
+            "::10.0.0.1",
         ] {
             assert!(!policy.permits(ip(blocked)), "{blocked} should be refused");
         }
         for public in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"] {
             assert!(policy.permits(ip(public)), "{public} should be allowed");
         }
+    }
+
+    #[test]
+    fn hosts_that_name_an_address_without_dns_are_read_as_that_address() {
+        let host = |u: &str| literal_ip(&url::Url::parse(u).unwrap());
+        let loopback = Some(ip("127.0.0.1"));
+        for u in ["https://localhost/", "https://localhost./", "https://LOCALHOST:8443/", "https://a.localhost./x"] {
+            assert_eq!(host(u), loopback, "{u}");
+        }
+        assert_eq!(host("https://[::127.0.0.1]/"), Some(ip("::7f00:1")));
+        assert_eq!(host("https://2130706433/"), loopback, "decimal IPv4 is parsed as an address");
+        assert_eq!(host("https://example.com/"), None);
+        assert_eq!(host("https://localhost.example.com/"), None);
     }
 
     #[test]

@@ -72,10 +72,13 @@ pub enum ErrorKind {
     Blocked,
     HttpStatus,
     TooLarge,
+    /// The server stopped (or died) while the request was in flight: the outcome is unknown and the
+    /// receiver may have the event. Recorded when another worker takes the delivery over.
+    Interrupted,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 7] = [
+    pub const ALL: [ErrorKind; 8] = [
         ErrorKind::Timeout,
         ErrorKind::Connect,
         ErrorKind::Dns,
@@ -83,6 +86,7 @@ impl ErrorKind {
         ErrorKind::Blocked,
         ErrorKind::HttpStatus,
         ErrorKind::TooLarge,
+        ErrorKind::Interrupted,
     ];
 
     /// The name stored and shown (as serde writes it).
@@ -95,6 +99,7 @@ impl ErrorKind {
             ErrorKind::Blocked => "blocked",
             ErrorKind::HttpStatus => "http_status",
             ErrorKind::TooLarge => "too_large",
+            ErrorKind::Interrupted => "interrupted",
         }
     }
 }

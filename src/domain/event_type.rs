@@ -41,10 +41,18 @@ pub const BUILT_IN: &[(&str, &str, &str)] = &[
 /// The categories, in the order the console shows them.
 pub const CATEGORIES: &[&str] = &["wallet", "transaction", "user", "compliance", "security", "system"];
 
-/// Does the subscription `pattern` (`*`, `prefix.*` or an exact name) match the event type `name`?
-pub fn pattern_matches(pattern: &str, name: &str) -> bool {
+/// A subscription to a whole category: `category:security` receives every type the catalog files under
+/// `security`, today's and those added later, whatever their names look like.
+pub const CATEGORY_PREFIX: &str = "category:";
+
+/// Does the subscription `pattern` (`*`, `category:<name>`, `prefix.*` or an exact name) match the
+/// event type `name`, whose catalog category is `category`?
+pub fn pattern_matches(pattern: &str, name: &str, category: &str) -> bool {
     if pattern == "*" {
         return true;
+    }
+    if let Some(wanted) = pattern.strip_prefix(CATEGORY_PREFIX) {
+        return wanted == category;
     }
     match pattern.strip_suffix('*') {
         // `prefix.*` keeps its dot, so `wallet.*` matches `wallet.created` but not `wallets.x`.
@@ -54,8 +62,13 @@ pub fn pattern_matches(pattern: &str, name: &str) -> bool {
 }
 
 /// Does any of the subscription patterns match the event type?
-pub fn any_matches<S: AsRef<str>>(patterns: &[S], name: &str) -> bool {
-    patterns.iter().any(|p| pattern_matches(p.as_ref(), name))
+pub fn any_matches<S: AsRef<str>>(patterns: &[S], name: &str, category: &str) -> bool {
+    patterns.iter().any(|p| pattern_matches(p.as_ref(), name, category))
+}
+
+/// The catalog's types that `patterns` receive, in catalog order: what a webhook page shows.
+pub fn received<'a, S: AsRef<str>>(patterns: &[S], catalog: &'a [EventType]) -> Vec<&'a EventType> {
+    catalog.iter().filter(|t| any_matches(patterns, &t.name, &t.category)).collect()
 }
 
 /// Checks the syntax of an event-type name: lowercase dotted segments, e.g. `invoice.paid`.
@@ -80,25 +93,32 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks one subscription pattern against the catalog: an exact known type, `*`, or `prefix.*`
-/// where the prefix matches at least one known type (so a typo is caught at registration).
-pub fn validate_pattern<S: AsRef<str>>(pattern: &str, known: &[S]) -> Result<(), String> {
+/// Checks one subscription pattern against the catalog (`(name, category)` pairs): an exact known
+/// type, `*`, `category:<known category>`, or `prefix.*` where the prefix matches at least one known
+/// type (so a typo is caught at registration).
+pub fn validate_pattern<N: AsRef<str>, C: AsRef<str>>(pattern: &str, known: &[(N, C)]) -> Result<(), String> {
     if pattern == "*" {
         return Ok(());
     }
+    if let Some(category) = pattern.strip_prefix(CATEGORY_PREFIX) {
+        if known.iter().any(|(_, c)| c.as_ref() == category) {
+            return Ok(());
+        }
+        return Err(format!("'{pattern}' names no category of the catalog"));
+    }
     if let Some(prefix) = pattern.strip_suffix(".*") {
         if prefix.is_empty() || prefix.contains('*') {
-            return Err(format!("'{pattern}' is not a valid wildcard; use '*' or 'prefix.*'"));
+            return Err(format!("'{pattern}' is not a valid wildcard; use '*', 'prefix.*' or 'category:<name>'"));
         }
-        if known.iter().any(|k| pattern_matches(pattern, k.as_ref())) {
+        if known.iter().any(|(k, c)| pattern_matches(pattern, k.as_ref(), c.as_ref())) {
             return Ok(());
         }
         return Err(format!("'{pattern}' matches no known event type"));
     }
     if pattern.contains('*') {
-        return Err(format!("'{pattern}' is not a valid wildcard; use '*' or 'prefix.*'"));
+        return Err(format!("'{pattern}' is not a valid wildcard; use '*', 'prefix.*' or 'category:<name>'"));
     }
-    if known.iter().any(|k| k.as_ref() == pattern) {
+    if known.iter().any(|(k, _)| k.as_ref() == pattern) {
         Ok(())
     } else {
         Err(format!("'{pattern}' is not a known event type"))
@@ -109,8 +129,12 @@ pub fn validate_pattern<S: AsRef<str>>(pattern: &str, known: &[S]) -> Result<(),
 mod tests {
     use super::*;
 
-    fn known() -> Vec<&'static str> {
-        BUILT_IN.iter().map(|t| t.0).collect()
+    fn known() -> Vec<(&'static str, &'static str)> {
+        BUILT_IN.iter().map(|t| (t.0, t.1)).collect()
+    }
+
+    fn category_of(name: &str) -> &'static str {
+        BUILT_IN.iter().find(|t| t.0 == name).map(|t| t.1).unwrap_or("custom")
     }
 
     #[test]
@@ -124,14 +148,14 @@ mod tests {
 
     #[test]
     fn wildcards_match_by_dotted_prefix() {
-        assert!(pattern_matches("*", "wallet.created"));
-        assert!(pattern_matches("wallet.*", "wallet.created"));
-        assert!(pattern_matches("auth.*", "auth.login.success"));
-        assert!(pattern_matches("auth.login.*", "auth.login.failed"));
-        assert!(!pattern_matches("wallet.*", "wallets.created"));
-        assert!(!pattern_matches("wallet.*", "transaction.created"));
-        assert!(pattern_matches("kyc.failed", "kyc.failed"));
-        assert!(!pattern_matches("kyc.failed", "kyc.completed"));
+        assert!(pattern_matches("*", "wallet.created", category_of("wallet.created")));
+        assert!(pattern_matches("wallet.*", "wallet.created", category_of("wallet.created")));
+        assert!(pattern_matches("auth.*", "auth.login.success", category_of("auth.login.success")));
+        assert!(pattern_matches("auth.login.*", "auth.login.failed", category_of("auth.login.failed")));
+        assert!(!pattern_matches("wallet.*", "wallets.created", category_of("wallets.created")));
+        assert!(!pattern_matches("wallet.*", "transaction.created", category_of("transaction.created")));
+        assert!(pattern_matches("kyc.failed", "kyc.failed", category_of("kyc.failed")));
+        assert!(!pattern_matches("kyc.failed", "kyc.completed", category_of("kyc.completed")));
     }
 
     #[test]
@@ -144,6 +168,32 @@ mod tests {
         assert!(validate_pattern("invoice.*", &k).unwrap_err().contains("matches no known"));
         assert!(validate_pattern("wal*", &k).is_err());
         assert!(validate_pattern(".*", &k).is_err());
+        assert!(validate_pattern("category:compliance", &k).is_ok());
+        assert!(validate_pattern("category:finance", &k).unwrap_err().contains("no category"));
+    }
+
+    #[test]
+    fn a_category_subscription_receives_exactly_the_types_filed_under_it() {
+        let catalog: Vec<EventType> = BUILT_IN
+            .iter()
+            .map(|(n, c, d)| EventType {
+                name: n.to_string(),
+                category: c.to_string(),
+                description: d.to_string(),
+                custom: false,
+            })
+            .collect();
+        for category in CATEGORIES {
+            let got: Vec<&str> =
+                received(&[format!("category:{category}")], &catalog).iter().map(|t| t.name.as_str()).collect();
+            let want: Vec<&str> = BUILT_IN.iter().filter(|t| t.1 == *category).map(|t| t.0).collect();
+            assert_eq!(got, want, "category {category}");
+        }
+        // The security category holds names with three different prefixes.
+        assert!(pattern_matches("category:security", "auth.login.failed", "security"));
+        assert!(pattern_matches("category:security", "mfa.enabled", "security"));
+        assert!(pattern_matches("category:system", "webhook.test", "system"));
+        assert!(!pattern_matches("category:security", "wallet.created", "wallet"));
     }
 
     #[test]

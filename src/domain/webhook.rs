@@ -11,7 +11,7 @@ pub struct Webhook {
     pub id: String,
     pub tenant: String,
     pub url: String,
-    /// Subscription patterns: exact types, `prefix.*` or `*`.
+    /// Subscription patterns: exact types, `category:<name>`, `prefix.*` or `*`.
     pub events: Vec<String>,
     pub description: String,
     /// The signing secret; masked (see [`mask_secret`]) everywhere but on creation and reveal.

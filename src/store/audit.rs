@@ -68,6 +68,21 @@ impl Store {
         Ok(())
     }
 
+    /// Records a refused sign-in or API key (`auth.failed`, `auth.throttled`): no actor, the address.
+    pub async fn audit_refused(&self, client_ip: Option<&str>, action: &str) -> AppResult<()> {
+        sqlx::query(
+            "INSERT INTO audit_log (id, at, actor_key_id, actor_name, tenant, action, target, client_ip)
+             VALUES ($1, $2, '', '(unknown key)', NULL, $3, NULL, $4)",
+        )
+        .bind(crypto::new_id("aud_"))
+        .bind(now_ms())
+        .bind(action)
+        .bind(client_ip)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
     /// A page of the audit log, newest first.
     pub async fn list_audit(&self, f: &AuditFilter) -> AppResult<Page<AuditEntry>> {
         let limit = page_limit(f.limit);

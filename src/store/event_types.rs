@@ -43,20 +43,28 @@ impl Store {
             .collect())
     }
 
-    /// The names of every known type.
-    pub async fn event_type_names(&self) -> AppResult<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT name FROM event_types").fetch_all(&self.pool).await?)
+    /// Every known type as `(name, category)`.
+    pub async fn event_type_names(&self) -> AppResult<Vec<(String, String)>> {
+        Ok(sqlx::query_as("SELECT name, category FROM event_types").fetch_all(&self.pool).await?)
     }
 
-    /// Is `name` in the catalog? (From memory after the first call.)
-    pub async fn event_type_exists(&self, name: &str) -> AppResult<bool> {
-        if let Some(names) = self.type_names.read().expect("type names").clone() {
-            return Ok(names.contains(name));
+    /// The catalog category of `name`, `None` when the type is unknown. (From memory after the
+    /// first call; this process forgets it when a type is added here. Types are never removed.)
+    pub async fn event_type_category(&self, name: &str) -> AppResult<Option<String>> {
+        if let Some(types) = self.type_names.read().expect("type names").clone() {
+            if let Some(category) = types.get(name) {
+                return Ok(Some(category.clone()));
+            }
         }
-        let names: std::collections::HashSet<String> = self.event_type_names().await?.into_iter().collect();
-        let found = names.contains(name);
-        *self.type_names.write().expect("type names") = Some(std::sync::Arc::new(names));
+        let types: std::collections::HashMap<String, String> = self.event_type_names().await?.into_iter().collect();
+        let found = types.get(name).cloned();
+        *self.type_names.write().expect("type names") = Some(std::sync::Arc::new(types));
         Ok(found)
+    }
+
+    /// Is `name` in the catalog?
+    pub async fn event_type_exists(&self, name: &str) -> AppResult<bool> {
+        Ok(self.event_type_category(name).await?.is_some())
     }
 
     /// Adds a custom type; 409 when the name is taken.

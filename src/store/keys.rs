@@ -51,13 +51,21 @@ impl Store {
     /// Creates a key; returns it with its secret, which is not stored and cannot be shown again.
     pub async fn create_key(&self, tenant: Option<&str>, role: Role, name: &str) -> AppResult<(ApiKey, String)> {
         let secret = crypto::new_token(KEY_PREFIX);
-        let key = self.insert_key(&secret, tenant, role, name).await?;
+        let key = self.insert_key(&secret, tenant, role, name, true).await?;
         Ok((key, secret))
     }
 
-    async fn insert_key(&self, secret: &str, tenant: Option<&str>, role: Role, name: &str) -> AppResult<ApiKey> {
+    async fn insert_key(
+        &self,
+        secret: &str,
+        tenant: Option<&str>,
+        role: Role,
+        name: &str,
+        show_prefix: bool,
+    ) -> AppResult<ApiKey> {
         let id = crypto::new_id("key_");
-        let prefix: String = secret.chars().take(KEY_PREFIX.len() + 6).collect();
+        let prefix: String =
+            if show_prefix { secret.chars().take(KEY_PREFIX.len() + 6).collect() } else { String::new() };
         let now = now_ms();
         sqlx::query(
             "INSERT INTO api_keys (id, key_hash, prefix, tenant, role, name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -91,7 +99,8 @@ impl Store {
                 .await?;
         match existing {
             Some(row) => Ok(row.into_key()),
-            None => self.insert_key(secret, None, Role::Admin, name).await,
+            // A token the operator chose shows no part of itself anywhere: its prefix stays empty.
+            None => self.insert_key(secret, None, Role::Admin, name, false).await,
         }
     }
 

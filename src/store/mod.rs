@@ -28,7 +28,7 @@ use crate::domain::Principal;
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -49,9 +49,12 @@ pub struct Store {
     publisher: tokio::sync::mpsc::Sender<publisher::Job>,
     /// Recently authenticated keys, so a busy publisher does not cost a query per request.
     auth_cache: Arc<Mutex<HashMap<String, (Principal, Instant)>>>,
-    /// The event-type catalog's names (cleared when a type is added).
-    type_names: Arc<RwLock<Option<Arc<HashSet<String>>>>>,
+    /// The event-type catalog: name → category (cleared when a type is added).
+    type_names: Arc<RwLock<Option<Arc<Catalog>>>>,
 }
+
+/// The event-type catalog in memory: name → category.
+type Catalog = HashMap<String, String>;
 
 /// Why the store could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +63,8 @@ pub enum OpenError {
     Unsupported(String),
     #[error("cannot create the database folder {0}: {1}")]
     Folder(String, std::io::Error),
+    #[error("cannot make {0} private to this user: {1}")]
+    Permissions(String, std::io::Error),
     #[error("cannot open the database: {0}")]
     Connect(#[from] sqlx::Error),
     #[error("cannot migrate the database: {0}")]
@@ -94,6 +99,16 @@ impl Store {
             .connect_with(options.clone().pragma("cache_size", "-16000").pragma("wal_autocheckpoint", "0"))
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
+        // The file holds webhook secrets: readable by this user only (the WAL files too).
+        #[cfg(unix)]
+        for suffix in ["", "-wal", "-shm"] {
+            use std::os::unix::fs::PermissionsExt;
+            let path = format!("{file}{suffix}");
+            if std::path::Path::new(&path).exists() {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| OpenError::Permissions(path.clone(), e))?;
+            }
+        }
         let pool = SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(options).await?;
         let queued = Arc::new(Notify::new());
         let store = Store {

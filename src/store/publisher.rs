@@ -19,6 +19,8 @@ const MAX_BATCH: usize = 512;
 /// One publish waiting for its batch.
 pub(super) struct Job {
     pub new: NewEvent,
+    /// The event type's catalog category (for `category:` subscriptions).
+    pub category: String,
     pub reply: oneshot::Sender<AppResult<Published>>,
 }
 
@@ -54,6 +56,8 @@ struct Hook {
     id: String,
     tenant: String,
     patterns: Vec<String>,
+    /// Switched off by the engine: its deliveries are queued held.
+    held: bool,
 }
 
 async fn commit(writer: &SqlitePool, batch: &[Job]) -> Result<Vec<AppResult<Published>>, sqlx::Error> {
@@ -74,21 +78,23 @@ async fn commit_in(
 ) -> Result<Vec<AppResult<Published>>, sqlx::Error> {
     use sqlx::Connection;
     let mut tx = conn.begin().await?;
-    let hooks: Vec<Hook> =
-        sqlx::query_as::<_, (String, String, String)>("SELECT id, tenant, events FROM webhooks WHERE active = 1")
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(|(id, tenant, events)| Hook {
-                id,
-                tenant,
-                patterns: serde_json::from_str(&events).unwrap_or_default(),
-            })
-            .collect();
+    let hooks: Vec<Hook> = sqlx::query_as::<_, (String, String, String, bool)>(
+        "SELECT id, tenant, events, active FROM webhooks WHERE active = 1 OR hold_new = 1",
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|(id, tenant, events, active)| Hook {
+        id,
+        tenant,
+        patterns: serde_json::from_str(&events).unwrap_or_default(),
+        held: !active,
+    })
+    .collect();
 
     let mut results = Vec::with_capacity(batch.len());
     let mut events: Vec<(String, &NewEvent, i64)> = Vec::with_capacity(batch.len());
-    let mut deliveries: Vec<(String, String, &str, &str, &str)> = Vec::new();
+    let mut deliveries: Vec<(String, String, &Hook, &str)> = Vec::new();
     // Idempotency keys first seen in this batch: (scope, key) → (event id, fingerprint, deliveries).
     let mut fresh: HashMap<(&str, &str), (String, &str, i64)> = HashMap::new();
     for job in batch {
@@ -122,10 +128,13 @@ async fn commit_in(
         let id = crypto::new_id("evt_");
         let targets: Vec<&Hook> = hooks
             .iter()
-            .filter(|h| new.tenant.as_deref().is_none_or(|t| t == h.tenant) && any_matches(&h.patterns, &new.event))
+            .filter(|h| {
+                new.tenant.as_deref().is_none_or(|t| t == h.tenant)
+                    && any_matches(&h.patterns, &new.event, &job.category)
+            })
             .collect();
         for hook in &targets {
-            deliveries.push((crypto::new_id("dlv_"), id.clone(), &hook.id, &hook.tenant, &new.event));
+            deliveries.push((crypto::new_id("dlv_"), id.clone(), hook, &new.event));
         }
         let count = targets.len() as i64;
         if let Some((scope, key, fingerprint)) = &new.idempotency {
@@ -160,13 +169,13 @@ async fn commit_in(
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts, next_attempt_at, created_at, updated_at) ",
         );
-        q.push_values(chunk, |mut row, (id, event_id, webhook_id, tenant, event)| {
+        q.push_values(chunk, |mut row, (id, event_id, hook, event)| {
             row.push_bind(id.as_str())
                 .push_bind(event_id.as_str())
-                .push_bind(*webhook_id)
-                .push_bind(*tenant)
+                .push_bind(hook.id.as_str())
+                .push_bind(hook.tenant.as_str())
                 .push_bind(*event)
-                .push("'pending'")
+                .push(if hook.held { "'held'" } else { "'pending'" })
                 .push("0")
                 .push_bind(now)
                 .push_bind(now)

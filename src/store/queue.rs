@@ -179,28 +179,63 @@ impl Store {
 
     /// Returns deliveries whose lease ran out (their worker died) to the queue.
     pub async fn release_expired_leases(&self) -> AppResult<u64> {
-        let now = now_ms();
-        let done = sqlx::query(
-            "UPDATE deliveries SET status = 'pending', lease_until = NULL, next_attempt_at = $1, updated_at = $1
-             WHERE status = 'delivering' AND lease_until < $1",
-        )
-        .bind(now)
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected())
+        self.take_over(Some(now_ms())).await
     }
 
     /// Returns every claimed delivery to the queue. Only for a store no other process shares (an
     /// embedded SQLite file at start): whatever was in flight died with the previous process.
     pub async fn release_all_leases(&self) -> AppResult<u64> {
+        self.take_over(None).await
+    }
+
+    /// Takes over in-flight deliveries (all, or those whose lease ended before `expired_before`):
+    /// each gets an `interrupted` attempt — its request may have reached the receiver, so a second
+    /// copy the receiver gets is explained in the log — and goes back to the queue at once.
+    async fn take_over(&self, expired_before: Option<i64>) -> AppResult<u64> {
+        const WHERE: &str = "status = 'delivering' AND ($1 IS NULL OR lease_until < $1)";
+        const WHY: &str = "the server stopped while this request was in flight; the receiver may have received it";
         let now = now_ms();
-        let done = sqlx::query(
-            "UPDATE deliveries SET status = 'pending', lease_until = NULL, next_attempt_at = $1, updated_at = $1
-             WHERE status = 'delivering'",
-        )
-        .bind(now)
-        .execute(&self.writer)
+        let mut tx = self.writer.begin().await?;
+        let taken: Vec<(String, String, String, i64, i64)> = sqlx::query_as(&format!(
+            "SELECT id, webhook_id, tenant, attempts, updated_at FROM deliveries WHERE {WHERE}"
+        ))
+        .bind(expired_before)
+        .fetch_all(&mut *tx)
         .await?;
+        if taken.is_empty() {
+            return Ok(0);
+        }
+        for chunk in taken.chunks(64) {
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO attempts (id, delivery_id, webhook_id, tenant, attempt, trigger, started_at, duration_ms,
+                 request_headers, error_kind, error) ",
+            );
+            q.push_values(chunk, |mut row, (id, webhook_id, tenant, attempts, claimed_at)| {
+                row.push_bind(crypto::new_id("att_"))
+                    .push_bind(id)
+                    .push_bind(webhook_id)
+                    .push_bind(tenant)
+                    .push_bind(attempts + 1)
+                    .push_bind(AttemptTrigger::Scheduled.as_str())
+                    .push_bind(claimed_at)
+                    .push_bind(0_i64)
+                    .push_bind("{}")
+                    .push_bind(ErrorKind::Interrupted.as_str())
+                    .push_bind(WHY);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        let done = sqlx::query(&format!(
+            "UPDATE deliveries SET status = 'pending', lease_until = NULL, attempts = attempts + 1, last_error = $2,
+                 next_attempt_at = $3, updated_at = $3
+             WHERE {WHERE}"
+        ))
+        .bind(expired_before)
+        .bind(WHY)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 
@@ -321,7 +356,7 @@ impl Store {
                 None
             };
             if let (true, Some(reason)) = (active, reason) {
-                disable_in(&mut tx, webhook_id, &reason, now).await?;
+                disable_in(&mut tx, webhook_id, &reason, true, now).await?;
                 disabled.push(Disabled {
                     webhook_id: webhook_id.to_string(),
                     tenant,
@@ -336,15 +371,19 @@ impl Store {
     }
 }
 
-/// Switches a webhook off and holds its pending deliveries, inside a transaction.
+/// Switches a webhook off and holds its pending deliveries, inside a transaction. With `hold_new`
+/// (the engine switched it off, not a person) events published while it is off are queued to it,
+/// held, so its owner loses nothing by fixing the receiver and enabling it again.
 pub(super) async fn disable_in(
     tx: &mut sqlx::Transaction<'_, Sqlite>,
     webhook_id: &str,
     reason: &str,
+    hold_new: bool,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE webhooks SET active = 0, disabled_reason = $1, updated_at = $2 WHERE id = $3")
+    sqlx::query("UPDATE webhooks SET active = 0, disabled_reason = $1, hold_new = $2, updated_at = $3 WHERE id = $4")
         .bind(reason)
+        .bind(hold_new)
         .bind(now)
         .bind(webhook_id)
         .execute(&mut **tx)

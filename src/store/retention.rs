@@ -18,6 +18,19 @@ impl Store {
             .execute(&self.writer)
             .await?
             .rows_affected();
+        // Held deliveries wait for their webhook at most as long as the log is kept; then they give up
+        // (visibly: `recover` sends them again) so that their events can go in turn.
+        let expired_holds = sqlx::query(
+            "UPDATE deliveries SET status = 'failed', updated_at = $3,
+                 last_error = 'held longer than the retention period while its webhook was off'
+             WHERE id IN (SELECT id FROM deliveries WHERE status = 'held' AND id < $1 LIMIT $2)",
+        )
+        .bind(id_floor("dlv_", cutoff_ms))
+        .bind(BATCH)
+        .bind(super::now_ms())
+        .execute(&self.writer)
+        .await?
+        .rows_affected();
         // Never an event with a delivery still to make: nothing accepted is dropped unsent.
         let events = sqlx::query(
             "DELETE FROM events WHERE id IN (
@@ -31,6 +44,6 @@ impl Store {
         .await?
         .rows_affected();
         let rollups = self.purge_rollups(cutoff_ms).await?;
-        Ok(attempts + events + rollups)
+        Ok(attempts + expired_holds + events + rollups)
     }
 }

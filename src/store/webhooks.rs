@@ -148,9 +148,12 @@ impl Store {
             q.push(" AND active = ").push_bind(active);
         }
         if let Some(event) = &filter.event {
-            // Would this webhook receive `event`? Exact, `*`, or a `prefix.*` that starts it.
+            // Would this webhook receive `event`? Exact, `*`, its category, or a `prefix.*` that starts it.
             q.push(" AND EXISTS (SELECT 1 FROM json_each(webhooks.events) j WHERE j.value = ")
                 .push_bind(event.clone())
+                .push(" OR j.value = (SELECT 'category:' || category FROM event_types WHERE name = ")
+                .push_bind(event.clone())
+                .push(")")
                 .push(" OR j.value = '*' OR (j.value LIKE '%.*' AND length(")
                 .push_bind(event.clone())
                 .push(") > length(j.value) - 1 AND substr(")
@@ -186,7 +189,9 @@ impl Store {
             .await?;
         match patch.active {
             Some(true) if !current.active => enable_in(&mut tx, id, now).await?,
-            Some(false) if current.active => super::queue::disable_in(&mut tx, id, "disabled by user", now).await?,
+            Some(false) if current.active => {
+                super::queue::disable_in(&mut tx, id, "disabled by user", false, now).await?
+            }
             _ => {}
         }
         tx.commit().await?;
@@ -213,7 +218,8 @@ impl Store {
 /// Switches a webhook on, clears its failures and resumes its held deliveries, inside a transaction.
 async fn enable_in(tx: &mut sqlx::Transaction<'_, Sqlite>, id: &str, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE webhooks SET active = 1, disabled_reason = NULL, consecutive_failures = 0, updated_at = $1 WHERE id = $2",
+        "UPDATE webhooks SET active = 1, disabled_reason = NULL, hold_new = 0, consecutive_failures = 0, updated_at = $1
+         WHERE id = $2",
     )
     .bind(now)
     .bind(id)

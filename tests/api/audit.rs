@@ -69,7 +69,13 @@ async fn management_actions_are_audited_without_secrets() {
 async fn console_logins_are_audited() {
     let s = TestServer::start().await;
     let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    c.post(s.url("/console/login")).form(&[("key", ADMIN_TOKEN)]).send().await.unwrap();
+    let (seed, token) = s.console_token().await;
+    c.post(s.url("/console/login"))
+        .header("cookie", seed)
+        .form(&[("key", ADMIN_TOKEN), ("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
     let log = data(&s.get(ADMIN_TOKEN, "/api/audit?action=console.login").await);
     assert_eq!(log.len(), 1);
     assert_eq!(log[0]["clientIp"], "127.0.0.1");

@@ -28,10 +28,14 @@ async fn the_dashboard_sends_visitors_without_a_session_to_login() {
 async fn logging_in_sets_an_http_only_cookie_that_opens_the_dashboard() {
     let s = TestServer::start().await;
     let c = client();
-    let wrong = c.post(s.url("/console/login")).form(&[("key", "mwk_wrong")]).send().await.unwrap();
+    let (seed, token) = s.console_token().await;
+    let login = |key: &str| {
+        c.post(s.url("/console/login")).header("cookie", &seed).form(&[("key", key), ("csrf", token.as_str())]).send()
+    };
+    let wrong = login("mwk_wrong").await.unwrap();
     assert!(wrong.headers().get("set-cookie").is_none(), "no session for a wrong key");
 
-    let ok = c.post(s.url("/console/login")).form(&[("key", ADMIN_TOKEN)]).send().await.unwrap();
+    let ok = login(ADMIN_TOKEN).await.unwrap();
     assert!(ok.status().is_redirection(), "a plain form post is sent on to the dashboard");
     assert_eq!(ok.headers()["location"], "/");
     let cookie = ok.headers().get("set-cookie").expect("a session cookie").to_str().unwrap().to_string();
@@ -49,7 +53,9 @@ async fn logging_in_sets_an_http_only_cookie_that_opens_the_dashboard() {
     let api = c.get(s.url("/api/webhooks")).header("cookie", &pair).send().await.unwrap();
     assert_eq!(api.status(), StatusCode::OK);
 
-    let out = c.post(s.url("/console/logout")).header("cookie", &pair).send().await.unwrap();
+    let both = format!("{seed}; {pair}");
+    let out =
+        c.post(s.url("/console/logout")).header("cookie", &both).header("x-csrf-token", &token).send().await.unwrap();
     assert!(out.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
     let after = c.get(s.url("/")).header("cookie", &pair).send().await.unwrap();
     assert!(after.status().is_redirection(), "the session ended");

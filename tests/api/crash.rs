@@ -9,9 +9,38 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// A server process, killed when dropped (a failing test leaves no server behind).
+pub struct Server(pub Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Server {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
 /// The binary, started on a free port against `db`; returns it with its address.
-fn spawn(db: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_monay-webhooks"))
+fn spawn(db: &std::path::Path) -> (Server, String) {
+    spawn_with(db, &[])
+}
+
+/// The binary with extra environment variables.
+pub fn spawn_with(db: &std::path::Path, env: &[(&str, &str)]) -> (Server, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_monay-webhooks"));
+    let mut child = command
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .env("DATABASE_URL", format!("sqlite://{}", db.display()))
@@ -21,6 +50,7 @@ fn spawn(db: &std::path::Path) -> (Child, String) {
         .env("WEBHOOK_CONCURRENCY", "4")
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -33,7 +63,7 @@ fn spawn(db: &std::path::Path) -> (Child, String) {
         }
     };
     std::thread::spawn(move || for _ in lines {});
-    (child, addr)
+    (Server(child), addr)
 }
 
 fn signal(child: &Child, sig: &str) {
@@ -84,7 +114,7 @@ async fn every_accepted_event_is_delivered_after_a_sigkill() {
     let before = r.received().len();
     assert!(before < 40, "the kill came mid-delivery ({before} of 40 received)");
 
-    let (mut second, _) = spawn(&db);
+    let (mut second, base2) = spawn(&db);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let seen: HashSet<String> = r.received().iter().map(|g| g.header("x-webhook-id").to_string()).collect();
@@ -97,6 +127,37 @@ async fn every_accepted_event_is_delivered_after_a_sigkill() {
     // The ids are the published ones, unchanged: a receiver de-duplicates on them.
     let all: Vec<String> = r.received().iter().map(|g| g.header("x-webhook-id").to_string()).collect();
     assert!(all.iter().all(|id| ids.contains(id)));
+    // Every event the receiver got twice has, in its log, the attempt the kill interrupted.
+    let client = reqwest::Client::new();
+    let deliveries: serde_json::Value = client
+        .get(format!("{base2}/api/deliveries?limit=200"))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut interrupted = 0;
+    for d in deliveries["data"].as_array().unwrap() {
+        let event_id = d["eventId"].as_str().unwrap();
+        let copies = all.iter().filter(|id| *id == event_id).count();
+        let detail: serde_json::Value = client
+            .get(format!("{base2}/api/deliveries/{}", d["id"].as_str().unwrap()))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let cut = detail["attempts"].as_array().unwrap().iter().filter(|a| a["errorKind"] == "interrupted").count();
+        interrupted += cut;
+        if copies > 1 {
+            assert!(cut >= 1, "{event_id} arrived {copies} times but its log shows no interrupted attempt: {detail}");
+        }
+    }
+    assert!(interrupted >= 1, "the kill interrupted at least one request in flight");
     signal(&second, "KILL");
     second.wait().unwrap();
 }
@@ -130,4 +191,46 @@ async fn sigterm_lets_in_flight_deliveries_finish() {
     assert_eq!(r.received().len(), 1);
     signal(&again, "KILL");
     again.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_from_the_environment_is_never_used_for_deliveries() {
+    // With HTTP_PROXY honoured, the proxy would be asked for any host name and resolve it itself,
+    // past the SSRF guard. Loopback is not allowed here, and the proxy listens on loopback.
+    let proxy = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let proxy_url = proxy.url("");
+    let env = [
+        ("HTTP_PROXY", proxy_url.as_str()),
+        ("http_proxy", proxy_url.as_str()),
+        ("ALL_PROXY", proxy_url.as_str()),
+        ("WEBHOOK_ALLOWED_SUBNETS", "192.0.2.0/24"),
+        ("WEBHOOK_MAX_RETRIES", "0"),
+    ];
+    let (mut server, base) = spawn_with(&dir.path().join("proxy.db"), &env);
+    register(&base, "http://internal-service.invalid/hook").await;
+    let ids = publish_many(&base, 1).await;
+    let client = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        let list: serde_json::Value = client
+            .get(format!("{base}/api/deliveries"))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let status = list["data"][0]["status"].as_str().unwrap_or("").to_string();
+        if status == "failed" || status == "succeeded" {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "the delivery of {} never ended: {list}", ids[0]);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(status, "failed");
+    assert!(proxy.received().is_empty(), "the proxy was asked for {:?}", proxy.received()[0].path);
+    signal(&server, "KILL");
+    server.wait().unwrap();
 }

@@ -249,16 +249,19 @@ async fn consecutive_failures_disable_the_webhook_hold_its_deliveries_and_raise_
     assert_eq!(alert["data"]["kind"], "webhook_disabled");
     assert_eq!(alert["data"]["webhookId"], id.as_str());
 
-    // While disabled, new events do not go to it; switched on, it works again.
+    // While disabled, new events are kept for it (held, not sent); switched on, it gets them.
     let later = s.post(&acme, "/api/events", json!({"event": "wallet.created", "data": {}})).await;
-    assert_eq!(later.body["deliveries"], 0);
+    assert_eq!(later.body["deliveries"], 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(failing.received().len(), 3, "nothing is sent while it is disabled");
     failing.set_rule(|_, _| Reply::status(200));
     let enabled = s.post(&acme, &format!("/api/webhooks/{id}/enable"), json!({})).await;
     assert_eq!(enabled.body["active"], true);
     assert_eq!(enabled.body["consecutiveFailures"], 0);
     assert!(enabled.body["disabledReason"].is_null());
-    s.post(&acme, "/api/events", json!({"event": "wallet.created", "data": {}})).await;
     failing.wait_for(4, WAIT).await;
+    s.post(&acme, "/api/events", json!({"event": "wallet.created", "data": {}})).await;
+    failing.wait_for(5, WAIT).await;
 }
 
 #[tokio::test]

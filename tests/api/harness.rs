@@ -59,6 +59,12 @@ impl TestServer {
         Self::start_in(dir, config).await
     }
 
+    /// Starts a server on the database of a stopped one.
+    pub async fn start_in_dir(dir: tempfile::TempDir) -> Self {
+        let config = test_config(&dir);
+        Self::start_in(dir, config).await
+    }
+
     async fn start_in(dir: tempfile::TempDir, config: Config) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -168,6 +174,28 @@ impl TestServer {
         self.call(Method::DELETE, path, Some(key), None).await
     }
 
+    /// A GET of the login page: the CSRF seed cookie and the page's token.
+    pub async fn console_token(&self) -> (String, String) {
+        let page = reqwest::get(self.url("/login")).await.unwrap();
+        let cookie = page
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .find(|c| c.starts_with("monay_csrf="))
+            .expect("a CSRF seed cookie");
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+        let html = page.text().await.unwrap();
+        let token = html
+            .split(r#"name="csrf-token" content=""#)
+            .nth(1)
+            .expect("a csrf-token meta tag")
+            .split('"')
+            .next()
+            .unwrap();
+        (cookie.split(';').next().unwrap().to_string(), token.to_string())
+    }
+
     /// Creates a tenant key and returns the key itself.
     pub async fn tenant_key(&self, tenant: &str) -> String {
         let a = self.post(ADMIN_TOKEN, "/api/keys", json!({"tenant": tenant, "role": "tenant", "name": tenant})).await;
@@ -191,9 +219,11 @@ impl Drop for TestServer {
     }
 }
 
-/// The `data` array of a list answer.
+/// The `data` array of a list answer. Anything else (an error answer, a body without `data`) fails
+/// the test: "no rows" must never pass on a 4xx or 5xx.
 pub fn data(answer: &Answer) -> Vec<Value> {
-    answer.body["data"].as_array().cloned().unwrap_or_default()
+    assert!(answer.status.is_success(), "expected a list, got {}: {}", answer.status, answer.body);
+    answer.body["data"].as_array().cloned().unwrap_or_else(|| panic!("expected a `data` list: {}", answer.body))
 }
 
 /// Polls `check` until it holds, failing the test with `what` after `within`.

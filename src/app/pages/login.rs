@@ -1,5 +1,6 @@
 //! The login page: an API key in, a session cookie out.
 
+use crate::app::csrf::CsrfField;
 use crate::app::session::Login;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -22,6 +23,7 @@ pub fn LoginPage() -> impl IntoView {
                 <h1 class="brand">"Monay Webhooks"</h1>
                 <p class="muted">"Sign in to the console with an API key."</p>
                 <ActionForm action=login attr:class="stack">
+                    <CsrfField/>
                     <label for="key">"API key"</label>
                     <input id="key" name="key" type="password" autocomplete="current-password"
                         placeholder="mwk_…" required=true/>

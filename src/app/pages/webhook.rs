@@ -73,6 +73,7 @@ fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> i
             <LineChart title="Success rate, last 24 hours" values=s.series.iter().map(|b| b.success_rate.map(|r| r * 100.0)).collect() labels=s.series.iter().map(|b| b.start.format("%d %b %H:%M").to_string()).collect() max=Some(100.0) unit="%"/>
             <LineChart title="Average response time, last 24 hours" values=s.series.iter().map(|b| b.avg_response_ms).collect() labels=s.series.iter().map(|b| b.start.format("%d %b %H:%M").to_string()).collect() max=None unit="ms"/>
         </section>
+        <Receives patterns=w.events.clone() catalog=v.event_types.clone()/>
         <Secret id=w.id.clone() masked=w.secret.clone()/>
         <section class="card">
             <div class="page-head">
@@ -189,6 +190,26 @@ fn Secret(id: String, masked: String) -> impl IntoView {
             </div>
             <p class="muted small">"Rotating keeps the old secret signing beside the new one for 24 hours, so receivers can switch without losing a delivery."</p>
             {move || error().map(|p| view! { <ErrorBox problem=p/> })}
+        </section>
+    }
+}
+
+/// What the webhook's subscription means today: the catalog's types it receives.
+#[component]
+fn Receives(patterns: Vec<String>, catalog: Vec<crate::domain::EventType>) -> impl IntoView {
+    let types: Vec<String> =
+        crate::domain::event_type::received(&patterns, &catalog).into_iter().map(|t| t.name.clone()).collect();
+    let count = types.len();
+    view! {
+        <section class="card" data-testid="receives">
+            <h2>"Receives"</h2>
+            <p class="muted">
+                "Subscribed to " <code>{patterns.join(", ")}</code> "; today that means these "
+                {count} " event types:"
+            </p>
+            <ul class="tags">
+                {types.into_iter().map(|name| view! { <li><code>{name}</code></li> }).collect_view()}
+            </ul>
         </section>
     }
 }

@@ -199,8 +199,8 @@ fn Created(w: Webhook) -> impl IntoView {
     }
 }
 
-/// The event catalog as checkboxes grouped by category, with "all of this category" (`cat.*`) and
-/// "every event" (`*`).
+/// The event catalog as checkboxes grouped by category, with "all of this category" (`category:<name>`,
+/// which also takes types added to it later) and "every event" (`*`).
 #[component]
 fn EventPicker(selected: RwSignal<Vec<String>>, types: Vec<EventType>) -> impl IntoView {
     let toggle = move |pattern: String, on: bool| {
@@ -223,7 +223,7 @@ fn EventPicker(selected: RwSignal<Vec<String>>, types: Vec<EventType>) -> impl I
             <label class="inline every"><input type="checkbox" prop:checked=move || has("*") on:change=move |ev| toggle("*".into(), event_target_checked(&ev))/> " Every event (*)"</label>
             <div class="picker">
                 {categories.into_iter().map(|category| {
-                    let wildcard = format!("{category}.*");
+                    let wildcard = format!("category:{category}");
                     let w2 = wildcard.clone();
                     let w3 = wildcard.clone();
                     let in_group: Vec<EventType> = types.iter().filter(|t| t.category == category).cloned().collect();
