@@ -17,11 +17,13 @@ cargo clippy --features ssr --all-targets -- -D warnings
 step "clippy (browser build)"
 cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
+# Every test process has a deadline: a hang fails the run instead of stalling it (the servers the
+# tests start are killed with them).
 step "unit and integration tests"
-cargo test --features ssr
+timeout --kill-after=30 1500 cargo test --features ssr
 
 step "end-to-end tests (release build, Chromium)"
 cargo leptos build --release
 export MONAY_BIN="$PWD/${CARGO_TARGET_DIR:-target}/release/monay-webhooks"
 case "${CARGO_TARGET_DIR:-}" in /*) MONAY_BIN="$CARGO_TARGET_DIR/release/monay-webhooks" ;; esac
-(cd end2end && npx playwright test)
+(cd end2end && timeout --kill-after=30 1200 npx playwright test)

@@ -16,6 +16,13 @@ test('register a webhook against a real receiver, send a test and see the attemp
 
   await page.getByRole('link', { name: 'Open the webhook' }).click();
   await expect(page.getByRole('heading', { name: receiver.url('/orders') })).toBeVisible();
+  // "wallet — all" means the wallet category: the page says which types that is today.
+  const receives = page.getByTestId('receives');
+  await expect(receives).toContainText('category:wallet, transaction.completed');
+  for (const name of ['wallet.created', 'wallet.updated', 'wallet.deleted', 'transaction.completed']) {
+    await expect(receives.getByText(name, { exact: true })).toBeVisible();
+  }
+  await expect(receives.getByText('transaction.failed', { exact: true })).toHaveCount(0);
   const detail = new WebhookDetail(page);
   await detail.sendTest();
   await expect(detail.testResult()).toContainText('Delivered');

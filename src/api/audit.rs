@@ -30,6 +30,8 @@ pub(crate) struct AuditQuery {
     pub(crate) actor_key_id: Option<String>,
     pub(crate) since: Option<String>,
     pub(crate) until: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[schemars(range(min = 1, max = 200))]
     pub(crate) limit: Option<u32>,
     pub(crate) cursor: Option<String>,
 }

@@ -45,6 +45,8 @@ pub struct ListQuery {
     pub(crate) since: Option<String>,
     /// Created before: RFC 3339 or unix milliseconds.
     pub(crate) until: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[schemars(range(min = 1, max = 200))]
     pub(crate) limit: Option<u32>,
     pub(crate) cursor: Option<String>,
 }

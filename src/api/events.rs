@@ -70,6 +70,8 @@ struct ListQuery {
     tenant: Option<String>,
     since: Option<String>,
     until: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[schemars(range(min = 1, max = 200))]
     limit: Option<u32>,
     cursor: Option<String>,
 }

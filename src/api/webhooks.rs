@@ -37,7 +37,7 @@ pub fn routes() -> Routes {
             .json::<Webhook>(200, "The updated webhook, secret masked."))
         .op(delete("/webhooks/{id}", delete_webhook)
             .summary("Delete a webhook")
-            .describe("Its pending deliveries are dropped; the delivery log keeps what was sent.")
+            .describe("Deletes the webhook with its deliveries and their attempts (its delivery log).")
             .empty(204, "Deleted."))
 }
 
@@ -78,6 +78,8 @@ pub(crate) struct ListQuery {
     /// Only webhooks that would receive this event type.
     pub(crate) event: Option<String>,
     pub(crate) tenant: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[schemars(range(min = 1, max = 200))]
     pub(crate) limit: Option<u32>,
     pub(crate) cursor: Option<String>,
 }
