@@ -365,3 +365,52 @@ async fn the_database_file_is_private_to_its_user() {
     let mode = std::fs::metadata(s.dir.path().join("test.db")).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "{mode:o}");
 }
+
+#[tokio::test]
+async fn another_tenants_key_can_neither_act_on_nor_learn_of_a_webhook() {
+    let s = TestServer::start_with(|c| c.max_retries = 0).await;
+    let r = Receiver::answering(|_, _| Reply::status(500)).await;
+    let acme = s.tenant_key("acme").await;
+    let globex = s.tenant_key("globex").await;
+    let hook = s.webhook(&acme, &r.url("/acme"), &["*"]).await;
+    let id = hook["id"].as_str().unwrap().to_string();
+    let event = s.post(&acme, "/api/events", json!({"event": "wallet.created", "data": {}})).await;
+    assert_eq!(event.status, StatusCode::ACCEPTED);
+    r.wait_for(1, WAIT).await;
+    let deliveries = data(&s.get(&acme, "/api/deliveries").await);
+    let delivery = deliveries[0]["id"].as_str().unwrap().to_string();
+    eventually(WAIT, "the delivery has failed", || async {
+        s.get(&acme, &format!("/api/deliveries/{delivery}")).await.body["status"] == "failed"
+    })
+    .await;
+    let since = json!({"since": 0});
+    for (what, answer) in [
+        ("retry", s.post(&globex, &format!("/api/deliveries/{delivery}/retry"), json!({})).await),
+        ("recover", s.post(&globex, &format!("/api/webhooks/{id}/recover"), since.clone()).await),
+        ("replay", s.post(&globex, &format!("/api/webhooks/{id}/replay-missing"), since.clone()).await),
+        ("reveal", s.get(&globex, &format!("/api/webhooks/{id}/secret")).await),
+        ("rotate", s.post(&globex, &format!("/api/webhooks/{id}/rotate-secret"), json!({})).await),
+        ("disable", s.post(&globex, &format!("/api/webhooks/{id}/disable"), json!({})).await),
+        ("enable", s.post(&globex, &format!("/api/webhooks/{id}/enable"), json!({})).await),
+        ("test", s.post(&globex, &format!("/api/webhooks/{id}/test"), json!({})).await),
+        (
+            "verify",
+            s.post(
+                &globex,
+                "/api/webhooks/verify",
+                json!({"payload": "{}", "signature": "t=1,v1=00", "webhookId": id}),
+            )
+            .await,
+        ),
+    ] {
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{what}: {}", answer.body);
+    }
+    // Nothing changed: still active, the same secret, no further request, the delivery still failed.
+    let after = s.get(&acme, &format!("/api/webhooks/{id}/secret")).await.body;
+    assert_eq!(after["secret"], hook["secret"]);
+    assert!(after["previousSecret"].is_null());
+    assert_eq!(s.get(&acme, &format!("/api/webhooks/{id}")).await.body["active"], true);
+    assert_eq!(s.get(&acme, &format!("/api/deliveries/{delivery}")).await.body["status"], "failed");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(r.received().len(), 1);
+}
