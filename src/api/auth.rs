@@ -54,14 +54,14 @@ pub fn client_ip(parts: &Parts) -> Option<std::net::IpAddr> {
 }
 
 /// Was the request sent by a page of this site (or typed, or by a program)? Browsers say where a
-/// request comes from in `Sec-Fetch-Site` (another port of this host is `same-site`, not ours) and,
-/// for posts, `Origin`; programs send neither.
+/// request comes from in `Sec-Fetch-Site` (another port of this host is `same-site`, not ours), which
+/// a page cannot forge; that settles it, even behind a proxy that rewrites `Host`. Older browsers
+/// send only `Origin` (on posts), which must then name this host. Programs send neither.
 pub fn same_origin(headers: &HeaderMap) -> bool {
-    let fetch_site_ok = match headers.get("sec-fetch-site").map(|v| v.to_str().unwrap_or("")) {
-        None | Some("same-origin") | Some("none") => true,
-        Some(_) => false,
-    };
-    let origin_ok = match headers.get(axum::http::header::ORIGIN) {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return matches!(site.to_str().unwrap_or(""), "same-origin" | "none");
+    }
+    match headers.get(axum::http::header::ORIGIN) {
         None => true,
         Some(origin) => {
             let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
@@ -69,8 +69,7 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
             let authority = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
             authority.is_some_and(|a| !host.is_empty() && a.eq_ignore_ascii_case(host))
         }
-    };
-    fetch_site_ok && origin_ok
+    }
 }
 
 /// 429 while `ip` is refused for guessing keys.

@@ -199,6 +199,7 @@ async fn the_console_refuses_cross_site_posts_and_posts_without_the_pages_token(
         ("another site", login(Some("https://evil.example"), Some("cross-site"), Some(&token)).await.unwrap()),
         ("no token", login(Some(&host), Some("same-origin"), None).await.unwrap()),
         ("a wrong token", login(Some(&host), Some("same-origin"), Some("0000")).await.unwrap()),
+        ("an old browser on another port", login(Some(&other_port), None, Some(&token)).await.unwrap()),
     ] {
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{what}");
         assert!(r.headers().get("set-cookie").is_none(), "{what}: no session");
