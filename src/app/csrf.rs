@@ -97,15 +97,7 @@ pub mod ssr {
 
     /// The seed from the request's cookie.
     fn seed(headers: &HeaderMap) -> Option<String> {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == SEED_COOKIE)
-            .map(|(_, value)| value.to_string())
-            .filter(|v| !v.is_empty())
+        crate::api::auth::cookie(headers, SEED_COOKIE)
     }
 
     /// The token that goes with the request's seed.
