@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 CARGO_LEPTOS_VERSION=0.3.5
 WASM_BINDGEN_VERSION=0.2.130
 BINARYEN_VERSION=132
+SCHEMATHESIS_VERSION=4.32.5
 export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
 
 say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
@@ -46,6 +47,15 @@ if [ "${1:-}" = "--test" ]; then
   if [ ! -x /usr/bin/chromium ]; then
     say "installing Chromium from Debian's packages"
     apt-get update -qq && apt-get install -y -qq chromium
+  fi
+  if ! .tools/venv/bin/schemathesis --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    say "installing schemathesis $SCHEMATHESIS_VERSION (the OpenAPI fuzzer) into .tools/venv"
+    if ! python3 -m venv --help >/dev/null 2>&1; then
+      apt-get update -qq && apt-get install -y -qq python3 python3-venv
+    fi
+    rm -rf .tools/venv
+    python3 -m venv .tools/venv
+    .tools/venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
   fi
   if [ ! -d end2end/node_modules/@playwright/test ]; then
     say "installing the end-to-end test packages"

@@ -13,6 +13,8 @@ pub struct Config {
     pub database_url: String,
     /// `WEBHOOK_ADMIN_TOKEN`: a bootstrap admin key, registered at start.
     pub admin_token: Option<String>,
+    /// `WEBHOOK_ENCRYPTION_KEY`: seals webhook secrets at rest (at least 32 characters).
+    pub sealer: Option<crate::crypto::Sealer>,
     /// `WEBHOOK_ALLOW_HTTP`: accept plain `http://` webhook URLs.
     pub allow_http: bool,
     /// `WEBHOOK_ALLOWED_SUBNETS`: private ranges receivers may still be reached at.
@@ -110,6 +112,7 @@ impl Config {
             addr,
             database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/monay-webhooks.db".into()),
             admin_token: get("WEBHOOK_ADMIN_TOKEN"),
+            sealer: get("WEBHOOK_ENCRYPTION_KEY").map(|k| crate::crypto::Sealer::new(k.trim())).transpose()?,
             allow_http: flag("WEBHOOK_ALLOW_HTTP")?,
             allowed_subnets,
             max_payload: positive("WEBHOOK_MAX_PAYLOAD", num("WEBHOOK_MAX_PAYLOAD", 1_048_576)?)? as usize,

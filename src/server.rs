@@ -37,7 +37,7 @@ pub async fn run(
 ) -> Result<(), ServeError> {
     let addr = listener.local_addr()?;
     leptos_options.site_addr = addr;
-    let store = Store::open(&config.database_url).await?;
+    let store = Store::open_with(&config.database_url, config.sealer.clone()).await?;
     bootstrap_admin(&store, &config, addr).await?;
     // The embedded database belongs to this process alone: whatever was in flight when the previous
     // process stopped is sent again now rather than after its lease.

@@ -1,20 +1,23 @@
 // API keys and the audit log, as an admin sees them in the console.
 import { test, expect, signIn, open } from './fixtures/console';
+import { unique } from './fixtures/api';
 
 test('create a key (shown once), revoke it, and find both in the audit log', async ({ page }) => {
+  const name = unique('e2e partner');
+  const tenant = unique('partner');
   await signIn(page);
   await open(page, '/keys');
-  await page.getByLabel('Name').fill('e2e partner');
+  await page.getByLabel('Name').fill(name);
   await page.getByLabel('Role').selectOption('tenant');
-  await page.getByLabel('Tenant').fill('partner-e2e');
+  await page.getByLabel('Tenant').fill(tenant);
   await page.getByRole('button', { name: 'Create key' }).click();
   await expect(page.getByTestId('new-key')).toHaveText(/^mwk_/);
-  const row = page.getByTestId('keys').locator('tr', { hasText: 'e2e partner' });
+  const row = page.getByTestId('keys').locator('tr', { hasText: name });
   await expect(row).toHaveCount(1);
-  await expect(row).toContainText('partner-e2e');
+  await expect(row).toContainText(tenant);
 
   await row.getByRole('button', { name: 'Revoke' }).click();
-  await expect(page.getByTestId('keys').locator('tr', { hasText: 'e2e partner' })).toHaveCount(0);
+  await expect(page.getByTestId('keys').locator('tr', { hasText: name })).toHaveCount(0);
 
   await open(page, '/audit?action=key.revoked');
   await expect(page.getByTestId('audit')).toContainText('key.revoked');

@@ -1,6 +1,6 @@
 // Signing in to the console with an API key, and out again.
 import { test, expect, LoginPage, Dashboard, ADMIN_TOKEN, hydrated, signIn } from './fixtures/console';
-import { Api } from './fixtures/api';
+import { Api, unique } from './fixtures/api';
 
 test('a visitor is sent to the login page, signs in with an API key and out again', async ({ page }) => {
   await page.goto('/');
@@ -38,7 +38,7 @@ test('a wrong key is refused with a message, without leaving the page', async ({
 
 test('revoking the key ends its console session: the next page says so and offers to sign in', async ({ page, request }) => {
   const admin = new Api(request);
-  const created = await admin.post('/keys', { tenant: 'revoked-e2e', role: 'tenant', name: 'short-lived' });
+  const created = await admin.post('/keys', { tenant: unique('revoked'), role: 'tenant', name: 'short-lived' });
   await signIn(page, created.key);
   await request.delete(`/api/keys/${created.id}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
   await page.getByRole('link', { name: 'Webhooks', exact: true }).click();

@@ -1,7 +1,7 @@
 // What a user notices before and around the WASM bundle: pages carry their data in the first HTML,
 // work at a phone's width, and show times in the browser's zone.
 import { test, expect, signIn, open, ADMIN_TOKEN } from './fixtures/console';
-import { Api } from './fixtures/api';
+import { Api, unique } from './fixtures/api';
 import { Receiver } from './fixtures/receiver';
 
 test.describe('without JavaScript', () => {
@@ -42,9 +42,11 @@ test.describe('in another time zone', () => {
 
   test("times are shown in the browser's zone", async ({ page, request }) => {
     const receiver = await Receiver.start();
-    const hook = await new Api(request).webhook(receiver.url('/tz'), ['wallet.created']);
+    const path = `/${unique('tz')}`;
+    const hook = await new Api(request).webhook(receiver.url(path), ['wallet.created']);
     await signIn(page);
-    await open(page, '/webhooks?search=tz');
+    await open(page, `/webhooks?search=${path.slice(1)}`);
+    await expect(page.getByTestId('webhooks').locator('tbody tr')).toHaveCount(1);
     const time = page.getByTestId('webhooks').locator('time').first();
     const iso = await time.getAttribute('datetime');
     const expected = new Date(iso!).toLocaleString('en-US', { timeZone: 'Asia/Tokyo' });

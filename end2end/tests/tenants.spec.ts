@@ -1,12 +1,12 @@
 // Tenant isolation in the console: a tenant key sees its tenant's webhooks only, and no admin pages.
 import { test, expect, signIn, open, Dashboard } from './fixtures/console';
-import { Api } from './fixtures/api';
+import { Api, unique } from './fixtures/api';
 import { Receiver } from './fixtures/receiver';
 
 test("a tenant cannot see another tenant's webhook", async ({ page, request }) => {
   const admin = new Api(request);
-  const acmeKey = await admin.tenantKey('acme-e2e');
-  const globexKey = await admin.tenantKey('globex-e2e');
+  const acmeKey = await admin.tenantKey(unique('acme'));
+  const globexKey = await admin.tenantKey(unique('globex'));
   const receiver = await Receiver.start();
   const acmeHook = await new Api(request, acmeKey).webhook(receiver.url('/acme'), ['wallet.created']);
 

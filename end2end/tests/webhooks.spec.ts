@@ -1,14 +1,15 @@
 // Registering a webhook in the console, testing it, rotating its secret, switching it off and on.
 import { test, expect, signIn, open, WebhookForm, WebhookDetail, ADMIN_TOKEN as ADMIN } from './fixtures/console';
-import { Api } from './fixtures/api';
+import { Api, unique } from './fixtures/api';
 import { Receiver } from './fixtures/receiver';
 
 test('register a webhook against a real receiver, send a test and see the attempt', async ({ page }) => {
   const receiver = await Receiver.start();
+  const description = unique('e2e orders');
   await signIn(page);
   await open(page, '/webhooks/new');
   const form = new WebhookForm(page);
-  await form.fill(receiver.url('/orders'), 'e2e orders');
+  await form.fill(receiver.url('/orders'), description);
   await form.pickCategory('wallet');
   await form.pickEvent('transaction.completed');
   await form.create();
@@ -35,7 +36,7 @@ test('register a webhook against a real receiver, send a test and see the attemp
   await expect(page.getByTestId('attempt')).toContainText('HTTP 200');
   await expect(page.getByTestId('response-body')).toHaveText('thanks');
 
-  await open(page, '/webhooks?search=e2e+orders');
+  await open(page, `/webhooks?search=${encodeURIComponent(description)}`);
   await expect(page.getByTestId('webhooks').locator('tbody tr')).toHaveCount(1);
   await expect(page.getByTestId('webhooks')).toContainText('category:wallet, transaction.completed');
   await receiver.stop();

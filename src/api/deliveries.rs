@@ -39,6 +39,7 @@ pub struct ListQuery {
     /// An event type.
     pub(crate) event: Option<String>,
     /// `pending`, `delivering`, `succeeded`, `failed` or `held`.
+    #[schemars(extend("enum" = ["pending", "delivering", "succeeded", "failed", "held"]))]
     pub(crate) status: Option<String>,
     pub(crate) tenant: Option<String>,
     /// Created at or after: RFC 3339 or unix milliseconds.

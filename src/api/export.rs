@@ -128,3 +128,40 @@ pub fn render(deliveries: &[Delivery], last: &std::collections::HashMap<String, 
     }
     w.into_inner().unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::DeliveryStatus;
+
+    #[test]
+    fn fields_with_commas_quotes_and_line_breaks_read_back_unchanged() {
+        let awkward = "the receiver said \"no, thanks\",\r\nthen, on a new line: 'bye'\n=1+1";
+        let t = chrono::DateTime::from_timestamp_millis(1_764_000_000_123).unwrap();
+        let delivery = Delivery {
+            id: "dlv_1".into(),
+            event_id: "evt_1".into(),
+            webhook_id: "wh_1".into(),
+            tenant: "acme".into(),
+            event: "payment.failed".into(),
+            status: DeliveryStatus::Failed,
+            attempt_count: 2,
+            next_attempt_at: None,
+            last_status_code: Some(500),
+            last_error: Some(awkward.into()),
+            created_at: t,
+            updated_at: t,
+        };
+        let text = render(&[delivery.clone(), delivery], &Default::default(), true);
+        let mut reader = csv::Reader::from_reader(text.as_slice());
+        assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), COLUMNS);
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 2, "a line break inside a field starts no new row");
+        for row in rows {
+            assert_eq!(row.len(), COLUMNS.len());
+            assert_eq!(row.get(10), Some(awkward));
+            assert_eq!(row.get(1), Some("2025-11-24T16:00:00.123Z"));
+            assert_eq!(row.get(12), Some(""), "no attempt: empty, not a placeholder");
+        }
+    }
+}

@@ -28,6 +28,7 @@ pub fn routes() -> Routes {
 #[derive(Deserialize, JsonSchema)]
 pub(crate) struct StatsParams {
     /// `1h`, `24h` (default) or `7d`.
+    #[schemars(extend("enum" = ["1h", "24h", "7d"]))]
     pub(crate) window: Option<String>,
     pub(crate) tenant: Option<String>,
 }

@@ -74,6 +74,7 @@ pub(crate) struct ListQuery {
     /// Part of the URL or description.
     pub(crate) search: Option<String>,
     /// `active`, `disabled` or `all`.
+    #[schemars(extend("enum" = ["active", "disabled", "all"]))]
     pub(crate) status: Option<String>,
     /// Only webhooks that would receive this event type.
     pub(crate) event: Option<String>,

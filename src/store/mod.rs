@@ -12,6 +12,7 @@ mod queue;
 mod recovery;
 mod retention;
 pub mod rollup;
+mod sealing;
 mod sessions;
 mod stats;
 mod webhooks;
@@ -24,6 +25,7 @@ pub use recovery::SecretInfo;
 pub use stats::{Stats, StatsQuery};
 pub use webhooks::{NewWebhook, WebhookFilter, WebhookPatch};
 
+use crate::crypto::{SealError, Sealer};
 use crate::domain::Principal;
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -51,6 +53,8 @@ pub struct Store {
     auth_cache: Arc<Mutex<HashMap<String, (Principal, Instant)>>>,
     /// The event-type catalog: name → category (cleared when a type is added).
     type_names: Arc<RwLock<Option<Arc<Catalog>>>>,
+    /// Seals webhook secrets at rest (`WEBHOOK_ENCRYPTION_KEY`); `None` stores them as they are.
+    sealer: Option<Sealer>,
 }
 
 /// The event-type catalog in memory: name → category.
@@ -69,11 +73,21 @@ pub enum OpenError {
     Connect(#[from] sqlx::Error),
     #[error("cannot migrate the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Sealing(#[from] SealError),
 }
 
 impl Store {
     /// Opens (creating when missing) the database at `url`, runs the migrations and seeds the catalog.
+    /// Webhook secrets are stored as they are.
     pub async fn open(url: &str) -> Result<Self, OpenError> {
+        Self::open_with(url, None).await
+    }
+
+    /// [`Store::open`], sealing webhook secrets with `sealer` when there is one: secrets stored in
+    /// the clear before are sealed now, and a database whose sealed secrets do not open (no key, or
+    /// another one) is refused rather than served.
+    pub async fn open_with(url: &str, sealer: Option<Sealer>) -> Result<Self, OpenError> {
         let path = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
@@ -118,8 +132,10 @@ impl Store {
             queued,
             auth_cache: Arc::default(),
             type_names: Arc::default(),
+            sealer,
         };
         store.seed_event_types().await?;
+        store.check_sealing().await?;
         tokio::spawn(checkpoints(store.pool.clone()));
         Ok(store)
     }

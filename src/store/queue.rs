@@ -89,14 +89,14 @@ struct DueRow {
 }
 
 impl DueRow {
-    fn into_due(self, now: i64) -> DueDelivery {
-        let mut secrets = vec![self.secret];
+    fn into_due(self, store: &Store, now: i64) -> AppResult<DueDelivery> {
+        let mut secrets = vec![store.open_secret(&self.webhook_id, &self.secret)?];
         if let (Some(prev), Some(until)) = (self.previous_secret, self.previous_secret_expires_at) {
             if until > now {
-                secrets.push(prev);
+                secrets.push(store.open_secret(&self.webhook_id, &prev)?);
             }
         }
-        DueDelivery {
+        Ok(DueDelivery {
             delivery_id: self.id,
             event_id: self.event_id,
             webhook_id: self.webhook_id,
@@ -107,7 +107,7 @@ impl DueRow {
             url: self.url,
             secrets,
             attempts: self.attempts,
-        }
+        })
     }
 }
 
@@ -149,7 +149,7 @@ impl Store {
         let mut held = Vec::new();
         for row in rows {
             if row.active {
-                due.push(row.into_due(now));
+                due.push(row.into_due(self, now)?);
             } else {
                 held.push(row.id);
             }
@@ -174,7 +174,7 @@ impl Store {
             .bind(delivery_id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|r| r.into_due(now_ms())))
+        row.map(|r| r.into_due(self, now_ms())).transpose()
     }
 
     /// Returns deliveries whose lease ran out (their worker died) to the queue.

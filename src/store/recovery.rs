@@ -22,7 +22,11 @@ impl Store {
         .await?;
         let (secret, previous, until) = row.ok_or_else(|| AppError::not_found("webhook"))?;
         let live = until.filter(|t| *t > now_ms());
-        Ok(SecretInfo { secret, previous_secret: live.and(previous), previous_secret_expires_at: live.map(to_time) })
+        Ok(SecretInfo {
+            secret: self.open_secret(id, &secret)?,
+            previous_secret: live.and(previous).map(|p| self.open_secret(id, &p)).transpose()?,
+            previous_secret_expires_at: live.map(to_time),
+        })
     }
 
     /// Replaces the secret; the old one keeps signing beside it for `grace_ms` (none when 0).
@@ -42,7 +46,7 @@ impl Store {
         )
         .bind(grace_ms)
         .bind(now + grace_ms)
-        .bind(new_secret)
+        .bind(self.seal_secret(id, new_secret))
         .bind(now)
         .bind(id)
         .bind(scope)

@@ -59,20 +59,21 @@ struct WebhookRow {
 }
 
 impl WebhookRow {
-    fn into_webhook(self) -> Webhook {
-        Webhook {
+    fn into_webhook(self, store: &Store) -> AppResult<Webhook> {
+        let secret = store.open_secret(&self.id, &self.secret)?;
+        Ok(Webhook {
             id: self.id,
             tenant: self.tenant,
             url: self.url,
             events: serde_json::from_str(&self.events).unwrap_or_default(),
             description: self.description,
-            secret: self.secret,
+            secret,
             active: self.active,
             disabled_reason: self.disabled_reason,
             consecutive_failures: self.consecutive_failures,
             created_at: to_time(self.created_at),
             updated_at: to_time(self.updated_at),
-        }
+        })
     }
 }
 
@@ -107,7 +108,7 @@ impl Store {
             .bind(&row.url)
             .bind(&row.events)
             .bind(&row.description)
-            .bind(&row.secret)
+            .bind(self.seal_secret(&row.id, &row.secret))
             .bind(row.active)
             .bind(&row.disabled_reason)
             .bind(row.consecutive_failures)
@@ -115,7 +116,7 @@ impl Store {
             .bind(row.updated_at)
             .execute(&self.writer)
             .await?;
-        Ok(row.into_webhook())
+        row.into_webhook(self)
     }
 
     /// One webhook, if it exists and `scope` (a tenant, or `None` for all) may see it.
@@ -126,7 +127,7 @@ impl Store {
                 .bind(scope)
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(WebhookRow::into_webhook).ok_or_else(|| AppError::not_found("webhook"))
+        row.ok_or_else(|| AppError::not_found("webhook"))?.into_webhook(self)
     }
 
     /// A page of webhooks, newest first.
@@ -165,7 +166,7 @@ impl Store {
         }
         q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
         let rows: Vec<WebhookRow> = q.build_query_as().fetch_all(&self.pool).await?;
-        let hooks = rows.into_iter().map(WebhookRow::into_webhook).collect();
+        let hooks = rows.into_iter().map(|r| r.into_webhook(self)).collect::<AppResult<Vec<_>>>()?;
         Ok(into_page(hooks, limit, |w: &Webhook| w.id.clone()))
     }
 

@@ -136,6 +136,42 @@ async fn failures_are_retried_with_the_same_id_until_they_succeed() {
 }
 
 #[tokio::test]
+async fn retries_wait_a_doubling_delay_within_the_jitter_bounds_measured_at_the_receiver() {
+    let base = Duration::from_millis(600);
+    let s = TestServer::start_with(|c| {
+        c.retry_delay = base;
+        c.max_retries = 3;
+        c.max_failures = 100;
+    })
+    .await;
+    let r = Receiver::answering(|_, _| Reply::status(500)).await;
+    s.webhook(ADMIN_TOKEN, &r.url("/timed"), &["*"]).await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        ids.push(publish(&s, "user.created", json!({"n": n})).await);
+    }
+    let got = r.wait_for(12, Duration::from_secs(15)).await;
+    for id in &ids {
+        let times: Vec<std::time::Instant> =
+            got.iter().filter(|g| g.header("webhook-id") == id.as_str()).map(|g| g.at).collect();
+        assert_eq!(times.len(), 4, "the first try and three retries of {id}");
+        for (retry, pair) in times.windows(2).enumerate() {
+            let wait = pair[1] - pair[0];
+            let delay = base * (1 << retry);
+            // ±20 % jitter; the upper bound also allows for the workers' 200 ms poll and recording.
+            let (low, high) = (delay.mul_f64(0.8), delay.mul_f64(1.2) + Duration::from_millis(400));
+            assert!(
+                low <= wait && wait <= high,
+                "retry {} of {id} came after {wait:?}, not within {low:?}..{high:?}",
+                retry + 1
+            );
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(r.received().len(), 12, "nothing after the third retry");
+}
+
+#[tokio::test]
 async fn a_delivery_fails_after_its_retries_are_spent() {
     let s = TestServer::start_with(|c| {
         c.retry_delay = Duration::from_millis(50);

@@ -65,6 +65,13 @@ impl TestServer {
         Self::start_in(dir, config).await
     }
 
+    /// Starts a server on the database of a stopped one, after `adjust` has changed the configuration.
+    pub async fn start_in_with(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut config = test_config(&dir);
+        adjust(&mut config);
+        Self::start_in(dir, config).await
+    }
+
     async fn start_in(dir: tempfile::TempDir, config: Config) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -113,9 +120,7 @@ impl TestServer {
     /// Starts a new server on the same database (a restart).
     pub async fn restart(self, adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = self.stop().await;
-        let mut config = test_config(&dir);
-        adjust(&mut config);
-        Self::start_in(dir, config).await
+        Self::start_in_with(dir, adjust).await
     }
 
     pub fn url(&self, path: &str) -> String {

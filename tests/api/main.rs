@@ -17,6 +17,7 @@ mod keys;
 mod openapi;
 mod operations;
 mod properties;
+mod sealing;
 mod stats;
 mod stream;
 mod webhooks;

@@ -84,6 +84,28 @@ async fn a_failed_delivery_is_retried_by_hand_and_recovered_in_bulk() {
 }
 
 #[tokio::test]
+async fn the_old_secret_stops_signing_when_the_grace_period_ends() {
+    let s = TestServer::start().await;
+    let r = Receiver::start().await;
+    let hook = s.webhook(ADMIN_TOKEN, &r.url("/grace"), &["*"]).await;
+    let id = hook["id"].as_str().unwrap();
+    let old = hook["secret"].as_str().unwrap().to_string();
+    let rotated = s.post(ADMIN_TOKEN, &format!("/api/webhooks/{id}/rotate-secret"), json!({"graceSeconds": 1})).await;
+    let new = rotated.body["secret"].as_str().unwrap().to_string();
+    assert_eq!(rotated.body["previousSecret"], old.as_str());
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+
+    let revealed = s.get(ADMIN_TOKEN, &format!("/api/webhooks/{id}/secret")).await.body;
+    assert!(revealed["previousSecret"].is_null() && revealed["previousSecretExpiresAt"].is_null(), "{revealed}");
+    s.post(ADMIN_TOKEN, "/api/events", json!({"event": "user.created", "data": {}})).await;
+    let got = r.wait_for(1, WAIT).await.remove(0);
+    assert_eq!(got.header("x-webhook-signature").matches("v1=").count(), 1, "{}", got.header("x-webhook-signature"));
+    assert_eq!(got.header("webhook-signature").split(' ').count(), 1);
+    standardwebhooks::Webhook::new(&new).unwrap().verify(&got.body, &got.headers).unwrap();
+    assert!(standardwebhooks::Webhook::new(&old).unwrap().verify(&got.body, &got.headers).is_err());
+}
+
+#[tokio::test]
 async fn a_rotated_secret_signs_beside_the_old_one_during_the_grace_period() {
     let s = TestServer::start().await;
     let r = Receiver::start().await;

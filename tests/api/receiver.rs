@@ -14,6 +14,8 @@ pub struct Received {
     pub path: String,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// When it arrived.
+    pub at: Instant,
 }
 
 impl Received {
@@ -116,7 +118,7 @@ async fn receive(State(shared): State<Shared>, uri: Uri, headers: HeaderMap, bod
     let n = {
         let mut all = shared.received.lock().unwrap();
         let n = all.iter().filter(|r| r.path == path).count();
-        all.push(Received { path: path.clone(), headers, body });
+        all.push(Received { path: path.clone(), headers, body, at: Instant::now() });
         n
     };
     shared.arrived.notify_waiters();

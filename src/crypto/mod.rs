@@ -1,4 +1,8 @@
-//! Random identifiers, secrets and API keys, and the hashes keys are stored under.
+//! Random identifiers, secrets and API keys, the hashes keys are stored under, and the sealing of
+//! webhook secrets at rest.
+
+pub mod seal;
+pub use seal::{SealError, Sealer};
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
