@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of Monay Webhooks: formatting, clippy (server and browser builds), unit
-# and integration tests (real server, real SQLite, real HTTP), and the end-to-end tests in Chromium.
+# and integration tests (real server, real SQLite, real HTTP), the end-to-end tests in Chromium, and
+# a bounded pass of the OpenAPI fuzzer (scripts/fuzz.sh).
 # Installs whatever is missing first (see scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,3 +28,6 @@ cargo leptos build --release
 export MONAY_BIN="$PWD/${CARGO_TARGET_DIR:-target}/release/monay-webhooks"
 case "${CARGO_TARGET_DIR:-}" in /*) MONAY_BIN="$CARGO_TARGET_DIR/release/monay-webhooks" ;; esac
 (cd end2end && timeout --kill-after=30 1200 npx playwright test)
+
+step "OpenAPI fuzzing (schemathesis: every check, admin and tenant keys, a bounded pass)"
+MONAY_BIN="$MONAY_BIN" timeout --kill-after=30 900 bash scripts/fuzz.sh

@@ -28,7 +28,11 @@ pub(crate) struct AuditQuery {
     pub(crate) action: Option<String>,
     pub(crate) tenant: Option<String>,
     pub(crate) actor_key_id: Option<String>,
+    /// At or after: RFC 3339 or unix milliseconds.
+    #[schemars(extend("anyOf" = [{"format": "date-time"}, {"pattern": "^-?[0-9]{1,15}$"}, {"maxLength": 0}]))]
     pub(crate) since: Option<String>,
+    /// Before: RFC 3339 or unix milliseconds.
+    #[schemars(extend("anyOf" = [{"format": "date-time"}, {"pattern": "^-?[0-9]{1,15}$"}, {"maxLength": 0}]))]
     pub(crate) until: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[schemars(range(min = 1, max = 200))]

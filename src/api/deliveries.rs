@@ -28,7 +28,8 @@ pub fn routes() -> Routes {
         .op(post("/deliveries/{id}/retry", retry_delivery)
             .summary("Retry a delivery now")
             .describe("Sends it again at once, whatever its state; a failed retry leaves the delivery as it was.")
-            .json::<RetryOut>(200, "The attempt's outcome and the delivery after it."))
+            .json::<RetryOut>(200, "The attempt's outcome and the delivery after it.")
+            .error(409, "The delivery is being sent right now; try again shortly."))
 }
 
 /// The delivery log's filters, shared with the CSV export.
@@ -39,12 +40,14 @@ pub struct ListQuery {
     /// An event type.
     pub(crate) event: Option<String>,
     /// `pending`, `delivering`, `succeeded`, `failed` or `held`.
-    #[schemars(extend("enum" = ["pending", "delivering", "succeeded", "failed", "held"]))]
+    #[schemars(extend("enum" = ["", "pending", "delivering", "succeeded", "failed", "held"]))]
     pub(crate) status: Option<String>,
     pub(crate) tenant: Option<String>,
     /// Created at or after: RFC 3339 or unix milliseconds.
+    #[schemars(extend("anyOf" = [{"format": "date-time"}, {"pattern": "^-?[0-9]{1,15}$"}, {"maxLength": 0}]))]
     pub(crate) since: Option<String>,
     /// Created before: RFC 3339 or unix milliseconds.
+    #[schemars(extend("anyOf" = [{"format": "date-time"}, {"pattern": "^-?[0-9]{1,15}$"}, {"maxLength": 0}]))]
     pub(crate) until: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[schemars(range(min = 1, max = 200))]

@@ -34,8 +34,13 @@ pub(crate) struct EventTypeList {
 
 #[derive(Deserialize, JsonSchema)]
 struct EventTypeIn {
+    /// Lowercase dotted parts, each starting with a letter: `invoice.paid`.
+    #[schemars(length(max = 100), regex(pattern = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"))]
     name: String,
+    /// Letters or `_` (stored lowercase); default: the name's first part.
+    #[schemars(regex(pattern = r"^[A-Za-z_]{0,40}$"))]
     category: Option<String>,
+    #[schemars(length(max = 500))]
     description: Option<String>,
 }
 

@@ -31,7 +31,11 @@ pub fn routes(max_payload: usize) -> Routes {
                  `Idempotency-Key`, a repeat of the same request gets the first answer again (header \
                  `Idempotent-Replayed: true`) and a different request under the same key gets 409.",
             )
-            .header("Idempotency-Key", "Makes a retried publish safe: 1 to 255 characters, scoped per tenant.")
+            .header(
+                "Idempotency-Key",
+                "Makes a retried publish safe: 1 to 255 visible ASCII characters, scoped per tenant.",
+                "^[!-~]{1,255}$",
+            )
             .body::<EventIn>()
             .json::<PublishedOut>(202, "Accepted: stored with its deliveries.")
             .error(409, "The Idempotency-Key was used for a different request.")
@@ -68,7 +72,11 @@ struct PublishedOut {
 struct ListQuery {
     event: Option<String>,
     tenant: Option<String>,
+    /// Published at or after: RFC 3339 or unix milliseconds.
+    #[schemars(extend("anyOf" = [{"format": "date-time"}, {"pattern": "^-?[0-9]{1,15}$"}, {"maxLength": 0}]))]
     since: Option<String>,
+    /// Published before: RFC 3339 or unix milliseconds.
+    #[schemars(extend("anyOf" = [{"format": "date-time"}, {"pattern": "^-?[0-9]{1,15}$"}, {"maxLength": 0}]))]
     until: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[schemars(range(min = 1, max = 200))]
@@ -137,15 +145,16 @@ fn idempotency(
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
-    let key =
-        value.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY).ok_or_else(
-            || {
-                AppError::bad_request(
-                    "invalid_idempotency_key",
-                    format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
-                )
-            },
-        )?;
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| (1..=MAX_IDEMPOTENCY_KEY).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            AppError::bad_request(
+                "invalid_idempotency_key",
+                format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
+            )
+        })?;
     let scope = match principal.scope() {
         Some(own) => format!("tenant:{own}"),
         None => "admin".to_string(),

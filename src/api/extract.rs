@@ -30,6 +30,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(AppError::bad_request("invalid_json", "the request body is empty; send a JSON object"));
     }
+    // serde reads a struct from an array too (fields by position): a body is an object, always.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(AppError::validation(".", "the request body must be a JSON object, not an array"));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
@@ -62,4 +66,17 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Params<
             .map(|Query(v)| Params(v))
             .map_err(|e| AppError::bad_request("invalid_query", e.body_text()))
     }
+}
+
+/// Reads an optional whole number written `5` or `5.0` (one number to JSON and JSON Schema alike):
+/// `#[serde(default, deserialize_with = "whole_number")]`.
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    use serde::de::Error;
+    let Some(n) = <Option<serde_json::Number> as serde::Deserialize>::deserialize(d)? else { return Ok(None) };
+    as_whole(&n).map(Some).ok_or_else(|| D::Error::custom(format!("expected a whole number, not {n}")))
+}
+
+/// A whole number from a JSON number written `5` or `5.0`.
+pub fn as_whole(n: &serde_json::Number) -> Option<i64> {
+    n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= 9.0e15).map(|f| f as i64))
 }

@@ -34,8 +34,14 @@ pub fn routes() -> Routes {
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct KeyIn {
+    /// Tenant keys: the tenant they act for.
+    #[schemars(regex(pattern = r"^([A-Za-z0-9][A-Za-z0-9._-]{0,63})?$"))]
     pub(crate) tenant: Option<String>,
+    /// `tenant` (default) or `admin`.
+    #[schemars(extend("enum" = ["admin", "tenant"]))]
     pub(crate) role: Option<String>,
+    /// A name to know it by, 1 to 100 characters (not only spaces).
+    #[schemars(length(min = 1, max = 100), regex(pattern = r"\S"))]
     pub(crate) name: String,
 }
 

@@ -59,7 +59,10 @@ pub struct Doc {
     access: Access,
     query: Option<SchemaFn>,
     body: Option<SchemaFn>,
-    headers: Vec<(&'static str, &'static str)>,
+    /// May the body be left out?
+    body_optional: bool,
+    /// Optional request headers: name, description, a pattern their value must match.
+    headers: Vec<(&'static str, &'static str, &'static str)>,
     answers: Vec<Answer>,
 }
 
@@ -116,6 +119,7 @@ impl Op {
             access: Access::Key,
             query: None,
             body: None,
+            body_optional: false,
             headers: Vec::new(),
             answers: Vec::new(),
         };
@@ -149,9 +153,16 @@ impl Op {
         self
     }
 
-    /// An optional request header.
-    pub fn header(mut self, name: &'static str, description: &'static str) -> Self {
-        self.doc.headers.push((name, description));
+    /// A JSON request body of type `B` that may be left out (an empty body means the defaults).
+    pub fn optional_body<B: JsonSchema>(mut self) -> Self {
+        self.doc.body = Some(schema_of::<B>);
+        self.doc.body_optional = true;
+        self
+    }
+
+    /// An optional request header whose value matches `pattern`.
+    pub fn header(mut self, name: &'static str, description: &'static str, pattern: &'static str) -> Self {
+        self.doc.headers.push((name, description, pattern));
         self
     }
 
@@ -309,6 +320,13 @@ fn operation(doc: &Doc, generator: &mut SchemaGenerator, error_ref: &Value) -> V
         if let Some(properties) = schema["properties"].as_object() {
             for (name, property) in properties {
                 let mut property = property.clone();
+                // An absent parameter is how a query string says "none": no `null` type.
+                if let Some(types) = property.get_mut("type").and_then(Value::as_array_mut) {
+                    types.retain(|t| t != "null");
+                    if types.len() == 1 {
+                        property["type"] = types[0].clone();
+                    }
+                }
                 let description = property.as_object_mut().and_then(|p| p.remove("description"));
                 let mut parameter = json!({
                     "name": name, "in": "query", "required": required.contains(&name.as_str()), "schema": property,
@@ -320,10 +338,11 @@ fn operation(doc: &Doc, generator: &mut SchemaGenerator, error_ref: &Value) -> V
             }
         }
     }
-    for (name, description) in &doc.headers {
-        parameters.push(
-            json!({"name": name, "in": "header", "required": false, "description": description, "schema": {"type": "string"}}),
-        );
+    for (name, description, pattern) in &doc.headers {
+        parameters.push(json!({
+            "name": name, "in": "header", "required": false, "description": description,
+            "schema": {"type": "string", "pattern": pattern},
+        }));
     }
 
     let mut responses = Map::new();
@@ -341,17 +360,34 @@ fn operation(doc: &Doc, generator: &mut SchemaGenerator, error_ref: &Value) -> V
     }
     let error =
         |description: &str| json!({"description": description, "content": {"application/json": {"schema": error_ref}}});
+    match (doc.body.is_some(), doc.query.is_some()) {
+        (true, true) => {
+            responses.insert("400".into(), error("The body is not JSON, or the query string cannot be read."))
+        }
+        (true, false) => responses.insert("400".into(), error("The body is not JSON.")),
+        (false, true) => responses
+            .insert("400".into(), error("The query string cannot be read (a repeated or malformed parameter).")),
+        (false, false) => None,
+    };
     if doc.body.is_some() {
-        responses.insert("400".into(), error("The body is not valid JSON."));
+        responses.entry("413").or_insert_with(|| error("The body is larger than this server accepts."));
     }
     if doc.body.is_some() || doc.query.is_some() {
         responses.insert("422".into(), error("A field breaks a rule; `field` names it."));
     }
     if doc.access != Access::Public {
         responses.insert("401".into(), error("No API key, or an unknown or revoked one."));
-    }
-    if doc.access == Access::Admin {
-        responses.insert("403".into(), error("The key is not an admin key."));
+        responses.insert(
+            "403".into(),
+            error(match doc.access {
+                Access::Admin => "The key is not an admin key.",
+                _ => "The key may not do this: a tenant key naming another tenant.",
+            }),
+        );
+        responses.insert(
+            "429".into(),
+            error("Too many unknown keys or failed sign-ins from this address; `Retry-After` says when to try again."),
+        );
     }
     if !path_params(&doc.path).is_empty() {
         responses.insert("404".into(), error("No such object for this key."));
@@ -368,8 +404,10 @@ fn operation(doc: &Doc, generator: &mut SchemaGenerator, error_ref: &Value) -> V
         operation["description"] = json!(description);
     }
     if let Some(body) = doc.body {
-        operation["requestBody"] =
-            json!({"required": true, "content": {"application/json": {"schema": body(generator).to_value()}}});
+        operation["requestBody"] = json!({
+            "required": !doc.body_optional,
+            "content": {"application/json": {"schema": body(generator).to_value()}},
+        });
     }
     if doc.access == Access::Public {
         operation["security"] = json!([]);

@@ -13,11 +13,13 @@ pub fn limit(limit: Option<u32>) -> Result<Option<u32>, AppError> {
 
 /// Parses a time bound: RFC 3339 (`2026-11-29T10:00:00Z`) or unix milliseconds.
 pub fn time(field: &str, value: Option<&str>) -> Result<Option<i64>, AppError> {
-    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    if let Ok(ms) = value.parse::<i64>() {
-        return Ok(Some(ms));
+    // Unix milliseconds: digits only (an optional minus), at most 15 of them.
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    if (1..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(value.parse::<i64>().ok());
     }
     DateTime::parse_from_rfc3339(value)
         .map(|t| Some(t.timestamp_millis()))

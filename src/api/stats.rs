@@ -28,7 +28,7 @@ pub fn routes() -> Routes {
 #[derive(Deserialize, JsonSchema)]
 pub(crate) struct StatsParams {
     /// `1h`, `24h` (default) or `7d`.
-    #[schemars(extend("enum" = ["1h", "24h", "7d"]))]
+    #[schemars(extend("enum" = ["", "1h", "24h", "7d"]))]
     pub(crate) window: Option<String>,
     pub(crate) tenant: Option<String>,
 }
@@ -38,7 +38,7 @@ const HOUR: i64 = 60 * MINUTE;
 
 /// (window, bucket) in ms for a window name.
 fn window(name: Option<&str>) -> AppResult<(i64, i64)> {
-    match name.unwrap_or("24h") {
+    match name.filter(|n| !n.is_empty()).unwrap_or("24h") {
         "1h" => Ok((HOUR, 5 * MINUTE)),
         "24h" => Ok((24 * HOUR, HOUR)),
         "7d" => Ok((7 * 24 * HOUR, 6 * HOUR)),

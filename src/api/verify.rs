@@ -19,11 +19,17 @@ pub fn routes() -> Routes {
             "Checks a signature in either format against a secret, or against the secrets of a webhook you can see.",
         )
         .body::<VerifyIn>()
-        .json::<VerifyOut>(200, "Whether it is valid, the format, and why not."))
+        .json::<VerifyOut>(200, "Whether it is valid, the format, and why not.")
+        .error(404, "`webhookId` names no webhook this key can see."))
 }
 
+/// The secret to check against: given, or a webhook's.
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("anyOf" = [
+    {"required": ["secret"], "properties": {"secret": {"type": "string"}}},
+    {"required": ["webhookId"], "properties": {"webhookId": {"type": "string"}}}
+]))]
 struct VerifyIn {
     /// The raw body as received (a string), or the parsed JSON (re-serialised compactly).
     payload: Value,
@@ -31,6 +37,9 @@ struct VerifyIn {
     signature: String,
     secret: Option<String>,
     webhook_id: Option<String>,
+    /// How old a signature may be, in seconds: 0 to 2678400 (31 days; default 300).
+    #[schemars(range(min = 0, max = 2_678_400))]
+    #[serde(default, deserialize_with = "super::extract::whole_number")]
     tolerance_seconds: Option<i64>,
     /// For the Standard Webhooks format: the `webhook-id` header.
     message_id: Option<String>,

@@ -37,7 +37,7 @@ pub fn routes() -> Routes {
         .op(post("/webhooks/{id}/rotate-secret", rotate_secret)
             .summary("Rotate the signing secret")
             .describe("The old secret keeps signing beside the new one for `graceSeconds` (default a day). The body is optional.")
-            .body::<RotateIn>()
+            .optional_body::<RotateIn>()
             .json::<SecretInfo>(200, "The new secret."))
         .op(post("/webhooks/{id}/recover", recover_webhook)
             .summary("Recover failed deliveries")
@@ -126,7 +126,12 @@ pub(crate) async fn reveal_secret(
 #[derive(Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RotateIn {
+    /// A secret of your own: 24 to 256 printable ASCII characters without spaces; generated when absent.
+    #[schemars(regex(pattern = r"^[!-~]{24,256}$"))]
     pub(crate) secret: Option<String>,
+    /// How long the old secret keeps signing beside the new one: 0 to 604800 seconds (default 86400).
+    #[schemars(range(min = 0, max = 604_800))]
+    #[serde(default, deserialize_with = "super::extract::whole_number")]
     pub(crate) grace_seconds: Option<i64>,
 }
 
@@ -161,6 +166,11 @@ pub(crate) async fn rotate_secret(
 #[derive(Deserialize, JsonSchema)]
 struct RecoverIn {
     /// An RFC 3339 time or unix milliseconds.
+    #[schemars(extend("anyOf" = [
+        {"type": "string", "format": "date-time"},
+        {"type": "string", "pattern": "^-?[0-9]{1,15}$"},
+        {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_i64}
+    ]))]
     since: serde_json::Value,
 }
 
@@ -188,7 +198,7 @@ async fn recover_webhook(
 fn since_time(value: &serde_json::Value) -> AppResult<i64> {
     match value {
         serde_json::Value::String(s) => params::time("since", Some(s))?,
-        serde_json::Value::Number(n) => n.as_i64().filter(|ms| *ms >= 0),
+        serde_json::Value::Number(n) => super::extract::as_whole(n).filter(|ms| (0..=999_999_999_999_999).contains(ms)),
         _ => None,
     }
     .ok_or_else(|| AppError::validation("since", "since must be an RFC 3339 time or unix milliseconds"))
@@ -198,6 +208,11 @@ fn since_time(value: &serde_json::Value) -> AppResult<i64> {
 #[serde(rename_all = "camelCase")]
 struct ReplayIn {
     /// An RFC 3339 time or unix milliseconds.
+    #[schemars(extend("anyOf" = [
+        {"type": "string", "format": "date-time"},
+        {"type": "string", "pattern": "^-?[0-9]{1,15}$"},
+        {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_i64}
+    ]))]
     since: serde_json::Value,
     /// Count only; queue nothing.
     #[serde(default)]

@@ -47,24 +47,30 @@ const MAX_PATTERNS: usize = 100;
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct WebhookIn {
-    /// Where deliveries are POSTed: https (http only where the server allows it).
+    /// Where deliveries are POSTed: https (http only where the server allows it), a public address.
+    #[schemars(length(max = 2048))]
     pub(crate) url: String,
     /// Subscriptions: exact event types, `category:<name>` (every type of a catalog category), `prefix.*` or `*`.
     pub(crate) events: Vec<String>,
+    #[schemars(length(max = 1000))]
     pub(crate) description: Option<String>,
-    /// A signing secret of your own (at least 24 characters); generated when absent.
+    /// A signing secret of your own (24 to 256 printable ASCII characters without spaces); generated when absent.
+    #[schemars(regex(pattern = r"^[!-~]{24,256}$"))]
     pub(crate) secret: Option<String>,
     /// Default true.
     pub(crate) active: Option<bool>,
     /// Admins: the tenant that owns it (default `default`). Tenant keys: their own.
+    #[schemars(regex(pattern = r"^([A-Za-z0-9][A-Za-z0-9._-]{0,63})?$"))]
     pub(crate) tenant: Option<String>,
 }
 
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct WebhookPatchIn {
+    #[schemars(length(max = 2048))]
     pub(crate) url: Option<String>,
     pub(crate) events: Option<Vec<String>>,
+    #[schemars(length(max = 1000))]
     pub(crate) description: Option<String>,
     pub(crate) active: Option<bool>,
 }
@@ -74,7 +80,7 @@ pub(crate) struct ListQuery {
     /// Part of the URL or description.
     pub(crate) search: Option<String>,
     /// `active`, `disabled` or `all`.
-    #[schemars(extend("enum" = ["active", "disabled", "all"]))]
+    #[schemars(extend("enum" = ["", "active", "disabled", "all"]))]
     pub(crate) status: Option<String>,
     /// Only webhooks that would receive this event type.
     pub(crate) event: Option<String>,

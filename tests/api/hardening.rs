@@ -415,3 +415,17 @@ async fn another_tenants_key_can_neither_act_on_nor_learn_of_a_webhook() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(r.received().len(), 1);
 }
+
+#[tokio::test]
+async fn a_body_must_be_an_object_not_fields_by_position() {
+    let s = TestServer::start().await;
+    let a = s.post(ADMIN_TOKEN, "/api/webhooks", json!(["https://example.com/by-position", ["*"]])).await;
+    assert_eq!((a.status, a.code()), (StatusCode::UNPROCESSABLE_ENTITY, "validation_error"), "{}", a.body);
+    assert!(data(&s.get(ADMIN_TOKEN, "/api/webhooks").await).is_empty(), "nothing stored");
+    let hook = s.webhook(ADMIN_TOKEN, "https://example.com/h", &["*"]).await;
+    let id = hook["id"].as_str().unwrap();
+    let r = s.post(ADMIN_TOKEN, &format!("/api/webhooks/{id}/rotate-secret"), json!([null, null])).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let secret = s.get(ADMIN_TOKEN, &format!("/api/webhooks/{id}/secret")).await.body;
+    assert_eq!(secret["secret"], hook["secret"], "the secret is unchanged");
+}
