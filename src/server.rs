@@ -4,7 +4,7 @@
 use crate::app::{shell, App};
 use crate::config::Config;
 use crate::delivery::ssrf::IpPolicy;
-use crate::delivery::{worker, Engine};
+use crate::delivery::Engine;
 use crate::domain::Role;
 use crate::state::AppState;
 use crate::store::Store;
@@ -50,16 +50,8 @@ pub async fn run(
     let live = Arc::new(crate::live::LiveFeed::default());
     let engine = Engine::new(store.clone(), &config, ip_policy.clone(), metrics.clone(), live.clone());
     let stop = CancellationToken::new();
-    tokio::spawn(crate::delivery::retention::run(
-        store.clone(),
-        config.retention,
-        config.retention_interval,
-        stop.clone(),
-    ));
-    tokio::spawn(crate::store::rollup::run(store.clone(), std::time::Duration::from_secs(30), stop.clone()));
     let alerts = Arc::new(crate::alerts::AlertMonitor::new(live.clone()));
-    tokio::spawn(crate::alerts::run(alerts.clone(), store.clone(), config.alerts.clone(), stop.clone()));
-    let workers = tokio::spawn(worker::run(engine.clone(), config.concurrency, config.batch_size, stop.clone()));
+    let jobs = crate::jobs::Jobs::start(&config, &store, &engine, &alerts, stop.clone());
     let state = AppState {
         leptos_options,
         store: store.clone(),
@@ -82,8 +74,7 @@ pub async fn run(
         stopping.cancel();
     });
     serve_http(listener, app(state), stop.clone()).await;
-    stop.cancel();
-    let _ = workers.await;
+    jobs.join().await;
     store.close().await;
     tracing::info!("Monay Webhooks stopped");
     Ok(())

@@ -4,7 +4,6 @@
 pub mod client;
 pub mod engine;
 pub mod payload;
-pub mod retention;
 pub mod retry;
 pub mod sender;
 pub mod signer;

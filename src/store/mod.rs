@@ -105,7 +105,7 @@ impl Store {
             .pragma("temp_store", "memory");
         // The writer never checkpoints: a checkpoint run inside a commit (SQLite's default) holds up
         // every write behind it for as long as it copies and syncs. A background task checkpoints
-        // on a reader instead (see `checkpoints`).
+        // on a reader instead (`Store::checkpoint`, run by the `checkpoints` job).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -136,7 +136,6 @@ impl Store {
         };
         store.seed_event_types().await?;
         store.check_sealing().await?;
-        tokio::spawn(checkpoints(store.pool.clone()));
         Ok(store)
     }
 
@@ -155,6 +154,12 @@ impl Store {
         sqlx::query("SELECT 1").execute(&self.writer).await.is_ok()
     }
 
+    /// Copies the write-ahead log back into the database file, beside the writer (a passive
+    /// checkpoint never waits for it, nor it for the checkpoint).
+    pub async fn checkpoint(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.pool).await.map(drop)
+    }
+
     /// Closes every connection (at shutdown).
     pub async fn close(&self) {
         self.pool.close().await;
@@ -163,23 +168,6 @@ impl Store {
 }
 
 /// Now, in unix milliseconds.
-/// Copies the write-ahead log back into the database file every two seconds, beside the writer
-/// (a passive checkpoint never waits for it, nor it for the checkpoint), until the pool closes.
-async fn checkpoints(pool: SqlitePool) {
-    loop {
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        if pool.is_closed() {
-            return;
-        }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
-            if pool.is_closed() {
-                return;
-            }
-            tracing::warn!("WAL checkpoint failed: {e}");
-        }
-    }
-}
-
 pub(crate) fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }
