@@ -35,7 +35,5 @@ pub(crate) async fn list_alerts(
     principal: Principal,
     Params(q): Params<AlertsQuery>,
 ) -> AppResult<Json<AlertList>> {
-    let scope = principal.scope().map(str::to_string).or(q.tenant.filter(|t| !t.is_empty()));
-    let data = state.alerts.current(&state.store, &state.config.alerts, scope.as_deref()).await?;
-    Ok(Json(AlertList { data }))
+    Ok(Json(AlertList { data: crate::service::insight::alerts(&state, &principal, q.tenant).await? }))
 }

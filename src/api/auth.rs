@@ -141,19 +141,7 @@ pub fn acting_tenant(principal: &Principal, requested: Option<&str>) -> Result<O
     }
 }
 
-/// The principal of a management action, with the client's address, for the audit log.
-pub struct Actor {
-    pub principal: Principal,
-    pub ip: Option<String>,
-}
-
-impl std::ops::Deref for Actor {
-    type Target = Principal;
-
-    fn deref(&self) -> &Principal {
-        &self.principal
-    }
-}
+pub use crate::service::Actor;
 
 impl FromRequestParts<AppState> for Actor {
     type Rejection = AppError;
@@ -161,15 +149,5 @@ impl FromRequestParts<AppState> for Actor {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let principal = Principal::from_request_parts(parts, state).await?;
         Ok(Actor { principal, ip: client_ip(parts).map(|ip| ip.to_string()) })
-    }
-}
-
-impl Actor {
-    /// Records `action` on `target` in the audit log (failures are logged, never shown to the caller:
-    /// the action itself has happened).
-    pub async fn audit(&self, state: &AppState, action: &str, target: Option<&str>, tenant: Option<&str>) {
-        if let Err(e) = state.store.audit(&self.principal, self.ip.as_deref(), action, target, tenant).await {
-            tracing::error!("audit log write failed for {action}: {e}");
-        }
     }
 }

@@ -1,20 +1,16 @@
-//! `/api/webhooks`: register, list, read (secret masked), update and delete webhooks.
+//! `/api/webhooks`: register, list, read (secret masked), update and delete webhooks (the rules are
+//! in `service::webhooks`).
 
 use super::auth::Actor;
 use super::extract::{Body, Params};
 use super::openapi::{delete, get, patch, post, Routes};
-use super::{auth::acting_tenant, params};
-use crate::crypto;
-use crate::domain::event_type::validate_pattern;
-use crate::domain::{validate, Page, Principal, Webhook};
-use crate::error::{AppError, AppResult};
+use crate::domain::{Page, Principal, Webhook};
+use crate::error::AppResult;
+use crate::service::webhooks::{self, ListQuery, WebhookIn, WebhookPatchIn};
 use crate::state::AppState;
-use crate::store::{NewWebhook, WebhookFilter, WebhookPatch};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use schemars::JsonSchema;
-use serde::Deserialize;
 
 pub fn routes() -> Routes {
     Routes::new("Webhooks")
@@ -41,81 +37,14 @@ pub fn routes() -> Routes {
             .empty(204, "Deleted."))
 }
 
-/// Most subscription patterns one webhook may list.
-const MAX_PATTERNS: usize = 100;
-
-#[derive(Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct WebhookIn {
-    /// Where deliveries are POSTed: https (http only where the server allows it), a public address.
-    #[schemars(length(max = 2048))]
-    pub(crate) url: String,
-    /// Subscriptions: exact event types, `category:<name>` (every type of a catalog category), `prefix.*` or `*`.
-    pub(crate) events: Vec<String>,
-    #[schemars(length(max = 1000))]
-    pub(crate) description: Option<String>,
-    /// A signing secret of your own (24 to 256 printable ASCII characters without spaces); generated when absent.
-    #[schemars(regex(pattern = r"^[!-~]{24,256}$"))]
-    pub(crate) secret: Option<String>,
-    /// Default true.
-    pub(crate) active: Option<bool>,
-    /// Admins: the tenant that owns it (default `default`). Tenant keys: their own.
-    #[schemars(regex(pattern = r"^([A-Za-z0-9][A-Za-z0-9._-]{0,63})?$"))]
-    pub(crate) tenant: Option<String>,
-}
-
-#[derive(Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct WebhookPatchIn {
-    #[schemars(length(max = 2048))]
-    pub(crate) url: Option<String>,
-    pub(crate) events: Option<Vec<String>>,
-    #[schemars(length(max = 1000))]
-    pub(crate) description: Option<String>,
-    pub(crate) active: Option<bool>,
-}
-
-#[derive(Deserialize, JsonSchema)]
-pub(crate) struct ListQuery {
-    /// Part of the URL or description.
-    pub(crate) search: Option<String>,
-    /// `active`, `disabled` or `all`.
-    #[schemars(extend("enum" = ["", "active", "disabled", "all"]))]
-    pub(crate) status: Option<String>,
-    /// Only webhooks that would receive this event type.
-    pub(crate) event: Option<String>,
-    pub(crate) tenant: Option<String>,
-    /// Page size, 1 to 200 (default 50).
-    #[schemars(range(min = 1, max = 200))]
-    pub(crate) limit: Option<u32>,
-    pub(crate) cursor: Option<String>,
-}
-
 /// `POST /api/webhooks`: registers a webhook; the answer is the only one that shows a generated secret
 /// without asking for it.
 pub(crate) async fn create_webhook(
     State(state): State<AppState>,
-    principal: Actor,
+    actor: Actor,
     Body(input): Body<WebhookIn>,
 ) -> AppResult<(StatusCode, Json<Webhook>)> {
-    let tenant = acting_tenant(&principal, input.tenant.as_deref())?.unwrap_or_else(|| "default".to_string());
-    let url = check_url(&state, &input.url)?;
-    let events = check_events(&state, input.events).await?;
-    let description = input.description.unwrap_or_default().trim().to_string();
-    validate::description(&description).map_err(|m| AppError::validation("description", m))?;
-    let secret = match input.secret {
-        Some(secret) => {
-            validate::custom_secret(&secret).map_err(|m| AppError::validation("secret", m))?;
-            secret
-        }
-        None => crypto::new_webhook_secret(),
-    };
-    let webhook = state
-        .store
-        .create_webhook(NewWebhook { tenant, url, events, description, secret, active: input.active.unwrap_or(true) })
-        .await?;
-    principal.audit(&state, "webhook.created", Some(&webhook.id), Some(&webhook.tenant)).await;
-    Ok((StatusCode::CREATED, Json(webhook)))
+    Ok((StatusCode::CREATED, Json(webhooks::create(&state, &actor, input).await?)))
 }
 
 /// `GET /api/webhooks`: a page of webhooks (`search`, `status`, `event`, `tenant`, `limit`, `cursor`).
@@ -124,24 +53,7 @@ pub(crate) async fn list_webhooks(
     principal: Principal,
     Params(q): Params<ListQuery>,
 ) -> AppResult<Json<Page<Webhook>>> {
-    let active = match q.status.as_deref() {
-        None | Some("") | Some("all") => None,
-        Some("active") => Some(true),
-        Some("disabled") => Some(false),
-        Some(_) => return Err(AppError::validation("status", "status must be 'active', 'disabled' or 'all'")),
-    };
-    let filter = WebhookFilter {
-        scope: principal.scope().map(str::to_string),
-        tenant: q.tenant.filter(|t| !t.is_empty()),
-        search: q.search,
-        active,
-        event: q.event.filter(|e| !e.is_empty()),
-        limit: params::limit(q.limit)?,
-        cursor: q.cursor.filter(|c| !c.is_empty()),
-    };
-    let mut page = state.store.list_webhooks(&filter).await?;
-    page.data = page.data.into_iter().map(Webhook::masked).collect();
-    Ok(Json(page))
+    Ok(Json(webhooks::list(&state, &principal, q).await?))
 }
 
 /// `GET /api/webhooks/{id}`: one webhook, secret masked.
@@ -150,76 +62,25 @@ pub(crate) async fn get_webhook(
     principal: Principal,
     Path(id): Path<String>,
 ) -> AppResult<Json<Webhook>> {
-    Ok(Json(state.store.get_webhook(&id, principal.scope()).await?.masked()))
+    Ok(Json(webhooks::get(&state, &principal, &id).await?))
 }
 
 /// `PATCH /api/webhooks/{id}`: changes the given fields only.
 pub(crate) async fn update_webhook(
     State(state): State<AppState>,
-    principal: Actor,
+    actor: Actor,
     Path(id): Path<String>,
     Body(input): Body<WebhookPatchIn>,
 ) -> AppResult<Json<Webhook>> {
-    // 404 before validation, so another tenant's id reveals nothing.
-    state.store.get_webhook(&id, principal.scope()).await?;
-    let url = input.url.map(|u| check_url(&state, &u)).transpose()?;
-    let events = match input.events {
-        Some(events) => Some(check_events(&state, events).await?),
-        None => None,
-    };
-    let description = input.description.map(|d| d.trim().to_string());
-    if let Some(d) = &description {
-        validate::description(d).map_err(|m| AppError::validation("description", m))?;
-    }
-    let patch = WebhookPatch { url, events, description, active: input.active };
-    let webhook = state.store.update_webhook(&id, principal.scope(), patch).await?;
-    principal.audit(&state, "webhook.updated", Some(&id), Some(&webhook.tenant)).await;
-    Ok(Json(webhook.masked()))
+    Ok(Json(webhooks::update(&state, &actor, &id, input).await?))
 }
 
 /// `DELETE /api/webhooks/{id}`: removes the webhook with its delivery log.
 pub(crate) async fn delete_webhook(
     State(state): State<AppState>,
-    principal: Actor,
+    actor: Actor,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    state.store.delete_webhook(&id, principal.scope()).await?;
-    principal.audit(&state, "webhook.deleted", Some(&id), None).await;
+    webhooks::delete(&state, &actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Checks a URL's form and, where its host is an address (or `localhost`), that it may be reached.
-/// Names are checked again at every connection, so DNS cannot be used to slip past.
-fn check_url(state: &AppState, raw: &str) -> AppResult<String> {
-    let raw = raw.trim();
-    let url = validate::webhook_url(raw, state.config.allow_http).map_err(|m| AppError::validation("url", m))?;
-    if let Some(ip) = crate::delivery::ssrf::literal_ip(&url) {
-        if !state.ip_policy.permits(ip) {
-            return Err(AppError::validation(
-                "url",
-                format!("{ip} is a private or reserved address; webhooks must reach a public address"),
-            ));
-        }
-    }
-    Ok(raw.to_string())
-}
-
-/// Checks the subscription list against the catalog; drops repeats, keeps order.
-async fn check_events(state: &AppState, events: Vec<String>) -> AppResult<Vec<String>> {
-    if events.is_empty() {
-        return Err(AppError::validation("events", "subscribe to at least one event type (or '*')"));
-    }
-    if events.len() > MAX_PATTERNS {
-        return Err(AppError::validation("events", format!("at most {MAX_PATTERNS} event types")));
-    }
-    let known = state.store.event_type_names().await?;
-    let mut out: Vec<String> = Vec::with_capacity(events.len());
-    for (i, pattern) in events.into_iter().enumerate() {
-        let pattern = pattern.trim().to_string();
-        validate_pattern(&pattern, &known).map_err(|m| AppError::validation(format!("events[{i}]"), m))?;
-        if !out.contains(&pattern) {
-            out.push(pattern);
-        }
-    }
-    Ok(out)
 }

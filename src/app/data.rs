@@ -1,5 +1,6 @@
-//! The console's server functions. Each one runs the REST handler of the same action (the same
-//! validation, store calls, tenant scoping and audit entries), with the signed-in session as the key.
+//! The console's server functions. Each calls the service function of the same action as the REST
+//! API (`crate::service`: the same validation, tenant scoping and audit entries), with the signed-in
+//! session as the key.
 
 use crate::app::model::{Answer, AuditRow, CreatedKey, DeliveryView, LogFilter, Overview, WebhookView};
 use crate::domain::{ApiKey, AttemptResult, Delivery, EventType, Page, SecretInfo, Webhook};
@@ -7,9 +8,9 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use crate::api::auth::Actor;
     use crate::app::model::{Problem, SIGNED_OUT};
     use crate::error::AppError;
+    use crate::service::Actor;
     use crate::state::AppState;
 
     /// The server state and the signed-in actor, or the `signed_out` problem.
@@ -46,11 +47,6 @@ async fn answer<T>(body: impl std::future::Future<Output = Answer<T>>) -> Result
     Ok(body.await)
 }
 
-#[cfg(feature = "ssr")]
-use axum::extract::{Path, State};
-#[cfg(feature = "ssr")]
-use axum::Json;
-
 /// Statistics over `window` (`1h`, `24h`, `7d`) and the active alerts.
 #[server(prefix = "/console", endpoint = "overview", client = crate::app::csrf::ConsoleClient)]
 pub async fn get_overview(
@@ -58,22 +54,12 @@ pub async fn get_overview(
     #[server(default)] tenant: String,
 ) -> Result<Answer<Overview>, ServerFnError> {
     answer(async move {
-        use crate::api::alerts::{list_alerts, AlertsQuery};
-        use crate::api::extract::Params;
-        use crate::api::stats::{platform_stats, StatsParams};
+        use crate::service::insight::{self, StatsParams};
         let (state, actor) = ssr::actor().await?;
-        let Json(stats) = platform_stats(
-            State(state.clone()),
-            actor.principal.clone(),
-            Params(StatsParams { window: Some(window), tenant: ssr::given(tenant.clone()) }),
-        )
-        .await
-        .map_err(ssr::fail)?;
-        let Json(alerts) =
-            list_alerts(State(state), actor.principal, Params(AlertsQuery { tenant: ssr::given(tenant) }))
-                .await
-                .map_err(ssr::fail)?;
-        Ok(Overview { stats, alerts: alerts.data })
+        let params = StatsParams { window: Some(window), tenant: ssr::given(tenant.clone()) };
+        let stats = insight::stats(&state, &actor, params).await.map_err(ssr::fail)?;
+        let alerts = insight::alerts(&state, &actor, ssr::given(tenant)).await.map_err(ssr::fail)?;
+        Ok(Overview { stats, alerts })
     })
     .await
 }
@@ -88,8 +74,7 @@ pub async fn webhooks(
     #[server(default)] cursor: String,
 ) -> Result<Answer<Page<Webhook>>, ServerFnError> {
     answer(async move {
-        use crate::api::extract::Params;
-        use crate::api::webhooks::{list_webhooks, ListQuery};
+        use crate::service::webhooks::{list, ListQuery};
         let (state, actor) = ssr::actor().await?;
         let query = ListQuery {
             search: ssr::given(search),
@@ -99,8 +84,7 @@ pub async fn webhooks(
             limit: Some(20),
             cursor: ssr::given(cursor),
         };
-        let Json(page) = list_webhooks(State(state), actor.principal, Params(query)).await.map_err(ssr::fail)?;
-        Ok(page)
+        list(&state, &actor, query).await.map_err(ssr::fail)
     })
     .await
 }
@@ -109,21 +93,13 @@ pub async fn webhooks(
 #[server(prefix = "/console", endpoint = "webhook", client = crate::app::csrf::ConsoleClient)]
 pub async fn get_webhook_view(#[server(default)] id: String) -> Result<Answer<WebhookView>, ServerFnError> {
     answer(async move {
-        use crate::api::deliveries::{list_deliveries, ListQuery};
-        use crate::api::extract::Params;
-        use crate::api::stats::{webhook_stats, StatsParams};
-        use crate::api::webhooks::get_webhook;
+        use crate::service::deliveries::ListQuery;
+        use crate::service::insight::{webhook_stats, StatsParams};
         let (state, actor) = ssr::actor().await?;
-        let p = actor.principal.clone();
-        let Json(webhook) = get_webhook(State(state.clone()), p.clone(), Path(id.clone())).await.map_err(ssr::fail)?;
-        let Json(stats) = webhook_stats(
-            State(state.clone()),
-            p.clone(),
-            Path(id.clone()),
-            Params(StatsParams { window: Some("24h".into()), tenant: None }),
-        )
-        .await
-        .map_err(ssr::fail)?;
+        let p = &actor.principal;
+        let webhook = crate::service::webhooks::get(&state, p, &id).await.map_err(ssr::fail)?;
+        let params = StatsParams { window: Some("24h".into()), tenant: None };
+        let stats = webhook_stats(&state, p, &id, params).await.map_err(ssr::fail)?;
         let query = ListQuery {
             webhook_id: Some(id),
             event: None,
@@ -134,10 +110,9 @@ pub async fn get_webhook_view(#[server(default)] id: String) -> Result<Answer<We
             limit: Some(10),
             cursor: None,
         };
-        let Json(deliveries) =
-            list_deliveries(State(state.clone()), p.clone(), Params(query)).await.map_err(ssr::fail)?;
-        let Json(types) = crate::api::event_types::list_event_types(State(state), p).await.map_err(ssr::fail)?;
-        Ok(WebhookView { webhook, event_types: types.data, stats, deliveries })
+        let deliveries = crate::service::deliveries::list(&state, p, query).await.map_err(ssr::fail)?;
+        let event_types = state.store.list_event_types().await.map_err(ssr::fail)?;
+        Ok(WebhookView { webhook, event_types, stats, deliveries })
     })
     .await
 }
@@ -152,8 +127,7 @@ pub async fn create_webhook(
     #[server(default)] tenant: String,
 ) -> Result<Answer<Webhook>, ServerFnError> {
     answer(async move {
-        use crate::api::extract::Body;
-        use crate::api::webhooks::{create_webhook, WebhookIn};
+        use crate::service::webhooks::{create, WebhookIn};
         let (state, actor) = ssr::actor().await?;
         let input = WebhookIn {
             url,
@@ -163,8 +137,7 @@ pub async fn create_webhook(
             active: Some(true),
             tenant: ssr::given(tenant),
         };
-        let (_, Json(webhook)) = create_webhook(State(state), actor, Body(input)).await.map_err(ssr::fail)?;
-        Ok(webhook)
+        create(&state, &actor, input).await.map_err(ssr::fail)
     })
     .await
 }
@@ -178,13 +151,11 @@ pub async fn update_webhook(
     #[server(default)] description: String,
 ) -> Result<Answer<Webhook>, ServerFnError> {
     answer(async move {
-        use crate::api::extract::Body;
-        use crate::api::webhooks::{update_webhook, WebhookPatchIn};
+        use crate::service::webhooks::{update, WebhookPatchIn};
         let (state, actor) = ssr::actor().await?;
         let patch =
             WebhookPatchIn { url: Some(url), events: Some(events), description: Some(description), active: None };
-        let Json(webhook) = update_webhook(State(state), actor, Path(id), Body(patch)).await.map_err(ssr::fail)?;
-        Ok(webhook)
+        update(&state, &actor, &id, patch).await.map_err(ssr::fail)
     })
     .await
 }
@@ -196,14 +167,8 @@ pub async fn set_active(
     #[server(default)] active: bool,
 ) -> Result<Answer<Webhook>, ServerFnError> {
     answer(async move {
-        use crate::api::webhook_ops::{disable_webhook, enable_webhook};
         let (state, actor) = ssr::actor().await?;
-        let result = if active {
-            enable_webhook(State(state), actor, Path(id)).await
-        } else {
-            disable_webhook(State(state), actor, Path(id)).await
-        };
-        Ok(result.map_err(ssr::fail)?.0)
+        crate::service::webhook_ops::set_active(&state, &actor, &id, active).await.map_err(ssr::fail)
     })
     .await
 }
@@ -213,8 +178,7 @@ pub async fn set_active(
 pub async fn delete_webhook(#[server(default)] id: String) -> Result<Answer<()>, ServerFnError> {
     answer(async move {
         let (state, actor) = ssr::actor().await?;
-        crate::api::webhooks::delete_webhook(State(state), actor, Path(id)).await.map_err(ssr::fail)?;
-        Ok(())
+        crate::service::webhooks::delete(&state, &actor, &id).await.map_err(ssr::fail)
     })
     .await
 }
@@ -224,9 +188,7 @@ pub async fn delete_webhook(#[server(default)] id: String) -> Result<Answer<()>,
 pub async fn reveal_secret(#[server(default)] id: String) -> Result<Answer<SecretInfo>, ServerFnError> {
     answer(async move {
         let (state, actor) = ssr::actor().await?;
-        let Json(secret) =
-            crate::api::webhook_ops::reveal_secret(State(state), actor, Path(id)).await.map_err(ssr::fail)?;
-        Ok(secret)
+        crate::service::webhook_ops::reveal_secret(&state, &actor, &id).await.map_err(ssr::fail)
     })
     .await
 }
@@ -236,11 +198,8 @@ pub async fn reveal_secret(#[server(default)] id: String) -> Result<Answer<Secre
 pub async fn rotate_secret(#[server(default)] id: String) -> Result<Answer<SecretInfo>, ServerFnError> {
     answer(async move {
         let (state, actor) = ssr::actor().await?;
-        let Json(secret) =
-            crate::api::webhook_ops::rotate_secret(State(state), actor, Path(id), axum::body::Bytes::new())
-                .await
-                .map_err(ssr::fail)?;
-        Ok(secret)
+        let input = crate::service::webhook_ops::RotateIn::default();
+        crate::service::webhook_ops::rotate_secret(&state, &actor, &id, input).await.map_err(ssr::fail)
     })
     .await
 }
@@ -250,9 +209,7 @@ pub async fn rotate_secret(#[server(default)] id: String) -> Result<Answer<Secre
 pub async fn send_test(#[server(default)] id: String) -> Result<Answer<AttemptResult>, ServerFnError> {
     answer(async move {
         let (state, actor) = ssr::actor().await?;
-        let Json(result) =
-            crate::api::webhook_ops::test_webhook(State(state), actor, Path(id)).await.map_err(ssr::fail)?;
-        Ok(result)
+        crate::service::webhook_ops::test(&state, &actor, &id).await.map_err(ssr::fail)
     })
     .await
 }
@@ -261,8 +218,7 @@ pub async fn send_test(#[server(default)] id: String) -> Result<Answer<AttemptRe
 #[server(prefix = "/console", endpoint = "deliveries", client = crate::app::csrf::ConsoleClient)]
 pub async fn deliveries(#[server(default)] filter: LogFilter) -> Result<Answer<Page<Delivery>>, ServerFnError> {
     answer(async move {
-        use crate::api::deliveries::{list_deliveries, ListQuery};
-        use crate::api::extract::Params;
+        use crate::service::deliveries::{list, ListQuery};
         let (state, actor) = ssr::actor().await?;
         let query = ListQuery {
             webhook_id: ssr::given(filter.webhook_id),
@@ -274,8 +230,7 @@ pub async fn deliveries(#[server(default)] filter: LogFilter) -> Result<Answer<P
             limit: Some(25),
             cursor: ssr::given(filter.cursor),
         };
-        let Json(page) = list_deliveries(State(state), actor.principal, Params(query)).await.map_err(ssr::fail)?;
-        Ok(page)
+        list(&state, &actor, query).await.map_err(ssr::fail)
     })
     .await
 }
@@ -285,8 +240,7 @@ pub async fn deliveries(#[server(default)] filter: LogFilter) -> Result<Answer<P
 pub async fn get_delivery_view(#[server(default)] id: String) -> Result<Answer<DeliveryView>, ServerFnError> {
     answer(async move {
         let (state, actor) = ssr::actor().await?;
-        let Json(out) =
-            crate::api::deliveries::get_delivery(State(state), actor.principal, Path(id)).await.map_err(ssr::fail)?;
+        let out = crate::service::deliveries::get(&state, &actor, &id).await.map_err(ssr::fail)?;
         Ok(DeliveryView { delivery: out.delivery, attempts: out.attempts, request_body: out.request_body })
     })
     .await
@@ -297,9 +251,7 @@ pub async fn get_delivery_view(#[server(default)] id: String) -> Result<Answer<D
 pub async fn retry(#[server(default)] id: String) -> Result<Answer<AttemptResult>, ServerFnError> {
     answer(async move {
         let (state, actor) = ssr::actor().await?;
-        let Json(out) =
-            crate::api::deliveries::retry_delivery(State(state), actor, Path(id)).await.map_err(ssr::fail)?;
-        Ok(out.attempt)
+        Ok(crate::service::deliveries::retry(&state, &actor, &id).await.map_err(ssr::fail)?.attempt)
     })
     .await
 }
@@ -308,10 +260,9 @@ pub async fn retry(#[server(default)] id: String) -> Result<Answer<AttemptResult
 #[server(prefix = "/console", endpoint = "event_types", client = crate::app::csrf::ConsoleClient)]
 pub async fn event_types() -> Result<Answer<Vec<EventType>>, ServerFnError> {
     answer(async move {
-        let (state, actor) = ssr::actor().await?;
-        let Json(list) =
-            crate::api::event_types::list_event_types(State(state), actor.principal).await.map_err(ssr::fail)?;
-        Ok(list.data)
+        // Signed-in users only, whoever they are.
+        let (state, _actor) = ssr::actor().await?;
+        state.store.list_event_types().await.map_err(ssr::fail)
     })
     .await
 }
@@ -321,8 +272,7 @@ pub async fn event_types() -> Result<Answer<Vec<EventType>>, ServerFnError> {
 pub async fn keys() -> Result<Answer<Vec<ApiKey>>, ServerFnError> {
     answer(async move {
         let (state, actor) = ssr::actor().await?;
-        let Json(page) = crate::api::keys::list_keys(State(state), actor).await.map_err(ssr::fail)?;
-        Ok(page.data)
+        crate::service::keys::list(&state, &actor).await.map_err(ssr::fail)
     })
     .await
 }
@@ -335,12 +285,10 @@ pub async fn create_key(
     #[server(default)] tenant: String,
 ) -> Result<Answer<CreatedKey>, ServerFnError> {
     answer(async move {
-        use crate::api::extract::Body;
-        use crate::api::keys::KeyIn;
+        use crate::service::keys::KeyIn;
         let (state, actor) = ssr::actor().await?;
         let input = KeyIn { tenant: ssr::given(tenant), role: ssr::given(role), name };
-        let (_, Json(created)) =
-            crate::api::keys::create_key(State(state), actor, Body(input)).await.map_err(ssr::fail)?;
+        let created = crate::service::keys::create(&state, &actor, input).await.map_err(ssr::fail)?;
         Ok(CreatedKey { id: created.id, name: created.name, key: created.key })
     })
     .await
@@ -351,8 +299,7 @@ pub async fn create_key(
 pub async fn revoke_key(#[server(default)] id: String) -> Result<Answer<()>, ServerFnError> {
     answer(async move {
         let (state, actor) = ssr::actor().await?;
-        crate::api::keys::revoke_key(State(state), actor, Path(id)).await.map_err(ssr::fail)?;
-        Ok(())
+        crate::service::keys::revoke(&state, &actor, &id).await.map_err(ssr::fail)
     })
     .await
 }
@@ -364,8 +311,7 @@ pub async fn audit(
     #[server(default)] cursor: String,
 ) -> Result<Answer<Page<AuditRow>>, ServerFnError> {
     answer(async move {
-        use crate::api::audit::{list_audit, AuditQuery};
-        use crate::api::extract::Params;
+        use crate::service::insight::{audit, AuditQuery};
         let (state, actor) = ssr::actor().await?;
         let query = AuditQuery {
             action: ssr::given(action),
@@ -376,7 +322,7 @@ pub async fn audit(
             limit: Some(50),
             cursor: ssr::given(cursor),
         };
-        let Json(page) = list_audit(State(state), actor.principal, Params(query)).await.map_err(ssr::fail)?;
+        let page = audit(&state, &actor, query).await.map_err(ssr::fail)?;
         let data = page
             .data
             .into_iter()

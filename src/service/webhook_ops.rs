@@ -1,0 +1,147 @@
+//! Operations on one webhook: send a test, switch it on and off, reveal and rotate its secret,
+//! recover failed deliveries, replay the events it missed.
+
+use super::Actor;
+use crate::api::params;
+use crate::crypto;
+use crate::delivery::sender::Sent;
+use crate::domain::{validate, AttemptResult, AttemptTrigger, SecretInfo, Webhook};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::{DueDelivery, WebhookPatch};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// Longest overlap of an old secret after a rotation: a week.
+const MAX_GRACE_SECONDS: i64 = 7 * 24 * 3600;
+
+#[derive(Deserialize, Default, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RotateIn {
+    /// A secret of your own: 24 to 256 printable ASCII characters without spaces; generated when absent.
+    #[schemars(regex(pattern = r"^[!-~]{24,256}$"))]
+    pub secret: Option<String>,
+    /// How long the old secret keeps signing beside the new one: 0 to 604800 seconds (default 86400).
+    #[schemars(range(min = 0, max = 604_800))]
+    #[serde(default, deserialize_with = "crate::api::extract::whole_number")]
+    pub grace_seconds: Option<i64>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub struct RecoverIn {
+    /// An RFC 3339 time or unix milliseconds.
+    #[schemars(extend("anyOf" = [
+        {"type": "string", "format": "date-time"},
+        {"type": "string", "pattern": "^-?[0-9]{1,15}$"},
+        {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_i64}
+    ]))]
+    pub since: serde_json::Value,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplayIn {
+    /// An RFC 3339 time or unix milliseconds.
+    #[schemars(extend("anyOf" = [
+        {"type": "string", "format": "date-time"},
+        {"type": "string", "pattern": "^-?[0-9]{1,15}$"},
+        {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_i64}
+    ]))]
+    pub since: serde_json::Value,
+    /// Count only; queue nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// What an attempt made on request tells its caller.
+pub fn attempt_result(due: &DueDelivery, sent: Sent) -> AttemptResult {
+    AttemptResult {
+        delivery_id: due.delivery_id.clone(),
+        event_id: due.event_id.clone(),
+        success: sent.succeeded(),
+        status_code: sent.status,
+        duration_ms: sent.duration_ms,
+        error_kind: sent.error_kind,
+        error: sent.error,
+        response_body: sent.response_body,
+    }
+}
+
+/// Sends a `webhook.test` event now and answers with the outcome.
+pub async fn test(state: &AppState, actor: &Actor, id: &str) -> AppResult<AttemptResult> {
+    let due = state.store.create_test_delivery(id, actor.scope(), state.engine.lease_ms()).await?;
+    let (sent, outcome) = state.engine.attempt(&due, AttemptTrigger::Test, None).await;
+    state.engine.record(std::slice::from_ref(&outcome)).await?;
+    actor.audit(state, "webhook.tested", Some(id), Some(&due.tenant)).await;
+    Ok(attempt_result(&due, sent))
+}
+
+/// Switches the webhook on (clearing its failure count and resuming its held deliveries) or off
+/// (holding its pending deliveries).
+pub async fn set_active(state: &AppState, actor: &Actor, id: &str, active: bool) -> AppResult<Webhook> {
+    let patch = WebhookPatch { active: Some(active), ..WebhookPatch::default() };
+    let webhook = state.store.update_webhook(id, actor.scope(), patch).await?;
+    let action = if active { "webhook.enabled" } else { "webhook.disabled" };
+    actor.audit(state, action, Some(id), Some(&webhook.tenant)).await;
+    Ok(webhook.masked())
+}
+
+/// The signing secret, and the previous one while it still signs (audited).
+pub async fn reveal_secret(state: &AppState, actor: &Actor, id: &str) -> AppResult<SecretInfo> {
+    let secret = state.store.webhook_secret(id, actor.scope()).await?;
+    actor.audit(state, "secret.revealed", Some(id), None).await;
+    Ok(secret)
+}
+
+/// A new secret (given or generated); the old one keeps signing beside it for `graceSeconds`
+/// (default 24 hours, at most a week, 0 for none).
+pub async fn rotate_secret(state: &AppState, actor: &Actor, id: &str, input: RotateIn) -> AppResult<SecretInfo> {
+    state.store.get_webhook(id, actor.scope()).await?;
+    let grace = input.grace_seconds.unwrap_or(24 * 3600);
+    if !(0..=MAX_GRACE_SECONDS).contains(&grace) {
+        return Err(AppError::validation("graceSeconds", format!("graceSeconds must be 0 to {MAX_GRACE_SECONDS}")));
+    }
+    let secret = match input.secret {
+        Some(s) => {
+            validate::custom_secret(&s).map_err(|m| AppError::validation("secret", m))?;
+            s
+        }
+        None => crypto::new_webhook_secret(),
+    };
+    let info = state.store.rotate_secret(id, actor.scope(), &secret, grace * 1000).await?;
+    actor.audit(state, "secret.rotated", Some(id), None).await;
+    Ok(info)
+}
+
+/// Queues again the webhook's failed deliveries created since `since`; answers how many.
+pub async fn recover(state: &AppState, actor: &Actor, id: &str, input: RecoverIn) -> AppResult<u64> {
+    state.store.get_webhook(id, actor.scope()).await?;
+    let since = since_time(&input.since)?;
+    let recovered = state.store.recover_failed(id, actor.scope(), since).await?;
+    actor.audit(state, "webhook.recovered", Some(id), None).await;
+    Ok(recovered)
+}
+
+/// Queues to the webhook the events since `since` it subscribes to and has no delivery for (only
+/// counts with `dryRun`); answers how many.
+pub async fn replay_missing(state: &AppState, actor: &Actor, id: &str, input: ReplayIn) -> AppResult<u64> {
+    let webhook = state.store.get_webhook(id, actor.scope()).await?;
+    let since = since_time(&input.since)?;
+    let replayed = state.store.replay_missing(id, actor.scope(), since, input.dry_run).await?;
+    if !input.dry_run {
+        actor.audit(state, "webhook.replayed", Some(id), Some(&webhook.tenant)).await;
+    }
+    Ok(replayed)
+}
+
+/// A `since` given as an RFC 3339 time or unix milliseconds.
+fn since_time(value: &serde_json::Value) -> AppResult<i64> {
+    match value {
+        serde_json::Value::String(s) => params::time("since", Some(s))?,
+        serde_json::Value::Number(n) => {
+            crate::api::extract::as_whole(n).filter(|ms| (0..=999_999_999_999_999).contains(ms))
+        }
+        _ => None,
+    }
+    .ok_or_else(|| AppError::validation("since", "since must be an RFC 3339 time or unix milliseconds"))
+}

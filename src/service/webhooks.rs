@@ -1,0 +1,175 @@
+//! Webhooks: the rules of registering, listing, reading, changing and deleting a webhook, for the
+//! REST API and the console alike (validation, tenant scoping, audit entries).
+
+use super::Actor;
+use crate::api::auth::acting_tenant;
+use crate::api::params;
+use crate::crypto;
+use crate::domain::event_type::validate_pattern;
+use crate::domain::{validate, Page, Principal, Webhook};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::{NewWebhook, WebhookFilter, WebhookPatch};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// Most subscription patterns one webhook may list.
+const MAX_PATTERNS: usize = 100;
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookIn {
+    /// Where deliveries are POSTed: https (http only where the server allows it), a public address.
+    #[schemars(length(max = 2048))]
+    pub url: String,
+    /// Subscriptions: exact event types, `category:<name>` (every type of a catalog category), `prefix.*` or `*`.
+    pub events: Vec<String>,
+    #[schemars(length(max = 1000))]
+    pub description: Option<String>,
+    /// A signing secret of your own (24 to 256 printable ASCII characters without spaces); generated when absent.
+    #[schemars(regex(pattern = r"^[!-~]{24,256}$"))]
+    pub secret: Option<String>,
+    /// Default true.
+    pub active: Option<bool>,
+    /// Admins: the tenant that owns it (default `default`). Tenant keys: their own.
+    #[schemars(regex(pattern = r"^([A-Za-z0-9][A-Za-z0-9._-]{0,63})?$"))]
+    pub tenant: Option<String>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookPatchIn {
+    #[schemars(length(max = 2048))]
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    #[schemars(length(max = 1000))]
+    pub description: Option<String>,
+    pub active: Option<bool>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub struct ListQuery {
+    /// Part of the URL or description.
+    pub search: Option<String>,
+    /// `active`, `disabled` or `all`.
+    #[schemars(extend("enum" = ["", "active", "disabled", "all"]))]
+    pub status: Option<String>,
+    /// Only webhooks that would receive this event type.
+    pub event: Option<String>,
+    pub tenant: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[schemars(range(min = 1, max = 200))]
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Registers a webhook; the answer shows its secret (generated unless given).
+pub async fn create(state: &AppState, actor: &Actor, input: WebhookIn) -> AppResult<Webhook> {
+    let tenant = acting_tenant(actor, input.tenant.as_deref())?.unwrap_or_else(|| "default".to_string());
+    let url = check_url(state, &input.url)?;
+    let events = check_events(state, input.events).await?;
+    let description = input.description.unwrap_or_default().trim().to_string();
+    validate::description(&description).map_err(|m| AppError::validation("description", m))?;
+    let secret = match input.secret {
+        Some(secret) => {
+            validate::custom_secret(&secret).map_err(|m| AppError::validation("secret", m))?;
+            secret
+        }
+        None => crypto::new_webhook_secret(),
+    };
+    let webhook = state
+        .store
+        .create_webhook(NewWebhook { tenant, url, events, description, secret, active: input.active.unwrap_or(true) })
+        .await?;
+    actor.audit(state, "webhook.created", Some(&webhook.id), Some(&webhook.tenant)).await;
+    Ok(webhook)
+}
+
+/// A page of the webhooks `principal` can see, secrets masked.
+pub async fn list(state: &AppState, principal: &Principal, q: ListQuery) -> AppResult<Page<Webhook>> {
+    let active = match q.status.as_deref() {
+        None | Some("") | Some("all") => None,
+        Some("active") => Some(true),
+        Some("disabled") => Some(false),
+        Some(_) => return Err(AppError::validation("status", "status must be 'active', 'disabled' or 'all'")),
+    };
+    let filter = WebhookFilter {
+        scope: principal.scope().map(str::to_string),
+        tenant: q.tenant.filter(|t| !t.is_empty()),
+        search: q.search,
+        active,
+        event: q.event.filter(|e| !e.is_empty()),
+        limit: params::limit(q.limit)?,
+        cursor: q.cursor.filter(|c| !c.is_empty()),
+    };
+    let mut page = state.store.list_webhooks(&filter).await?;
+    page.data = page.data.into_iter().map(Webhook::masked).collect();
+    Ok(page)
+}
+
+/// One webhook, secret masked.
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> AppResult<Webhook> {
+    Ok(state.store.get_webhook(id, principal.scope()).await?.masked())
+}
+
+/// Changes the given fields only; switching off holds pending deliveries, on resumes them.
+pub async fn update(state: &AppState, actor: &Actor, id: &str, input: WebhookPatchIn) -> AppResult<Webhook> {
+    // 404 before validation, so another tenant's id reveals nothing.
+    state.store.get_webhook(id, actor.scope()).await?;
+    let url = input.url.map(|u| check_url(state, &u)).transpose()?;
+    let events = match input.events {
+        Some(events) => Some(check_events(state, events).await?),
+        None => None,
+    };
+    let description = input.description.map(|d| d.trim().to_string());
+    if let Some(d) = &description {
+        validate::description(d).map_err(|m| AppError::validation("description", m))?;
+    }
+    let patch = WebhookPatch { url, events, description, active: input.active };
+    let webhook = state.store.update_webhook(id, actor.scope(), patch).await?;
+    actor.audit(state, "webhook.updated", Some(id), Some(&webhook.tenant)).await;
+    Ok(webhook.masked())
+}
+
+/// Deletes the webhook with its delivery log.
+pub async fn delete(state: &AppState, actor: &Actor, id: &str) -> AppResult<()> {
+    state.store.delete_webhook(id, actor.scope()).await?;
+    actor.audit(state, "webhook.deleted", Some(id), None).await;
+    Ok(())
+}
+
+/// Checks a URL's form and, where its host is an address (or `localhost`), that it may be reached.
+/// Names are checked again at every connection, so DNS cannot be used to slip past.
+fn check_url(state: &AppState, raw: &str) -> AppResult<String> {
+    let raw = raw.trim();
+    let url = validate::webhook_url(raw, state.config.allow_http).map_err(|m| AppError::validation("url", m))?;
+    if let Some(ip) = crate::delivery::ssrf::literal_ip(&url) {
+        if !state.ip_policy.permits(ip) {
+            return Err(AppError::validation(
+                "url",
+                format!("{ip} is a private or reserved address; webhooks must reach a public address"),
+            ));
+        }
+    }
+    Ok(raw.to_string())
+}
+
+/// Checks the subscription list against the catalog; drops repeats, keeps order.
+async fn check_events(state: &AppState, events: Vec<String>) -> AppResult<Vec<String>> {
+    if events.is_empty() {
+        return Err(AppError::validation("events", "subscribe to at least one event type (or '*')"));
+    }
+    if events.len() > MAX_PATTERNS {
+        return Err(AppError::validation("events", format!("at most {MAX_PATTERNS} event types")));
+    }
+    let known = state.store.event_type_names().await?;
+    let mut out: Vec<String> = Vec::with_capacity(events.len());
+    for (i, pattern) in events.into_iter().enumerate() {
+        let pattern = pattern.trim().to_string();
+        validate_pattern(&pattern, &known).map_err(|m| AppError::validation(format!("events[{i}]"), m))?;
+        if !out.contains(&pattern) {
+            out.push(pattern);
+        }
+    }
+    Ok(out)
+}
