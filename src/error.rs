@@ -16,7 +16,7 @@ pub struct AppError {
     pub retry_after: Option<u64>,
 }
 
-/// Result alias for handlers and store functions.
+/// Result alias for handlers and service functions.
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
@@ -90,6 +90,21 @@ impl std::error::Error for AppError {}
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
         Self::internal(format!("database: {err}"))
+    }
+}
+
+/// What each store outcome means to a caller of the API or the console.
+impl From<crate::store::StoreError> for AppError {
+    fn from(err: crate::store::StoreError) -> Self {
+        use crate::store::StoreError as E;
+        match err {
+            E::NotFound(what) => Self::not_found(what),
+            E::EventTypeExists(_) => Self::conflict("already_exists", err.to_string()).with_field("name"),
+            E::LastAdminKey => Self::conflict("last_admin_key", err.to_string()),
+            E::InFlight(message) => Self::conflict("in_flight", message),
+            E::IdempotencyConflict => Self::conflict("idempotency_conflict", err.to_string()),
+            E::Sealing(_) | E::Database(_) => Self::internal(err),
+        }
     }
 }
 

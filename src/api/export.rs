@@ -73,7 +73,7 @@ async fn produce(store: Store, mut filter: DeliveryFilter, tx: mpsc::Sender<Resu
         let page = match store.page_of_deliveries(&filter, PAGE).await {
             Ok(page) => page,
             Err(e) => {
-                let _ = tx.send(Err(std::io::Error::other(e.message))).await;
+                let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
                 return;
             }
         };
@@ -81,7 +81,7 @@ async fn produce(store: Store, mut filter: DeliveryFilter, tx: mpsc::Sender<Resu
         let last = match store.last_attempts(&ids).await {
             Ok(last) => last,
             Err(e) => {
-                let _ = tx.send(Err(std::io::Error::other(e.message))).await;
+                let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
                 return;
             }
         };

@@ -28,7 +28,7 @@ pub mod ssr {
         let Some(token) = session_token().await else {
             return Ok(None);
         };
-        state()?.store.session_principal(&token).await.map_err(|e| ServerFnError::new(e.message))
+        state()?.store.session_principal(&token).await.map_err(|e| ServerFnError::new(e.to_string()))
     }
 
     /// Sets (or, with `None`, clears) the session cookie on the response.
@@ -70,13 +70,14 @@ pub async fn login(#[server(default)] key: String) -> Result<Option<String>, Ser
         }
         return Ok(Some(format!("Too many failed sign-ins from this address: {}", refusal.message)));
     }
-    let found = state.store.authenticate(key.trim()).await.map_err(|e| ServerFnError::new(e.message))?;
+    let found = state.store.authenticate(key.trim()).await.map_err(|e| ServerFnError::new(e.to_string()))?;
     let Some(principal) = found else {
         crate::api::auth::refused(&state, ip, "console.login_failed").await;
         return Ok(Some("That API key is not valid or has been revoked.".to_string()));
     };
     let ttl = state.config.session_ttl;
-    let token = state.store.create_session(&principal.key_id, ttl).await.map_err(|e| ServerFnError::new(e.message))?;
+    let token =
+        state.store.create_session(&principal.key_id, ttl).await.map_err(|e| ServerFnError::new(e.to_string()))?;
     ssr::set_cookie(Some(&token), ttl.as_secs(), state.config.secure_cookies);
     let ip = ip.map(|ip| ip.to_string());
     if let Err(e) = state.store.audit(&principal, ip.as_deref(), "console.login", None, None).await {
@@ -91,7 +92,7 @@ pub async fn login(#[server(default)] key: String) -> Result<Option<String>, Ser
 pub async fn logout() -> Result<(), ServerFnError> {
     let state = ssr::state()?;
     if let Some(token) = ssr::session_token().await {
-        state.store.delete_session(&token).await.map_err(|e| ServerFnError::new(e.message))?;
+        state.store.delete_session(&token).await.map_err(|e| ServerFnError::new(e.to_string()))?;
     }
     ssr::set_cookie(None, 0, state.config.secure_cookies);
     leptos_axum::redirect("/login");

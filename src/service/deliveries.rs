@@ -78,7 +78,7 @@ pub struct RetryOut {
 
 /// A page of the delivery log.
 pub async fn list(state: &AppState, principal: &Principal, q: ListQuery) -> AppResult<Page<Delivery>> {
-    state.store.list_deliveries(&q.filter(principal)?).await
+    Ok(state.store.list_deliveries(&q.filter(principal)?).await?)
 }
 
 /// One delivery, every attempt made for it, and the body they sent (while the event is kept).

@@ -41,7 +41,7 @@ pub async fn stats(state: &AppState, principal: &Principal, p: StatsParams) -> A
         window_ms,
         bucket_ms,
     };
-    state.store.stats(&query).await
+    Ok(state.store.stats(&query).await?)
 }
 
 /// One webhook's statistics.
@@ -55,7 +55,7 @@ pub async fn webhook_stats(state: &AppState, principal: &Principal, id: &str, p:
         window_ms,
         bucket_ms,
     };
-    state.store.stats(&query).await
+    Ok(state.store.stats(&query).await?)
 }
 
 /// The alerts active now: admins see the platform (or one `tenant`), tenants their own.
@@ -94,5 +94,5 @@ pub async fn audit(state: &AppState, principal: &Principal, q: AuditQuery) -> Ap
         limit: params::limit(q.limit)?,
         cursor: q.cursor.filter(|c| !c.is_empty()),
     };
-    state.store.list_audit(&filter).await
+    Ok(state.store.list_audit(&filter).await?)
 }

@@ -68,7 +68,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: KeyIn) -> AppResult<
 /// The live keys (never their secrets).
 pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<ApiKey>> {
     require_admin(actor)?;
-    state.store.list_keys().await
+    Ok(state.store.list_keys().await?)
 }
 
 /// Revokes a key at once, ending its console sessions.

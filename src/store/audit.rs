@@ -1,9 +1,9 @@
 //! The audit log: who did what to which object, when, and from where.
 
+use super::StoreResult;
 use super::{into_page, now_ms, page_limit, to_time, Store};
 use crate::crypto;
 use crate::domain::{Page, Principal};
-use crate::error::AppResult;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{QueryBuilder, Sqlite};
@@ -50,7 +50,7 @@ impl Store {
         action: &str,
         target: Option<&str>,
         tenant: Option<&str>,
-    ) -> AppResult<()> {
+    ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO audit_log (id, at, actor_key_id, actor_name, tenant, action, target, client_ip)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -69,7 +69,7 @@ impl Store {
     }
 
     /// Records a refused sign-in or API key (`auth.failed`, `auth.throttled`): no actor, the address.
-    pub async fn audit_refused(&self, client_ip: Option<&str>, action: &str) -> AppResult<()> {
+    pub async fn audit_refused(&self, client_ip: Option<&str>, action: &str) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO audit_log (id, at, actor_key_id, actor_name, tenant, action, target, client_ip)
              VALUES ($1, $2, '', '(unknown key)', NULL, $3, NULL, $4)",
@@ -84,7 +84,7 @@ impl Store {
     }
 
     /// A page of the audit log, newest first.
-    pub async fn list_audit(&self, f: &AuditFilter) -> AppResult<Page<AuditEntry>> {
+    pub async fn list_audit(&self, f: &AuditFilter) -> StoreResult<Page<AuditEntry>> {
         let limit = page_limit(f.limit);
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "SELECT id, at, actor_key_id, actor_name, tenant, action, target, client_ip FROM audit_log WHERE 1 = 1",

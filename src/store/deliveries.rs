@@ -1,8 +1,8 @@
 //! Deliveries and their attempts, as the log shows them.
 
 use super::{into_page, page_limit, to_time, Store};
+use super::{StoreError, StoreResult};
 use crate::domain::{Attempt, AttemptTrigger, Delivery, DeliveryStatus, ErrorKind, Page};
-use crate::error::{AppError, AppResult};
 use sqlx::{QueryBuilder, Sqlite};
 
 /// Filters of the delivery log.
@@ -98,7 +98,7 @@ impl AttemptRow {
 
 impl Store {
     /// One delivery, if `scope` may see it.
-    pub async fn get_delivery(&self, id: &str, scope: Option<&str>) -> AppResult<Delivery> {
+    pub async fn get_delivery(&self, id: &str, scope: Option<&str>) -> StoreResult<Delivery> {
         let row: Option<DeliveryRow> = sqlx::query_as(&format!(
             "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1 AND ($2 IS NULL OR tenant = $2)"
         ))
@@ -106,11 +106,11 @@ impl Store {
         .bind(scope)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(DeliveryRow::into_delivery).ok_or_else(|| AppError::not_found("delivery"))
+        row.map(DeliveryRow::into_delivery).ok_or(StoreError::NotFound("delivery"))
     }
 
     /// The attempts of a delivery, oldest first.
-    pub async fn list_attempts(&self, delivery_id: &str) -> AppResult<Vec<Attempt>> {
+    pub async fn list_attempts(&self, delivery_id: &str) -> StoreResult<Vec<Attempt>> {
         let rows: Vec<AttemptRow> = sqlx::query_as(
             "SELECT id, delivery_id, attempt, trigger, started_at, duration_ms, request_headers, response_status,
                     response_headers, response_body, error_kind, error
@@ -123,12 +123,12 @@ impl Store {
     }
 
     /// A page of the delivery log, newest first.
-    pub async fn list_deliveries(&self, filter: &DeliveryFilter) -> AppResult<Page<Delivery>> {
+    pub async fn list_deliveries(&self, filter: &DeliveryFilter) -> StoreResult<Page<Delivery>> {
         self.page_of_deliveries(filter, page_limit(filter.limit)).await
     }
 
     /// A page of `limit` deliveries (the export reads in larger pages than the API serves).
-    pub async fn page_of_deliveries(&self, filter: &DeliveryFilter, limit: i64) -> AppResult<Page<Delivery>> {
+    pub async fn page_of_deliveries(&self, filter: &DeliveryFilter, limit: i64) -> StoreResult<Page<Delivery>> {
         let mut q: QueryBuilder<Sqlite> =
             QueryBuilder::new(format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE 1 = 1"));
         if let Some(scope) = &filter.scope {
@@ -178,7 +178,7 @@ impl Store {
     pub async fn last_attempts(
         &self,
         delivery_ids: &[String],
-    ) -> AppResult<std::collections::HashMap<String, LastAttempt>> {
+    ) -> StoreResult<std::collections::HashMap<String, LastAttempt>> {
         let mut out = std::collections::HashMap::new();
         for chunk in delivery_ids.chunks(500) {
             let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(

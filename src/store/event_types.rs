@@ -1,9 +1,9 @@
 //! The event-type catalog: the built-in types, seeded at start, and custom ones added by admins.
 
 use super::{now_ms, Store};
+use super::{StoreError, StoreResult};
 use crate::domain::event_type::BUILT_IN;
 use crate::domain::EventType;
-use crate::error::{AppError, AppResult};
 
 #[derive(sqlx::FromRow)]
 struct TypeRow {
@@ -32,7 +32,7 @@ impl Store {
     }
 
     /// The whole catalog, by category then name.
-    pub async fn list_event_types(&self) -> AppResult<Vec<EventType>> {
+    pub async fn list_event_types(&self) -> StoreResult<Vec<EventType>> {
         let rows: Vec<TypeRow> =
             sqlx::query_as("SELECT name, category, description, custom FROM event_types ORDER BY category, name")
                 .fetch_all(&self.pool)
@@ -44,13 +44,13 @@ impl Store {
     }
 
     /// Every known type as `(name, category)`.
-    pub async fn event_type_names(&self) -> AppResult<Vec<(String, String)>> {
+    pub async fn event_type_names(&self) -> StoreResult<Vec<(String, String)>> {
         Ok(sqlx::query_as("SELECT name, category FROM event_types").fetch_all(&self.pool).await?)
     }
 
     /// The catalog category of `name`, `None` when the type is unknown. (From memory after the
     /// first call; this process forgets it when a type is added here. Types are never removed.)
-    pub async fn event_type_category(&self, name: &str) -> AppResult<Option<String>> {
+    pub async fn event_type_category(&self, name: &str) -> StoreResult<Option<String>> {
         if let Some(types) = self.type_names.read().expect("type names").clone() {
             if let Some(category) = types.get(name) {
                 return Ok(Some(category.clone()));
@@ -63,12 +63,12 @@ impl Store {
     }
 
     /// Is `name` in the catalog?
-    pub async fn event_type_exists(&self, name: &str) -> AppResult<bool> {
+    pub async fn event_type_exists(&self, name: &str) -> StoreResult<bool> {
         Ok(self.event_type_category(name).await?.is_some())
     }
 
     /// Adds a custom type; 409 when the name is taken.
-    pub async fn create_event_type(&self, event_type: &EventType) -> AppResult<()> {
+    pub async fn create_event_type(&self, event_type: &EventType) -> StoreResult<()> {
         let result = sqlx::query(
             "INSERT INTO event_types (name, category, description, custom, created_at) VALUES ($1, $2, $3, 1, $4)",
         )
@@ -81,11 +81,7 @@ impl Store {
         *self.type_names.write().expect("type names") = None;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if super::is_unique_violation(&e) => Err(AppError::conflict(
-                "already_exists",
-                format!("the event type '{}' already exists", event_type.name),
-            )
-            .with_field("name")),
+            Err(e) if super::is_unique_violation(&e) => Err(StoreError::EventTypeExists(event_type.name.clone())),
             Err(e) => Err(e.into()),
         }
     }

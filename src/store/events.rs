@@ -1,8 +1,8 @@
 //! Events: publishing (the event and its fan-out of deliveries in one transaction), idempotency, reads.
 
 use super::{into_page, page_limit, to_time, Store};
+use super::{StoreError, StoreResult};
 use crate::domain::{Event, Page};
-use crate::error::{AppError, AppResult};
 use sqlx::{QueryBuilder, Sqlite};
 
 /// An event to publish (validated by the caller).
@@ -75,18 +75,18 @@ const SCOPED_COLUMNS: &str = "id, tenant, event, data, timestamp,
 impl Store {
     /// Stores an event and one pending delivery per matching active webhook, in one transaction
     /// (shared with other publishes arriving at the same moment), and answers after the commit.
-    pub async fn publish(&self, new: &NewEvent) -> AppResult<Published> {
+    pub async fn publish(&self, new: &NewEvent) -> StoreResult<Published> {
         let category = self.event_type_category(&new.event).await?.unwrap_or_default();
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.publisher
             .send(super::publisher::Job { new: new.clone(), category, reply })
             .await
-            .map_err(|_| AppError::internal("the publisher has stopped"))?;
-        answer.await.map_err(|_| AppError::internal("the publisher has stopped"))?
+            .map_err(|_| StoreError::Database("the publisher has stopped".into()))?;
+        answer.await.map_err(|_| StoreError::Database("the publisher has stopped".into()))?
     }
 
     /// One event, if `scope` may see it (tenants see their own events and broadcasts).
-    pub async fn get_event(&self, id: &str, scope: Option<&str>) -> AppResult<Event> {
+    pub async fn get_event(&self, id: &str, scope: Option<&str>) -> StoreResult<Event> {
         let row: Option<EventRow> = sqlx::query_as(&format!(
             "SELECT {SCOPED_COLUMNS} FROM events WHERE id = $2 AND ($1 IS NULL OR tenant = $1 OR tenant IS NULL)"
         ))
@@ -94,11 +94,11 @@ impl Store {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(EventRow::into_event).ok_or_else(|| AppError::not_found("event"))
+        row.map(EventRow::into_event).ok_or(StoreError::NotFound("event"))
     }
 
     /// A page of events, newest first.
-    pub async fn list_events(&self, filter: &EventFilter) -> AppResult<Page<Event>> {
+    pub async fn list_events(&self, filter: &EventFilter) -> StoreResult<Page<Event>> {
         let limit = page_limit(filter.limit);
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("WITH v(scope) AS (SELECT ");
         q.push_bind(filter.scope.clone()).push(") SELECT ");

@@ -1,9 +1,9 @@
 //! API keys: created with a random secret shown once, stored as a hash, revoked by id.
 
 use super::{now_ms, to_time, Store};
+use super::{StoreError, StoreResult};
 use crate::crypto;
 use crate::domain::{ApiKey, Principal, Role};
-use crate::error::{AppError, AppResult};
 
 /// How long an authenticated key is remembered (another node's revocation takes this long to apply).
 pub const AUTH_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
@@ -49,7 +49,7 @@ const KEY_COLUMNS: &str = "id, tenant, role, name, prefix, created_at, last_used
 
 impl Store {
     /// Creates a key; returns it with its secret, which is not stored and cannot be shown again.
-    pub async fn create_key(&self, tenant: Option<&str>, role: Role, name: &str) -> AppResult<(ApiKey, String)> {
+    pub async fn create_key(&self, tenant: Option<&str>, role: Role, name: &str) -> StoreResult<(ApiKey, String)> {
         let secret = crypto::new_token(KEY_PREFIX);
         let key = self.insert_key(&secret, tenant, role, name, true).await?;
         Ok((key, secret))
@@ -62,7 +62,7 @@ impl Store {
         role: Role,
         name: &str,
         show_prefix: bool,
-    ) -> AppResult<ApiKey> {
+    ) -> StoreResult<ApiKey> {
         let id = crypto::new_id("key_");
         let prefix: String =
             if show_prefix { secret.chars().take(KEY_PREFIX.len() + 6).collect() } else { String::new() };
@@ -91,7 +91,7 @@ impl Store {
     }
 
     /// Registers `secret` as an admin key unless it is registered already (the bootstrap token).
-    pub async fn ensure_admin_key(&self, secret: &str, name: &str) -> AppResult<ApiKey> {
+    pub async fn ensure_admin_key(&self, secret: &str, name: &str) -> StoreResult<ApiKey> {
         let existing: Option<KeyRow> =
             sqlx::query_as(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"))
                 .bind(crypto::token_hash(secret))
@@ -105,14 +105,14 @@ impl Store {
     }
 
     /// How many live admin keys there are.
-    pub async fn count_admin_keys(&self) -> AppResult<i64> {
+    pub async fn count_admin_keys(&self) -> StoreResult<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL")
             .fetch_one(&self.pool)
             .await?)
     }
 
     /// The live keys, newest first.
-    pub async fn list_keys(&self) -> AppResult<Vec<ApiKey>> {
+    pub async fn list_keys(&self) -> StoreResult<Vec<ApiKey>> {
         let rows: Vec<KeyRow> =
             sqlx::query_as(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE revoked_at IS NULL ORDER BY id DESC"))
                 .fetch_all(&self.pool)
@@ -121,20 +121,20 @@ impl Store {
     }
 
     /// Revokes a key and ends its console sessions. The last admin key cannot be revoked.
-    pub async fn revoke_key(&self, id: &str) -> AppResult<()> {
+    pub async fn revoke_key(&self, id: &str) -> StoreResult<()> {
         let mut tx = self.writer.begin().await?;
         let role: Option<String> = sqlx::query_scalar("SELECT role FROM api_keys WHERE id = $1 AND revoked_at IS NULL")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
-        let role = role.ok_or_else(|| AppError::not_found("API key"))?;
+        let role = role.ok_or(StoreError::NotFound("API key"))?;
         if role == "admin" {
             let admins: i64 =
                 sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL")
                     .fetch_one(&mut *tx)
                     .await?;
             if admins <= 1 {
-                return Err(AppError::conflict("last_admin_key", "the last admin key cannot be revoked"));
+                return Err(StoreError::LastAdminKey);
             }
         }
         sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2")
@@ -150,7 +150,7 @@ impl Store {
 
     /// The principal a key secret stands for, if it is a live key. Answers are remembered for
     /// [`AUTH_CACHE_TTL`]; revoking a key forgets them at once.
-    pub async fn authenticate(&self, secret: &str) -> AppResult<Option<Principal>> {
+    pub async fn authenticate(&self, secret: &str) -> StoreResult<Option<Principal>> {
         let hash = crypto::token_hash(secret);
         if let Some((principal, at)) = self.auth_cache.lock().expect("auth cache").get(&hash) {
             if at.elapsed() < AUTH_CACHE_TTL {

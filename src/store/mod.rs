@@ -4,6 +4,7 @@
 
 mod audit;
 mod deliveries;
+mod error;
 mod event_types;
 mod events;
 mod keys;
@@ -19,6 +20,7 @@ mod webhooks;
 
 pub use audit::{AuditEntry, AuditFilter};
 pub use deliveries::{DeliveryFilter, LastAttempt};
+pub use error::{StoreError, StoreResult};
 pub use events::{EventFilter, NewEvent, Published};
 pub use queue::{AttemptOutcome, Disabled, DueDelivery};
 pub use recovery::SecretInfo;

@@ -5,9 +5,9 @@
 
 use super::events::{NewEvent, Published};
 use super::now_ms;
+use super::{StoreError, StoreResult};
 use crate::crypto;
 use crate::domain::event_type::any_matches;
-use crate::error::{AppError, AppResult};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,7 +21,7 @@ pub(super) struct Job {
     pub new: NewEvent,
     /// The event type's catalog category (for `category:` subscriptions).
     pub category: String,
-    pub reply: oneshot::Sender<AppResult<Published>>,
+    pub reply: oneshot::Sender<StoreResult<Published>>,
 }
 
 /// Starts the committer; publishes are sent to the returned queue.
@@ -41,7 +41,7 @@ pub(super) fn spawn(writer: SqlitePool, queued: Arc<Notify>) -> mpsc::Sender<Job
                     }
                 }
                 Err(e) => {
-                    let err = AppError::internal(format!("publishing: {e}"));
+                    let err = StoreError::from(e);
                     for job in batch {
                         let _ = job.reply.send(Err(err.clone()));
                     }
@@ -60,7 +60,7 @@ struct Hook {
     held: bool,
 }
 
-async fn commit(writer: &SqlitePool, batch: &[Job]) -> Result<Vec<AppResult<Published>>, sqlx::Error> {
+async fn commit(writer: &SqlitePool, batch: &[Job]) -> Result<Vec<StoreResult<Published>>, sqlx::Error> {
     let now = now_ms();
     // Publishes are acknowledged as stored, so their commit waits for the disk (FULL); the writer's
     // other transactions (claims, attempt records) may be replayed after a power loss, and skip it.
@@ -75,7 +75,7 @@ async fn commit_in(
     conn: &mut sqlx::SqliteConnection,
     batch: &[Job],
     now: i64,
-) -> Result<Vec<AppResult<Published>>, sqlx::Error> {
+) -> Result<Vec<StoreResult<Published>>, sqlx::Error> {
     use sqlx::Connection;
     let mut tx = conn.begin().await?;
     let hooks: Vec<Hook> = sqlx::query_as::<_, (String, String, String, bool)>(
@@ -117,10 +117,7 @@ async fn commit_in(
                 results.push(if hash.as_deref() == Some(fingerprint.as_str()) {
                     Ok(Published { id, deliveries: n, replayed: true })
                 } else {
-                    Err(AppError::conflict(
-                        "idempotency_conflict",
-                        "this Idempotency-Key was already used with a different request body",
-                    ))
+                    Err(StoreError::IdempotencyConflict)
                 });
                 continue;
             }

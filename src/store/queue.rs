@@ -1,10 +1,10 @@
 //! The durable delivery queue: claiming due deliveries under a lease, recording attempt outcomes in
 //! batches, holding and resuming a webhook's deliveries.
 
+use super::StoreResult;
 use super::{now_ms, to_time, Store};
 use crate::crypto;
 use crate::domain::{AttemptTrigger, DeliveryStatus, ErrorKind};
-use crate::error::AppResult;
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite};
 use std::collections::BTreeMap;
@@ -89,7 +89,7 @@ struct DueRow {
 }
 
 impl DueRow {
-    fn into_due(self, store: &Store, now: i64) -> AppResult<DueDelivery> {
+    fn into_due(self, store: &Store, now: i64) -> StoreResult<DueDelivery> {
         let mut secrets = vec![store.open_secret(&self.webhook_id, &self.secret)?];
         if let (Some(prev), Some(until)) = (self.previous_secret, self.previous_secret_expires_at) {
             if until > now {
@@ -118,7 +118,7 @@ const DUE_SELECT: &str = "SELECT d.id, d.event_id, d.webhook_id, d.tenant, d.eve
 impl Store {
     /// Claims up to `limit` due deliveries for `lease_ms`. Deliveries of webhooks switched off since
     /// they were queued are held instead of returned.
-    pub async fn claim_due(&self, limit: usize, lease_ms: i64) -> AppResult<Vec<DueDelivery>> {
+    pub async fn claim_due(&self, limit: usize, lease_ms: i64) -> StoreResult<Vec<DueDelivery>> {
         let now = now_ms();
         let mut tx = self.writer.begin().await?;
         let ids: Vec<String> = sqlx::query_scalar(
@@ -169,7 +169,7 @@ impl Store {
     }
 
     /// One delivery as a due delivery, whatever its state (manual retries).
-    pub async fn due_delivery(&self, delivery_id: &str) -> AppResult<Option<DueDelivery>> {
+    pub async fn due_delivery(&self, delivery_id: &str) -> StoreResult<Option<DueDelivery>> {
         let row: Option<DueRow> = sqlx::query_as(&format!("{DUE_SELECT} WHERE d.id = $1"))
             .bind(delivery_id)
             .fetch_optional(&self.pool)
@@ -178,20 +178,20 @@ impl Store {
     }
 
     /// Returns deliveries whose lease ran out (their worker died) to the queue.
-    pub async fn release_expired_leases(&self) -> AppResult<u64> {
+    pub async fn release_expired_leases(&self) -> StoreResult<u64> {
         self.take_over(Some(now_ms())).await
     }
 
     /// Returns every claimed delivery to the queue. Only for a store no other process shares (an
     /// embedded SQLite file at start): whatever was in flight died with the previous process.
-    pub async fn release_all_leases(&self) -> AppResult<u64> {
+    pub async fn release_all_leases(&self) -> StoreResult<u64> {
         self.take_over(None).await
     }
 
     /// Takes over in-flight deliveries (all, or those whose lease ended before `expired_before`):
     /// each gets an `interrupted` attempt — its request may have reached the receiver, so a second
     /// copy the receiver gets is explained in the log — and goes back to the queue at once.
-    async fn take_over(&self, expired_before: Option<i64>) -> AppResult<u64> {
+    async fn take_over(&self, expired_before: Option<i64>) -> StoreResult<u64> {
         const WHERE: &str = "status = 'delivering' AND ($1 IS NULL OR lease_until < $1)";
         const WHY: &str = "the server stopped while this request was in flight; the receiver may have received it";
         let now = now_ms();
@@ -242,7 +242,7 @@ impl Store {
     /// Stores a batch of attempt outcomes in one transaction: the attempts, the deliveries' new
     /// states, the webhooks' failure counts. Webhooks that reach `max_failures` consecutive failures
     /// (or answered 410) are disabled with their pending deliveries held; they are returned.
-    pub async fn record_outcomes(&self, outcomes: &[AttemptOutcome], max_failures: i64) -> AppResult<Vec<Disabled>> {
+    pub async fn record_outcomes(&self, outcomes: &[AttemptOutcome], max_failures: i64) -> StoreResult<Vec<Disabled>> {
         if outcomes.is_empty() {
             return Ok(Vec::new());
         }

@@ -3,15 +3,15 @@
 
 use super::queue::DueDelivery;
 use super::{now_ms, to_time, Store};
+use super::{StoreError, StoreResult};
 use crate::crypto;
 pub use crate::domain::webhook::SecretInfo;
 use crate::domain::DeliveryStatus;
-use crate::error::{AppError, AppResult};
 use sqlx::{QueryBuilder, Sqlite};
 
 impl Store {
     /// The webhook's current secret, and the previous one while it still signs.
-    pub async fn webhook_secret(&self, id: &str, scope: Option<&str>) -> AppResult<SecretInfo> {
+    pub async fn webhook_secret(&self, id: &str, scope: Option<&str>) -> StoreResult<SecretInfo> {
         let row: Option<(String, Option<String>, Option<i64>)> = sqlx::query_as(
             "SELECT secret, previous_secret, previous_secret_expires_at FROM webhooks
              WHERE id = $1 AND ($2 IS NULL OR tenant = $2)",
@@ -20,7 +20,7 @@ impl Store {
         .bind(scope)
         .fetch_optional(&self.pool)
         .await?;
-        let (secret, previous, until) = row.ok_or_else(|| AppError::not_found("webhook"))?;
+        let (secret, previous, until) = row.ok_or(StoreError::NotFound("webhook"))?;
         let live = until.filter(|t| *t > now_ms());
         Ok(SecretInfo {
             secret: self.open_secret(id, &secret)?,
@@ -36,7 +36,7 @@ impl Store {
         scope: Option<&str>,
         new_secret: &str,
         grace_ms: i64,
-    ) -> AppResult<SecretInfo> {
+    ) -> StoreResult<SecretInfo> {
         let now = now_ms();
         let done = sqlx::query(
             "UPDATE webhooks SET previous_secret = CASE WHEN $1 > 0 THEN secret ELSE NULL END,
@@ -53,14 +53,14 @@ impl Store {
         .execute(&self.writer)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(AppError::not_found("webhook"));
+            return Err(StoreError::NotFound("webhook"));
         }
         self.webhook_secret(id, scope).await
     }
 
     /// Queues again the webhook's failed deliveries created since `since_ms` (held if the webhook is
     /// off, to go when it is switched on). Returns how many.
-    pub async fn recover_failed(&self, id: &str, scope: Option<&str>, since_ms: i64) -> AppResult<u64> {
+    pub async fn recover_failed(&self, id: &str, scope: Option<&str>, since_ms: i64) -> StoreResult<u64> {
         let webhook = self.get_webhook(id, scope).await?;
         let now = now_ms();
         let status = if webhook.active { "pending" } else { "held" };
@@ -84,7 +84,13 @@ impl Store {
     /// whose type it subscribes to and that have no delivery to it (so nothing it already got is sent
     /// twice). Test events, which belong to one webhook each, are left out. Queued held when the
     /// webhook is off, to go when it is switched on. With `dry_run`, only counts. Returns how many.
-    pub async fn replay_missing(&self, id: &str, scope: Option<&str>, since_ms: i64, dry_run: bool) -> AppResult<u64> {
+    pub async fn replay_missing(
+        &self,
+        id: &str,
+        scope: Option<&str>,
+        since_ms: i64,
+        dry_run: bool,
+    ) -> StoreResult<u64> {
         let webhook = self.get_webhook(id, scope).await?;
         let categories: std::collections::HashMap<String, String> =
             self.event_type_names().await?.into_iter().collect();
@@ -166,7 +172,7 @@ impl Store {
         webhook_id: &str,
         scope: Option<&str>,
         lease_ms: i64,
-    ) -> AppResult<DueDelivery> {
+    ) -> StoreResult<DueDelivery> {
         let webhook = self.get_webhook(webhook_id, scope).await?;
         let now = now_ms();
         let event_id = crypto::new_id("evt_");
@@ -197,7 +203,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        self.due_delivery(&delivery_id).await?.ok_or_else(|| AppError::internal("test delivery vanished"))
+        self.due_delivery(&delivery_id).await?.ok_or(StoreError::NotFound("test delivery"))
     }
 
     /// Claims one delivery for a manual retry. Returns it with the state to go back to if the retry
@@ -207,10 +213,10 @@ impl Store {
         delivery_id: &str,
         scope: Option<&str>,
         lease_ms: i64,
-    ) -> AppResult<(DueDelivery, DeliveryStatus, Option<i64>)> {
+    ) -> StoreResult<(DueDelivery, DeliveryStatus, Option<i64>)> {
         let current = self.get_delivery(delivery_id, scope).await?;
         if current.status == DeliveryStatus::Delivering {
-            return Err(AppError::conflict("in_flight", "this delivery is being sent right now; try again shortly"));
+            return Err(StoreError::InFlight("this delivery is being sent right now; try again shortly"));
         }
         let now = now_ms();
         let claimed = sqlx::query(
@@ -223,9 +229,9 @@ impl Store {
         .execute(&self.writer)
         .await?;
         if claimed.rows_affected() == 0 {
-            return Err(AppError::conflict("in_flight", "this delivery changed while retrying; try again"));
+            return Err(StoreError::InFlight("this delivery changed while retrying; try again"));
         }
-        let due = self.due_delivery(delivery_id).await?.ok_or_else(|| AppError::not_found("delivery"))?;
+        let due = self.due_delivery(delivery_id).await?.ok_or(StoreError::NotFound("delivery"))?;
         Ok((due, current.status, current.next_attempt_at.map(|t| t.timestamp_millis())))
     }
 }

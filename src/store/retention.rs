@@ -2,8 +2,8 @@
 //! retention period, in small batches so that delivery never waits long for the writer.
 
 use super::Store;
+use super::StoreResult;
 use crate::crypto::id_floor;
-use crate::error::AppResult;
 
 /// Rows deleted per transaction.
 const BATCH: i64 = 500;
@@ -11,7 +11,7 @@ const BATCH: i64 = 500;
 impl Store {
     /// Deletes up to one batch of old attempts and one batch of old finished events (with their
     /// deliveries and attempts). Returns how many rows went; 0 when nothing is left to purge.
-    pub async fn purge_batch(&self, cutoff_ms: i64) -> AppResult<u64> {
+    pub async fn purge_batch(&self, cutoff_ms: i64) -> StoreResult<u64> {
         let attempts = sqlx::query("DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE id < $1 LIMIT $2)")
             .bind(id_floor("att_", cutoff_ms))
             .bind(BATCH)

@@ -3,9 +3,9 @@
 //! in it any more (identifiers carry the time they were written); statistics then read a few small
 //! rows per bucket instead of every attempt, and only the unrolled edges of a window from the log.
 
+use super::StoreResult;
 use super::{now_ms, Store};
 use crate::crypto::{id_floor, id_time};
-use crate::error::AppResult;
 use sqlx::{QueryBuilder, Sqlite};
 use std::collections::BTreeMap;
 
@@ -36,12 +36,12 @@ type DeliveryRow = (String, String, String, i64);
 
 impl Store {
     /// Where the rollup stands: everything before this time is in the rollup tables.
-    pub async fn rolled_until(&self) -> AppResult<Option<i64>> {
+    pub async fn rolled_until(&self) -> StoreResult<Option<i64>> {
         Ok(sqlx::query_scalar("SELECT rolled_until FROM stats_rollup WHERE id = 1").fetch_optional(&self.pool).await?)
     }
 
     /// Rolls up every bucket that has settled by `now`; returns how many buckets were rolled.
-    pub async fn roll_up(&self, now: i64) -> AppResult<usize> {
+    pub async fn roll_up(&self, now: i64) -> StoreResult<usize> {
         let mut from = match self.rolled_until().await? {
             Some(t) => t,
             None => self.first_bucket(now).await?,
@@ -56,7 +56,7 @@ impl Store {
     }
 
     /// Where a first rollup starts: the oldest attempt or delivery, at most [`HORIZON_MS`] back.
-    async fn first_bucket(&self, now: i64) -> AppResult<i64> {
+    async fn first_bucket(&self, now: i64) -> StoreResult<i64> {
         let attempt: Option<String> = sqlx::query_scalar("SELECT MIN(id) FROM attempts").fetch_one(&self.pool).await?;
         let delivery: Option<String> =
             sqlx::query_scalar("SELECT MIN(id) FROM deliveries").fetch_one(&self.pool).await?;
@@ -66,7 +66,7 @@ impl Store {
 
     /// Aggregates one bucket from the log (on a reader) and stores it with the new high-water mark
     /// in one short write, so a crash can neither lose nor double a bucket.
-    async fn roll_bucket(&self, start: i64) -> AppResult<()> {
+    async fn roll_bucket(&self, start: i64) -> StoreResult<()> {
         let end = start + BUCKET_MS;
         let (a_from, a_to) = (id_floor("att_", start), id_floor("att_", end));
         let attempts: Vec<AttemptRow> = sqlx::query_as(
@@ -149,7 +149,7 @@ impl Store {
     }
 
     /// Drops rollup rows older than `cutoff_ms` (retention).
-    pub(crate) async fn purge_rollups(&self, cutoff_ms: i64) -> AppResult<u64> {
+    pub(crate) async fn purge_rollups(&self, cutoff_ms: i64) -> StoreResult<u64> {
         let mut purged = 0;
         for table in ["stats_attempts", "stats_latency", "stats_deliveries"] {
             purged += sqlx::query(&format!("DELETE FROM {table} WHERE bucket < $1"))

@@ -1,9 +1,9 @@
 //! Webhook secrets at rest: sealed on the way in and opened on the way out when the store has a
 //! key (see `crypto::seal`); checked, and sealed where still in the clear, when the store opens.
 
+use super::StoreResult;
 use super::{OpenError, Store};
 use crate::crypto::seal;
-use crate::error::{AppError, AppResult};
 
 impl Store {
     /// The value to store for the webhook `id`'s secret.
@@ -12,8 +12,8 @@ impl Store {
     }
 
     /// The secret held in a stored value of the webhook `id`.
-    pub(super) fn open_secret(&self, id: &str, stored: &str) -> AppResult<String> {
-        seal::open(self.sealer.as_ref(), id, stored).map_err(AppError::internal)
+    pub(super) fn open_secret(&self, id: &str, stored: &str) -> StoreResult<String> {
+        Ok(seal::open(self.sealer.as_ref(), id, stored)?)
     }
 
     /// At open: every stored secret must open with the key given (or with none, when there is

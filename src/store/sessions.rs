@@ -1,15 +1,15 @@
 //! Console sessions: a random token in an HttpOnly cookie, stored hashed, bound to an API key.
 
 use super::keys::KeyRow;
+use super::StoreResult;
 use super::{now_ms, Store};
 use crate::crypto;
 use crate::domain::Principal;
-use crate::error::AppResult;
 use std::time::Duration;
 
 impl Store {
     /// Opens a session for a key; returns the token to put in the cookie.
-    pub async fn create_session(&self, key_id: &str, ttl: Duration) -> AppResult<String> {
+    pub async fn create_session(&self, key_id: &str, ttl: Duration) -> StoreResult<String> {
         let token = crypto::new_token("mws_");
         let now = now_ms();
         sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&self.writer).await?;
@@ -24,7 +24,7 @@ impl Store {
     }
 
     /// The principal of a live session, if the token names one.
-    pub async fn session_principal(&self, token: &str) -> AppResult<Option<Principal>> {
+    pub async fn session_principal(&self, token: &str) -> StoreResult<Option<Principal>> {
         let row: Option<KeyRow> = sqlx::query_as(
             "SELECT k.id, k.tenant, k.role, k.name, k.prefix, k.created_at, k.last_used_at
              FROM sessions s JOIN api_keys k ON k.id = s.key_id
@@ -38,7 +38,7 @@ impl Store {
     }
 
     /// Ends a session.
-    pub async fn delete_session(&self, token: &str) -> AppResult<()> {
+    pub async fn delete_session(&self, token: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(crypto::token_hash(token))
             .execute(&self.writer)

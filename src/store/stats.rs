@@ -3,10 +3,10 @@
 //! log is a primary-key range (`id >= id_floor(since)`) and reads only its own rows.
 
 use super::rollup::{latency_class, BUCKET_MS};
+use super::StoreResult;
 use super::{now_ms, to_time, Store};
 use crate::crypto::id_floor;
 pub use crate::domain::stats::{Bucket, EventCount, Stats};
-use crate::error::AppResult;
 use sqlx::{QueryBuilder, Sqlite};
 use std::collections::BTreeMap;
 
@@ -111,14 +111,14 @@ type TallyRow = (i64, i64, i64, i64, i64, i64);
 
 impl Store {
     /// Statistics of the last `window_ms`.
-    pub async fn stats(&self, s: &StatsQuery) -> AppResult<Stats> {
+    pub async fn stats(&self, s: &StatsQuery) -> StoreResult<Stats> {
         self.stats_at(s, now_ms()).await
     }
 
     /// Statistics of the `window_ms` before `until`. Whole five-minute buckets that are rolled up
     /// come from the rollup tables; the window's edges (and whatever is not rolled up yet) from the
     /// log, by primary-key range. Totals are exact; the p95 is exact to two significant digits.
-    pub async fn stats_at(&self, s: &StatsQuery, until: i64) -> AppResult<Stats> {
+    pub async fn stats_at(&self, s: &StatsQuery, until: i64) -> StoreResult<Stats> {
         let since = until - s.window_ms;
         let buckets = ((s.window_ms + s.bucket_ms - 1) / s.bucket_ms).max(1);
         let last = until.div_euclid(s.bucket_ms) * s.bucket_ms;
@@ -193,7 +193,7 @@ impl Store {
     }
 
     /// Adds the rollup buckets in `[from, to)`.
-    async fn read_rollups(&self, s: &StatsQuery, from: i64, to: i64, w: &mut Window) -> AppResult<()> {
+    async fn read_rollups(&self, s: &StatsQuery, from: i64, to: i64, w: &mut Window) -> StoreResult<()> {
         let mut q = QueryBuilder::new(
             "SELECT bucket, SUM(attempts), SUM(succeeded), SUM(first), SUM(second), SUM(duration_sum)
              FROM stats_attempts WHERE bucket >= ",
@@ -222,7 +222,7 @@ impl Store {
     }
 
     /// Adds the attempts and deliveries written in `[from, to)`, read from the log by id range.
-    async fn read_log(&self, s: &StatsQuery, from: i64, to: i64, w: &mut Window) -> AppResult<()> {
+    async fn read_log(&self, s: &StatsQuery, from: i64, to: i64, w: &mut Window) -> StoreResult<()> {
         if from >= to {
             return Ok(());
         }
@@ -254,7 +254,7 @@ impl Store {
 
 impl Store {
     /// Deliveries waiting now, by status (`pending`, `held`, `delivering`), across tenants.
-    pub async fn queue_depth(&self) -> AppResult<Vec<(&'static str, i64)>> {
+    pub async fn queue_depth(&self) -> StoreResult<Vec<(&'static str, i64)>> {
         let pending: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM deliveries WHERE status = 'pending' AND next_attempt_at IS NOT NULL",
         )
@@ -269,14 +269,14 @@ impl Store {
     }
 
     /// How many webhooks are switched off.
-    pub async fn disabled_webhooks(&self) -> AppResult<i64> {
+    pub async fn disabled_webhooks(&self) -> StoreResult<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE active = 0").fetch_one(&self.pool).await?)
     }
 }
 
 impl Store {
     /// Every tenant that has a webhook.
-    pub async fn tenants_with_webhooks(&self) -> AppResult<Vec<String>> {
+    pub async fn tenants_with_webhooks(&self) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar("SELECT DISTINCT tenant FROM webhooks").fetch_all(&self.pool).await?)
     }
 }

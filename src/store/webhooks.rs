@@ -1,9 +1,9 @@
 //! Webhooks: registration, reads scoped to a tenant, filtered lists, updates and deletion.
 
 use super::{into_page, now_ms, page_limit, to_time, Store};
+use super::{StoreError, StoreResult};
 use crate::crypto;
 use crate::domain::{Page, Webhook};
-use crate::error::{AppError, AppResult};
 use sqlx::{QueryBuilder, Sqlite};
 
 /// What a new webhook is made of (validated by the caller).
@@ -59,7 +59,7 @@ struct WebhookRow {
 }
 
 impl WebhookRow {
-    fn into_webhook(self, store: &Store) -> AppResult<Webhook> {
+    fn into_webhook(self, store: &Store) -> StoreResult<Webhook> {
         let secret = store.open_secret(&self.id, &self.secret)?;
         Ok(Webhook {
             id: self.id,
@@ -87,7 +87,7 @@ fn like_escape(text: &str) -> String {
 
 impl Store {
     /// Stores a new webhook.
-    pub async fn create_webhook(&self, new: NewWebhook) -> AppResult<Webhook> {
+    pub async fn create_webhook(&self, new: NewWebhook) -> StoreResult<Webhook> {
         let now = now_ms();
         let row = WebhookRow {
             id: crypto::new_id("wh_"),
@@ -120,18 +120,18 @@ impl Store {
     }
 
     /// One webhook, if it exists and `scope` (a tenant, or `None` for all) may see it.
-    pub async fn get_webhook(&self, id: &str, scope: Option<&str>) -> AppResult<Webhook> {
+    pub async fn get_webhook(&self, id: &str, scope: Option<&str>) -> StoreResult<Webhook> {
         let row: Option<WebhookRow> =
             sqlx::query_as(&format!("SELECT {COLUMNS} FROM webhooks WHERE id = $1 AND ($2 IS NULL OR tenant = $2)"))
                 .bind(id)
                 .bind(scope)
                 .fetch_optional(&self.pool)
                 .await?;
-        row.ok_or_else(|| AppError::not_found("webhook"))?.into_webhook(self)
+        row.ok_or(StoreError::NotFound("webhook"))?.into_webhook(self)
     }
 
     /// A page of webhooks, newest first.
-    pub async fn list_webhooks(&self, filter: &WebhookFilter) -> AppResult<Page<Webhook>> {
+    pub async fn list_webhooks(&self, filter: &WebhookFilter) -> StoreResult<Page<Webhook>> {
         let limit = page_limit(filter.limit);
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {COLUMNS} FROM webhooks WHERE 1 = 1"));
         if let Some(scope) = &filter.scope {
@@ -166,13 +166,13 @@ impl Store {
         }
         q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
         let rows: Vec<WebhookRow> = q.build_query_as().fetch_all(&self.pool).await?;
-        let hooks = rows.into_iter().map(|r| r.into_webhook(self)).collect::<AppResult<Vec<_>>>()?;
+        let hooks = rows.into_iter().map(|r| r.into_webhook(self)).collect::<StoreResult<Vec<_>>>()?;
         Ok(into_page(hooks, limit, |w: &Webhook| w.id.clone()))
     }
 
     /// Applies an update. Switching a webhook off holds its pending deliveries; switching it on
     /// clears its failure count and disabled reason and resumes what was held.
-    pub async fn update_webhook(&self, id: &str, scope: Option<&str>, patch: WebhookPatch) -> AppResult<Webhook> {
+    pub async fn update_webhook(&self, id: &str, scope: Option<&str>, patch: WebhookPatch) -> StoreResult<Webhook> {
         let current = self.get_webhook(id, scope).await?;
         let events = match &patch.events {
             Some(events) => serde_json::to_string(events)?,
@@ -203,14 +203,14 @@ impl Store {
     }
 
     /// Deletes a webhook with its deliveries and their attempts.
-    pub async fn delete_webhook(&self, id: &str, scope: Option<&str>) -> AppResult<()> {
+    pub async fn delete_webhook(&self, id: &str, scope: Option<&str>) -> StoreResult<()> {
         let done = sqlx::query("DELETE FROM webhooks WHERE id = $1 AND ($2 IS NULL OR tenant = $2)")
             .bind(id)
             .bind(scope)
             .execute(&self.writer)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(AppError::not_found("webhook"));
+            return Err(StoreError::NotFound("webhook"));
         }
         Ok(())
     }
