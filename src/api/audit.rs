@@ -2,12 +2,11 @@
 
 use super::extract::Params;
 use super::openapi::{get, Access, Routes};
-use crate::domain::{Page, Principal};
+use crate::domain::{AuditEntry, Page, Principal};
 use crate::error::AppResult;
 use crate::service::insight;
 pub use crate::service::insight::AuditQuery;
 use crate::state::AppState;
-use crate::store::AuditEntry;
 use axum::extract::State;
 use axum::Json;
 

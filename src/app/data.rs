@@ -2,8 +2,8 @@
 //! API (`crate::service`: the same validation, tenant scoping and audit entries), with the signed-in
 //! session as the key.
 
-use crate::app::model::{Answer, AuditRow, CreatedKey, DeliveryView, LogFilter, Overview, WebhookView};
-use crate::domain::{ApiKey, AttemptResult, Delivery, EventType, Page, SecretInfo, Webhook};
+use crate::app::model::{Answer, CreatedKey, DeliveryView, LogFilter, Overview, WebhookView};
+use crate::domain::{ApiKey, AttemptResult, AuditEntry, Delivery, EventType, Page, SecretInfo, Webhook};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -309,7 +309,7 @@ pub async fn revoke_key(#[server(default)] id: String) -> Result<Answer<()>, Ser
 pub async fn audit(
     #[server(default)] action: String,
     #[server(default)] cursor: String,
-) -> Result<Answer<Page<AuditRow>>, ServerFnError> {
+) -> Result<Answer<Page<AuditEntry>>, ServerFnError> {
     answer(async move {
         use crate::service::insight::{audit, AuditQuery};
         let (state, actor) = ssr::actor().await?;
@@ -322,21 +322,7 @@ pub async fn audit(
             limit: Some(50),
             cursor: ssr::given(cursor),
         };
-        let page = audit(&state, &actor, query).await.map_err(ssr::fail)?;
-        let data = page
-            .data
-            .into_iter()
-            .map(|e| AuditRow {
-                id: e.id,
-                at: crate::store::to_time(e.at),
-                actor_name: e.actor_name,
-                tenant: e.tenant,
-                action: e.action,
-                target: e.target,
-                client_ip: e.client_ip,
-            })
-            .collect();
-        Ok(Page { data, next_cursor: page.next_cursor })
+        audit(&state, &actor, query).await.map_err(ssr::fail)
     })
     .await
 }

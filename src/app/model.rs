@@ -2,7 +2,6 @@
 //! refuse with. Shared by the server and the browser.
 
 use crate::domain::{Alert, Attempt, Delivery, EventType, Page, Stats, Webhook};
-use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -82,18 +81,6 @@ pub struct CreatedKey {
     pub id: String,
     pub name: String,
     pub key: String,
-}
-
-/// One line of the audit log.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AuditRow {
-    pub id: String,
-    pub at: DateTime<Utc>,
-    pub actor_name: String,
-    pub tenant: Option<String>,
-    pub action: String,
-    pub target: Option<String>,
-    pub client_ip: Option<String>,
 }
 
 /// Filters of the delivery log, as they stand in the page's URL.

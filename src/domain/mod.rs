@@ -1,6 +1,7 @@
 //! Pure types and rules of the webhook domain, shared by the server and the console (serde only, no I/O).
 
 pub mod alert;
+pub mod audit;
 pub mod delivery;
 pub mod event;
 pub mod event_type;
@@ -10,6 +11,7 @@ pub mod validate;
 pub mod webhook;
 
 pub use alert::{Alert, AlertLevel};
+pub use audit::AuditEntry;
 pub use delivery::{Attempt, AttemptResult, AttemptTrigger, Delivery, DeliveryStatus, ErrorKind};
 pub use event::Event;
 pub use event_type::EventType;

@@ -3,10 +3,10 @@
 
 use crate::api::auth::require_admin;
 use crate::api::params;
-use crate::domain::{Alert, Page, Principal};
+use crate::domain::{Alert, AuditEntry, Page, Principal};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::{AuditEntry, AuditFilter, Stats, StatsQuery};
+use crate::store::{AuditFilter, Stats, StatsQuery};
 use schemars::JsonSchema;
 use serde::Deserialize;
 

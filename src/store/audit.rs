@@ -3,30 +3,35 @@
 use super::StoreResult;
 use super::{into_page, now_ms, page_limit, to_time, Store};
 use crate::crypto;
-use crate::domain::{Page, Principal};
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use crate::domain::{AuditEntry, Page, Principal};
 use sqlx::{QueryBuilder, Sqlite};
 
-/// One management action.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditEntry {
-    pub id: String,
-    #[serde(serialize_with = "ms_as_time")]
-    #[schemars(with = "DateTime<Utc>")]
-    pub at: i64,
-    pub actor_key_id: String,
-    pub actor_name: String,
-    pub tenant: Option<String>,
-    pub action: String,
-    pub target: Option<String>,
-    pub client_ip: Option<String>,
+/// An audit row as stored (`at` in unix milliseconds).
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: String,
+    at: i64,
+    actor_key_id: String,
+    actor_name: String,
+    tenant: Option<String>,
+    action: String,
+    target: Option<String>,
+    client_ip: Option<String>,
 }
 
-fn ms_as_time<S: serde::Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
-    let t: DateTime<Utc> = to_time(*ms);
-    s.serialize_str(&crate::delivery::payload::iso(t))
+impl From<AuditRow> for AuditEntry {
+    fn from(r: AuditRow) -> Self {
+        AuditEntry {
+            id: r.id,
+            at: to_time(r.at),
+            actor_key_id: r.actor_key_id,
+            actor_name: r.actor_name,
+            tenant: r.tenant,
+            action: r.action,
+            target: r.target,
+            client_ip: r.client_ip,
+        }
+    }
 }
 
 /// Filters of the audit log.
@@ -108,7 +113,8 @@ impl Store {
             q.push(" AND id < ").push_bind(cursor.clone());
         }
         q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
-        let rows: Vec<AuditEntry> = q.build_query_as().fetch_all(&self.pool).await?;
-        Ok(into_page(rows, limit, |e: &AuditEntry| e.id.clone()))
+        let rows: Vec<AuditRow> = q.build_query_as().fetch_all(&self.pool).await?;
+        let entries = rows.into_iter().map(AuditEntry::from).collect();
+        Ok(into_page(entries, limit, |e: &AuditEntry| e.id.clone()))
     }
 }

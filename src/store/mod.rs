@@ -18,7 +18,7 @@ mod sessions;
 mod stats;
 mod webhooks;
 
-pub use audit::{AuditEntry, AuditFilter};
+pub use audit::AuditFilter;
 pub use deliveries::{DeliveryFilter, LastAttempt};
 pub use error::{StoreError, StoreResult};
 pub use events::{EventFilter, NewEvent, Published};

@@ -1,0 +1,19 @@
+//! The audit log's entries: who did what to which object, when, and from where.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One management action (or a refused sign-in: no actor, the address).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub actor_key_id: String,
+    pub actor_name: String,
+    pub tenant: Option<String>,
+    pub action: String,
+    pub target: Option<String>,
+    pub client_ip: Option<String>,
+}
