@@ -2,7 +2,7 @@
 //! has a start time, and announced as `system.alert` events to the tenant when they start or clear.
 
 use crate::config::AlertConfig;
-use crate::domain::{Alert, AlertLevel, Webhook};
+use crate::domain::{Alert, AlertLevel, SystemAlert, Webhook};
 use crate::error::AppResult;
 use crate::store::{NewEvent, Stats, StatsQuery, Store, WebhookFilter};
 use chrono::{DateTime, Utc};
@@ -121,11 +121,12 @@ impl AlertMonitor {
             };
             for a in raised {
                 self.live.send("alert", &tenant, serde_json::json!({ "change": "raised", "alert": a }));
-                announce(store, &tenant, "alert_raised", &a.kind, &a.message, Some(a.level)).await;
+                announce(store, evaluated(&tenant, "alert_raised", &a.kind, a.message.clone(), Some(a.level))).await;
             }
             for (kind, _) in cleared {
                 self.live.send("alert", &tenant, serde_json::json!({ "change": "cleared", "kind": kind }));
-                announce(store, &tenant, "alert_cleared", &kind, &format!("{kind} is back to normal"), None).await;
+                let message = format!("{kind} is back to normal");
+                announce(store, evaluated(&tenant, "alert_cleared", &kind, message, None)).await;
             }
         }
         Ok(())
@@ -137,17 +138,32 @@ fn query(cfg: &AlertConfig, scope: Option<&str>) -> StatsQuery {
     StatsQuery { scope: scope.map(str::to_string), tenant: None, webhook_id: None, window_ms, bucket_ms: window_ms }
 }
 
-async fn announce(store: &Store, tenant: &str, kind: &str, alert: &str, message: &str, level: Option<AlertLevel>) {
-    let data =
-        serde_json::json!({ "kind": kind, "alert": alert, "level": level, "tenant": tenant, "message": message });
+/// Publishes a `system.alert` event to the alert's tenant (its webhooks subscribed to `system.alert`
+/// carry it on, e.g. to a chat channel or a pager). The one place such events are made.
+pub async fn announce(store: &Store, alert: SystemAlert) {
     let event = NewEvent {
-        tenant: Some(tenant.to_string()),
+        tenant: Some(alert.tenant.clone()),
         event: "system.alert".into(),
-        data: data.to_string(),
+        data: serde_json::to_string(&alert).expect("an alert serialises"),
         idempotency: None,
     };
     if let Err(e) = store.publish(&event).await {
-        tracing::error!("could not publish an alert event: {e}");
+        tracing::error!("could not publish a system.alert event ({}): {e}", alert.kind);
+    }
+}
+
+/// A `system.alert` of an evaluated alert starting or clearing.
+fn evaluated(tenant: &str, kind: &str, alert: &str, message: String, level: Option<AlertLevel>) -> SystemAlert {
+    SystemAlert {
+        kind: kind.into(),
+        alert: alert.into(),
+        level,
+        tenant: tenant.into(),
+        message,
+        webhook_id: None,
+        url: None,
+        reason: None,
+        consecutive_failures: None,
     }
 }
 

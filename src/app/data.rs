@@ -111,7 +111,7 @@ pub async fn get_webhook_view(#[server(default)] id: String) -> Result<Answer<We
             cursor: None,
         };
         let deliveries = crate::service::deliveries::list(&state, p, query).await.map_err(ssr::fail)?;
-        let event_types = state.store.list_event_types().await.map_err(|e| ssr::fail(e.into()))?;
+        let event_types = crate::service::event_types::list(&state).await.map_err(ssr::fail)?;
         Ok(WebhookView { webhook, event_types, stats, deliveries })
     })
     .await
@@ -262,7 +262,7 @@ pub async fn event_types() -> Result<Answer<Vec<EventType>>, ServerFnError> {
     answer(async move {
         // Signed-in users only, whoever they are.
         let (state, _actor) = ssr::actor().await?;
-        state.store.list_event_types().await.map_err(|e| ssr::fail(e.into()))
+        crate::service::event_types::list(&state).await.map_err(ssr::fail)
     })
     .await
 }

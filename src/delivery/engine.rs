@@ -5,11 +5,11 @@ use super::retry::{Decision, RetryPolicy};
 use super::sender::{self, Sent};
 use super::ssrf::IpPolicy;
 use crate::config::Config;
-use crate::domain::{AttemptTrigger, DeliveryStatus};
+use crate::domain::{AlertLevel, AttemptTrigger, DeliveryStatus, SystemAlert};
 use crate::error::AppResult;
 use crate::live::LiveFeed;
 use crate::metrics::Metrics;
-use crate::store::{AttemptOutcome, Disabled, DueDelivery, NewEvent, Store};
+use crate::store::{AttemptOutcome, Disabled, DueDelivery, Store};
 use rand::Rng;
 use std::sync::Arc;
 
@@ -143,23 +143,17 @@ impl Engine {
     /// `system.alert` carry it on, e.g. to a chat channel or a pager).
     async fn announce(&self, d: Disabled) {
         tracing::warn!(webhook_id = %d.webhook_id, tenant = %d.tenant, reason = %d.reason, "webhook disabled");
-        let data = serde_json::json!({
-            "kind": "webhook_disabled",
-            "level": "warning",
-            "webhookId": d.webhook_id,
-            "url": d.url,
-            "reason": d.reason,
-            "consecutiveFailures": d.consecutive_failures,
-            "message": format!("Webhook {} was disabled: {}", d.url, d.reason),
-        });
-        let event = NewEvent {
-            tenant: Some(d.tenant),
-            event: "system.alert".into(),
-            data: data.to_string(),
-            idempotency: None,
+        let alert = SystemAlert {
+            kind: "webhook_disabled".into(),
+            alert: "webhook_disabled".into(),
+            level: Some(AlertLevel::Warning),
+            message: format!("Webhook {} was disabled: {}", d.url, d.reason),
+            tenant: d.tenant,
+            webhook_id: Some(d.webhook_id),
+            url: Some(d.url),
+            reason: Some(d.reason),
+            consecutive_failures: Some(d.consecutive_failures),
         };
-        if let Err(e) = self.inner.store.publish(&event).await {
-            tracing::error!("could not publish the webhook-disabled alert: {e}");
-        }
+        crate::alerts::announce(&self.inner.store, alert).await;
     }
 }

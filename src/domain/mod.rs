@@ -10,7 +10,7 @@ pub mod stats;
 pub mod validate;
 pub mod webhook;
 
-pub use alert::{Alert, AlertLevel};
+pub use alert::{Alert, AlertLevel, SystemAlert};
 pub use audit::AuditEntry;
 pub use delivery::{Attempt, AttemptResult, AttemptTrigger, Delivery, DeliveryStatus, ErrorKind};
 pub use event::Event;

@@ -4,6 +4,8 @@
 //! cannot drift; audit entries are written here, and only here.
 
 pub mod deliveries;
+pub mod event_types;
+pub mod events;
 pub mod insight;
 pub mod keys;
 pub mod webhook_ops;

@@ -39,6 +39,10 @@ async fn a_failing_receiver_raises_an_alert_and_a_recovered_one_clears_it() {
         receivers.received().iter().any(|r| r.path == "/pager" && r.json()["data"]["kind"] == "alert_raised")
     })
     .await;
+    let raised = receivers.received().into_iter().find(|r| r.json()["data"]["kind"] == "alert_raised").unwrap();
+    let data = &raised.json()["data"];
+    assert_eq!((data["alert"].as_str(), data["tenant"].as_str()), (Some("success_rate"), Some("acme")), "{data}");
+    assert!(data["level"].is_string() && data["message"].is_string(), "{data}");
 
     // The receiver recovers; once the failures leave the window, the alert clears and the pager hears.
     receivers.set_rule(|_, _| Reply::status(200));

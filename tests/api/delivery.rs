@@ -284,6 +284,13 @@ async fn consecutive_failures_disable_the_webhook_hold_its_deliveries_and_raise_
     assert_eq!(alert["event"], "system.alert");
     assert_eq!(alert["data"]["kind"], "webhook_disabled");
     assert_eq!(alert["data"]["webhookId"], id.as_str());
+    // The one shape of every system.alert.
+    assert_eq!(
+        (alert["data"]["alert"].as_str(), alert["data"]["level"].as_str()),
+        (Some("webhook_disabled"), Some("warning"))
+    );
+    assert_eq!(alert["data"]["tenant"], "acme");
+    assert!(alert["data"]["message"].as_str().unwrap().contains("was disabled"));
 
     // While disabled, new events are kept for it (held, not sent); switched on, it gets them.
     let later = s.post(&acme, "/api/events", json!({"event": "wallet.created", "data": {}})).await;
