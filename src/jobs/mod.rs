@@ -4,6 +4,7 @@
 
 mod checkpoints;
 pub mod retention;
+mod rollups;
 
 use crate::alerts::AlertMonitor;
 use crate::config::Config;
@@ -44,7 +45,7 @@ impl Jobs {
             "retention",
             retention::run(store.clone(), config.retention, config.retention_interval, stop.clone()),
         );
-        jobs.spawn("rollups", crate::store::rollup::run(store.clone(), ROLLUP_INTERVAL, stop.clone()));
+        jobs.spawn("rollups", rollups::run(store.clone(), ROLLUP_INTERVAL, stop.clone()));
         jobs.spawn("alerts", crate::alerts::run(alerts.clone(), store.clone(), config.alerts.clone(), stop.clone()));
         jobs.spawn("checkpoints", checkpoints::run(store.clone(), stop));
         jobs

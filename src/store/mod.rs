@@ -1,66 +1,35 @@
-//! Persistence: one `Store` facade over the database, used alike by REST handlers, server functions
-//! and the delivery workers. SQLite (WAL) is the embedded backend; the facade's methods speak in
-//! domain types only, so another backend can join behind it without touching its callers.
+//! Persistence: one `Store` over the database, used alike by the service layer, the console and the
+//! delivery workers. It speaks in domain types and its own `StoreError`; each backend lives in its
+//! own folder behind it (`sqlite/`: the embedded default), chosen by `DATABASE_URL`.
 
-mod audit;
-mod deliveries;
 mod error;
-mod event_types;
-mod events;
-mod keys;
-mod publisher;
-mod queue;
-mod recovery;
-mod retention;
-pub mod rollup;
-mod sealing;
-mod sessions;
-mod stats;
-mod webhooks;
+mod sqlite;
 
-pub use audit::AuditFilter;
-pub use deliveries::{DeliveryFilter, LastAttempt};
 pub use error::{StoreError, StoreResult};
-pub use events::{EventFilter, NewEvent, Published};
-pub use queue::{AttemptOutcome, Disabled, DueDelivery};
-pub use recovery::SecretInfo;
-pub use stats::{Stats, StatsQuery};
-pub use webhooks::{NewWebhook, WebhookFilter, WebhookPatch};
+pub use sqlite::{
+    AttemptOutcome, AuditFilter, DeliveryFilter, Disabled, DueDelivery, EventFilter, LastAttempt, NewEvent, NewWebhook,
+    Published, SecretInfo, Stats, StatsQuery, WebhookFilter, WebhookPatch,
+};
 
 use crate::crypto::{SealError, Sealer};
-use crate::domain::Principal;
+use crate::domain::{
+    ApiKey, Attempt, AuditEntry, Delivery, DeliveryStatus, Event, EventType, Page, Principal, Role, Webhook,
+};
 use chrono::{DateTime, TimeZone, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
 use std::collections::HashMap;
-use std::str::FromStr;
-use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
-use std::time::Instant;
-use tokio::sync::Notify;
 
 /// The database behind the service.
 #[derive(Clone, Debug)]
 pub struct Store {
-    /// Readers: WAL lets them run beside the writer.
-    pool: SqlitePool,
-    /// The one writing connection. SQLite admits one writer at a time anyway; queueing writers here,
-    /// in order, beats letting them collide in SQLite's busy handler, which sleeps.
-    writer: SqlitePool,
-    /// Woken when deliveries are queued, so workers start at once instead of at their next poll.
-    queued: Arc<Notify>,
-    /// The group-commit queue of publishes.
-    publisher: tokio::sync::mpsc::Sender<publisher::Job>,
-    /// Recently authenticated keys, so a busy publisher does not cost a query per request.
-    auth_cache: Arc<Mutex<HashMap<String, (Principal, Instant)>>>,
-    /// The event-type catalog: name → category (cleared when a type is added).
-    type_names: Arc<RwLock<Option<Arc<Catalog>>>>,
-    /// Seals webhook secrets at rest (`WEBHOOK_ENCRYPTION_KEY`); `None` stores them as they are.
-    sealer: Option<Sealer>,
+    backend: Backend,
 }
 
-/// The event-type catalog in memory: name → category.
-type Catalog = HashMap<String, String>;
+/// The backends a `Store` can stand for.
+#[derive(Clone, Debug)]
+enum Backend {
+    Sqlite(sqlite::SqliteStore),
+}
 
 /// Why the store could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -90,83 +59,112 @@ impl Store {
     /// the clear before are sealed now, and a database whose sealed secrets do not open (no key, or
     /// another one) is refused rather than served.
     pub async fn open_with(url: &str, sealer: Option<Sealer>) -> Result<Self, OpenError> {
-        let path = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .ok_or_else(|| OpenError::Unsupported(url.to_string()))?;
-        let file = path.split('?').next().unwrap_or(path);
-        if let Some(dir) = std::path::Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| OpenError::Folder(dir.display().to_string(), e))?;
+        if url.starts_with("sqlite:") {
+            return Ok(Store { backend: Backend::Sqlite(sqlite::SqliteStore::open_with(url, sealer).await?) });
         }
-        let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            .pragma("temp_store", "memory");
-        // The writer never checkpoints: a checkpoint run inside a commit (SQLite's default) holds up
-        // every write behind it for as long as it copies and syncs. A background task checkpoints
-        // on a reader instead (`Store::checkpoint`, run by the `checkpoints` job).
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(60))
-            .connect_with(options.clone().pragma("cache_size", "-16000").pragma("wal_autocheckpoint", "0"))
-            .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
-        // The file holds webhook secrets: readable by this user only (the WAL files too).
-        #[cfg(unix)]
-        for suffix in ["", "-wal", "-shm"] {
-            use std::os::unix::fs::PermissionsExt;
-            let path = format!("{file}{suffix}");
-            if std::path::Path::new(&path).exists() {
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
-                    .map_err(|e| OpenError::Permissions(path.clone(), e))?;
-            }
-        }
-        let pool = SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(options).await?;
-        let queued = Arc::new(Notify::new());
-        let store = Store {
-            pool,
-            publisher: publisher::spawn(writer.clone(), queued.clone()),
-            writer,
-            queued,
-            auth_cache: Arc::default(),
-            type_names: Arc::default(),
-            sealer,
-        };
-        store.seed_event_types().await?;
-        store.check_sealing().await?;
-        Ok(store)
-    }
-
-    /// Resolves when deliveries have been queued since the last call.
-    pub async fn queued(&self) {
-        self.queued.notified().await
+        Err(OpenError::Unsupported(url.to_string()))
     }
 
     /// Wakes a worker waiting in [`Store::queued`].
     pub fn wake_workers(&self) {
-        self.queued.notify_one();
+        match &self.backend {
+            Backend::Sqlite(db) => db.wake_workers(),
+        }
     }
+}
 
+/// Each method of the store, handed to the backend behind it.
+macro_rules! delegate {
+    ($($(#[$doc:meta])* pub async fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty;)*) => {
+        impl Store {
+            $(
+                $(#[$doc])*
+                pub async fn $name(&self $(, $arg: $ty)*) -> $ret {
+                    match &self.backend {
+                        Backend::Sqlite(db) => db.$name($($arg),*).await,
+                    }
+                }
+            )*
+        }
+    };
+}
+
+delegate! {
+    /// Resolves when deliveries have been queued since the last call.
+    pub async fn queued(&self) -> ();
     /// Is the database answering?
-    pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.writer).await.is_ok()
-    }
-
-    /// Copies the write-ahead log back into the database file, beside the writer (a passive
-    /// checkpoint never waits for it, nor it for the checkpoint).
-    pub async fn checkpoint(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.pool).await.map(drop)
-    }
-
+    pub async fn ping(&self) -> bool;
     /// Closes every connection (at shutdown).
-    pub async fn close(&self) {
-        self.pool.close().await;
-        self.writer.close().await;
-    }
+    pub async fn close(&self) -> ();
+    /// Copies the write-ahead log back into the database file (SQLite).
+    pub async fn checkpoint(&self) -> Result<(), sqlx::Error>;
+
+    // Audit log.
+    pub async fn audit(&self, actor: &Principal, client_ip: Option<&str>, action: &str, target: Option<&str>, tenant: Option<&str>) -> StoreResult<()>;
+    pub async fn audit_refused(&self, client_ip: Option<&str>, action: &str) -> StoreResult<()>;
+    pub async fn list_audit(&self, f: &AuditFilter) -> StoreResult<Page<AuditEntry>>;
+
+    // Deliveries and attempts.
+    pub async fn get_delivery(&self, id: &str, scope: Option<&str>) -> StoreResult<Delivery>;
+    pub async fn list_attempts(&self, delivery_id: &str) -> StoreResult<Vec<Attempt>>;
+    pub async fn list_deliveries(&self, filter: &DeliveryFilter) -> StoreResult<Page<Delivery>>;
+    pub async fn page_of_deliveries(&self, filter: &DeliveryFilter, limit: i64) -> StoreResult<Page<Delivery>>;
+    pub async fn last_attempts(&self, ids: &[String]) -> StoreResult<HashMap<String, LastAttempt>>;
+
+    // The event catalog.
+    pub async fn list_event_types(&self) -> StoreResult<Vec<EventType>>;
+    pub async fn event_type_names(&self) -> StoreResult<Vec<(String, String)>>;
+    pub async fn event_type_category(&self, name: &str) -> StoreResult<Option<String>>;
+    pub async fn event_type_exists(&self, name: &str) -> StoreResult<bool>;
+    pub async fn create_event_type(&self, event_type: &EventType) -> StoreResult<()>;
+
+    // Events.
+    pub async fn publish(&self, new: &NewEvent) -> StoreResult<Published>;
+    pub async fn get_event(&self, id: &str, scope: Option<&str>) -> StoreResult<Event>;
+    pub async fn list_events(&self, filter: &EventFilter) -> StoreResult<Page<Event>>;
+
+    // API keys and sessions.
+    pub async fn create_key(&self, tenant: Option<&str>, role: Role, name: &str) -> StoreResult<(ApiKey, String)>;
+    pub async fn ensure_admin_key(&self, secret: &str, name: &str) -> StoreResult<ApiKey>;
+    pub async fn count_admin_keys(&self) -> StoreResult<i64>;
+    pub async fn list_keys(&self) -> StoreResult<Vec<ApiKey>>;
+    pub async fn revoke_key(&self, id: &str) -> StoreResult<()>;
+    pub async fn authenticate(&self, secret: &str) -> StoreResult<Option<Principal>>;
+    pub async fn create_session(&self, key_id: &str, ttl: Duration) -> StoreResult<String>;
+    pub async fn session_principal(&self, token: &str) -> StoreResult<Option<Principal>>;
+    pub async fn delete_session(&self, token: &str) -> StoreResult<()>;
+
+    // The delivery queue.
+    pub async fn claim_due(&self, limit: usize, lease_ms: i64) -> StoreResult<Vec<DueDelivery>>;
+    pub async fn due_delivery(&self, delivery_id: &str) -> StoreResult<Option<DueDelivery>>;
+    pub async fn release_expired_leases(&self) -> StoreResult<u64>;
+    pub async fn release_all_leases(&self) -> StoreResult<u64>;
+    pub async fn record_outcomes(&self, outcomes: &[AttemptOutcome], max_failures: i64) -> StoreResult<Vec<Disabled>>;
+
+    // One webhook's secret and recovery.
+    pub async fn webhook_secret(&self, id: &str, scope: Option<&str>) -> StoreResult<SecretInfo>;
+    pub async fn rotate_secret(&self, id: &str, scope: Option<&str>, new_secret: &str, grace_ms: i64) -> StoreResult<SecretInfo>;
+    pub async fn recover_failed(&self, id: &str, scope: Option<&str>, since_ms: i64) -> StoreResult<u64>;
+    pub async fn replay_missing(&self, id: &str, scope: Option<&str>, since_ms: i64, dry_run: bool) -> StoreResult<u64>;
+    pub async fn create_test_delivery(&self, id: &str, scope: Option<&str>, lease_ms: i64) -> StoreResult<DueDelivery>;
+    pub async fn claim_for_retry(&self, delivery_id: &str, scope: Option<&str>, lease_ms: i64) -> StoreResult<(DueDelivery, DeliveryStatus, Option<i64>)>;
+
+    // Retention and statistics.
+    pub async fn purge_batch(&self, cutoff_ms: i64) -> StoreResult<u64>;
+    pub async fn rolled_until(&self) -> StoreResult<Option<i64>>;
+    pub async fn roll_up(&self, now: i64) -> StoreResult<usize>;
+    pub async fn stats(&self, s: &StatsQuery) -> StoreResult<Stats>;
+    pub async fn stats_at(&self, s: &StatsQuery, until: i64) -> StoreResult<Stats>;
+    pub async fn queue_depth(&self) -> StoreResult<Vec<(&'static str, i64)>>;
+    pub async fn disabled_webhooks(&self) -> StoreResult<i64>;
+    pub async fn tenants_with_webhooks(&self) -> StoreResult<Vec<String>>;
+
+    // Webhooks.
+    pub async fn create_webhook(&self, new: NewWebhook) -> StoreResult<Webhook>;
+    pub async fn get_webhook(&self, id: &str, scope: Option<&str>) -> StoreResult<Webhook>;
+    pub async fn list_webhooks(&self, filter: &WebhookFilter) -> StoreResult<Page<Webhook>>;
+    pub async fn update_webhook(&self, id: &str, scope: Option<&str>, patch: WebhookPatch) -> StoreResult<Webhook>;
+    pub async fn delete_webhook(&self, id: &str, scope: Option<&str>) -> StoreResult<()>;
 }
 
 /// Now, in unix milliseconds.

@@ -1,6 +1,6 @@
 //! Webhooks: registration, reads scoped to a tenant, filtered lists, updates and deletion.
 
-use super::{into_page, now_ms, page_limit, to_time, Store};
+use super::{into_page, now_ms, page_limit, to_time, SqliteStore};
 use super::{StoreError, StoreResult};
 use crate::crypto;
 use crate::domain::{Page, Webhook};
@@ -59,7 +59,7 @@ struct WebhookRow {
 }
 
 impl WebhookRow {
-    fn into_webhook(self, store: &Store) -> StoreResult<Webhook> {
+    fn into_webhook(self, store: &SqliteStore) -> StoreResult<Webhook> {
         let secret = store.open_secret(&self.id, &self.secret)?;
         Ok(Webhook {
             id: self.id,
@@ -85,7 +85,7 @@ fn like_escape(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-impl Store {
+impl SqliteStore {
     /// Stores a new webhook.
     pub async fn create_webhook(&self, new: NewWebhook) -> StoreResult<Webhook> {
         let now = now_ms();

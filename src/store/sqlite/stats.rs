@@ -4,7 +4,7 @@
 
 use super::rollup::{latency_class, BUCKET_MS};
 use super::StoreResult;
-use super::{now_ms, to_time, Store};
+use super::{now_ms, to_time, SqliteStore};
 use crate::crypto::id_floor;
 pub use crate::domain::stats::{Bucket, EventCount, Stats};
 use sqlx::{QueryBuilder, Sqlite};
@@ -109,7 +109,7 @@ impl Window {
 
 type TallyRow = (i64, i64, i64, i64, i64, i64);
 
-impl Store {
+impl SqliteStore {
     /// Statistics of the last `window_ms`.
     pub async fn stats(&self, s: &StatsQuery) -> StoreResult<Stats> {
         self.stats_at(s, now_ms()).await
@@ -252,7 +252,7 @@ impl Store {
     }
 }
 
-impl Store {
+impl SqliteStore {
     /// Deliveries waiting now, by status (`pending`, `held`, `delivering`), across tenants.
     pub async fn queue_depth(&self) -> StoreResult<Vec<(&'static str, i64)>> {
         let pending: i64 = sqlx::query_scalar(
@@ -274,7 +274,7 @@ impl Store {
     }
 }
 
-impl Store {
+impl SqliteStore {
     /// Every tenant that has a webhook.
     pub async fn tenants_with_webhooks(&self) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar("SELECT DISTINCT tenant FROM webhooks").fetch_all(&self.pool).await?)

@@ -2,7 +2,7 @@
 //! batches, holding and resuming a webhook's deliveries.
 
 use super::StoreResult;
-use super::{now_ms, to_time, Store};
+use super::{now_ms, to_time, SqliteStore};
 use crate::crypto;
 use crate::domain::{AttemptTrigger, DeliveryStatus, ErrorKind};
 use chrono::{DateTime, Utc};
@@ -89,7 +89,7 @@ struct DueRow {
 }
 
 impl DueRow {
-    fn into_due(self, store: &Store, now: i64) -> StoreResult<DueDelivery> {
+    fn into_due(self, store: &SqliteStore, now: i64) -> StoreResult<DueDelivery> {
         let mut secrets = vec![store.open_secret(&self.webhook_id, &self.secret)?];
         if let (Some(prev), Some(until)) = (self.previous_secret, self.previous_secret_expires_at) {
             if until > now {
@@ -115,7 +115,7 @@ const DUE_SELECT: &str = "SELECT d.id, d.event_id, d.webhook_id, d.tenant, d.eve
         w.url, w.secret, w.previous_secret, w.previous_secret_expires_at, w.active
     FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id";
 
-impl Store {
+impl SqliteStore {
     /// Claims up to `limit` due deliveries for `lease_ms`. Deliveries of webhooks switched off since
     /// they were queued are held instead of returned.
     pub async fn claim_due(&self, limit: usize, lease_ms: i64) -> StoreResult<Vec<DueDelivery>> {

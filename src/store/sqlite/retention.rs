@@ -1,14 +1,14 @@
 //! Retention: attempts, and events whose deliveries are all finished, are purged once older than the
 //! retention period, in small batches so that delivery never waits long for the writer.
 
-use super::Store;
+use super::SqliteStore;
 use super::StoreResult;
 use crate::crypto::id_floor;
 
 /// Rows deleted per transaction.
 const BATCH: i64 = 500;
 
-impl Store {
+impl SqliteStore {
     /// Deletes up to one batch of old attempts and one batch of old finished events (with their
     /// deliveries and attempts). Returns how many rows went; 0 when nothing is left to purge.
     pub async fn purge_batch(&self, cutoff_ms: i64) -> StoreResult<u64> {

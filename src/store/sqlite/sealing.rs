@@ -2,10 +2,10 @@
 //! key (see `crypto::seal`); checked, and sealed where still in the clear, when the store opens.
 
 use super::StoreResult;
-use super::{OpenError, Store};
+use super::{OpenError, SqliteStore};
 use crate::crypto::seal;
 
-impl Store {
+impl SqliteStore {
     /// The value to store for the webhook `id`'s secret.
     pub(super) fn seal_secret(&self, id: &str, secret: &str) -> String {
         seal::store(self.sealer.as_ref(), id, secret)

@@ -2,14 +2,14 @@
 //! deliveries, create a test delivery, claim one delivery for a manual retry.
 
 use super::queue::DueDelivery;
-use super::{now_ms, to_time, Store};
+use super::{now_ms, to_time, SqliteStore};
 use super::{StoreError, StoreResult};
 use crate::crypto;
 pub use crate::domain::webhook::SecretInfo;
 use crate::domain::DeliveryStatus;
 use sqlx::{QueryBuilder, Sqlite};
 
-impl Store {
+impl SqliteStore {
     /// The webhook's current secret, and the previous one while it still signs.
     pub async fn webhook_secret(&self, id: &str, scope: Option<&str>) -> StoreResult<SecretInfo> {
         let row: Option<(String, Option<String>, Option<i64>)> = sqlx::query_as(

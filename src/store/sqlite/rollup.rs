@@ -3,8 +3,8 @@
 //! in it any more (identifiers carry the time they were written); statistics then read a few small
 //! rows per bucket instead of every attempt, and only the unrolled edges of a window from the log.
 
+use super::SqliteStore;
 use super::StoreResult;
-use super::{now_ms, Store};
 use crate::crypto::{id_floor, id_time};
 use sqlx::{QueryBuilder, Sqlite};
 use std::collections::BTreeMap;
@@ -34,7 +34,7 @@ type AttemptRow = (String, String, i64, i64, i64, i64, i64);
 type LatencyKey = (String, String, i64);
 type DeliveryRow = (String, String, String, i64);
 
-impl Store {
+impl SqliteStore {
     /// Where the rollup stands: everything before this time is in the rollup tables.
     pub async fn rolled_until(&self) -> StoreResult<Option<i64>> {
         Ok(sqlx::query_scalar("SELECT rolled_until FROM stats_rollup WHERE id = 1").fetch_optional(&self.pool).await?)
@@ -159,21 +159,6 @@ impl Store {
                 .rows_affected();
         }
         Ok(purged)
-    }
-}
-
-/// Rolls up settled buckets every `interval` until `stop` (and once at start).
-pub async fn run(store: Store, interval: std::time::Duration, stop: tokio_util::sync::CancellationToken) {
-    loop {
-        match store.roll_up(now_ms()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::debug!(buckets = n, "statistics rolled up"),
-            Err(e) => tracing::error!("statistics rollup failed: {e}"),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = stop.cancelled() => return,
-        }
     }
 }
 

@@ -2,12 +2,12 @@
 
 use super::keys::KeyRow;
 use super::StoreResult;
-use super::{now_ms, Store};
+use super::{now_ms, SqliteStore};
 use crate::crypto;
 use crate::domain::Principal;
 use std::time::Duration;
 
-impl Store {
+impl SqliteStore {
     /// Opens a session for a key; returns the token to put in the cookie.
     pub async fn create_session(&self, key_id: &str, ttl: Duration) -> StoreResult<String> {
         let token = crypto::new_token("mws_");

@@ -1,6 +1,6 @@
 //! Deliveries and their attempts, as the log shows them.
 
-use super::{into_page, page_limit, to_time, Store};
+use super::{into_page, page_limit, to_time, SqliteStore};
 use super::{StoreError, StoreResult};
 use crate::domain::{Attempt, AttemptTrigger, Delivery, DeliveryStatus, ErrorKind, Page};
 use sqlx::{QueryBuilder, Sqlite};
@@ -96,7 +96,7 @@ impl AttemptRow {
     }
 }
 
-impl Store {
+impl SqliteStore {
     /// One delivery, if `scope` may see it.
     pub async fn get_delivery(&self, id: &str, scope: Option<&str>) -> StoreResult<Delivery> {
         let row: Option<DeliveryRow> = sqlx::query_as(&format!(
@@ -173,7 +173,7 @@ pub struct LastAttempt {
     pub error_kind: Option<String>,
 }
 
-impl Store {
+impl SqliteStore {
     /// The last attempt of each of these deliveries (those with none are absent).
     pub async fn last_attempts(
         &self,

@@ -1,6 +1,6 @@
 //! API keys: created with a random secret shown once, stored as a hash, revoked by id.
 
-use super::{now_ms, to_time, Store};
+use super::{now_ms, to_time, SqliteStore};
 use super::{StoreError, StoreResult};
 use crate::crypto;
 use crate::domain::{ApiKey, Principal, Role};
@@ -47,7 +47,7 @@ impl KeyRow {
 
 const KEY_COLUMNS: &str = "id, tenant, role, name, prefix, created_at, last_used_at";
 
-impl Store {
+impl SqliteStore {
     /// Creates a key; returns it with its secret, which is not stored and cannot be shown again.
     pub async fn create_key(&self, tenant: Option<&str>, role: Role, name: &str) -> StoreResult<(ApiKey, String)> {
         let secret = crypto::new_token(KEY_PREFIX);

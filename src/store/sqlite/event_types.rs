@@ -1,6 +1,6 @@
 //! The event-type catalog: the built-in types, seeded at start, and custom ones added by admins.
 
-use super::{now_ms, Store};
+use super::{now_ms, SqliteStore};
 use super::{StoreError, StoreResult};
 use crate::domain::event_type::BUILT_IN;
 use crate::domain::EventType;
@@ -13,7 +13,7 @@ struct TypeRow {
     custom: bool,
 }
 
-impl Store {
+impl SqliteStore {
     pub(super) async fn seed_event_types(&self) -> Result<(), sqlx::Error> {
         let mut tx = self.writer.begin().await?;
         for (name, category, description) in BUILT_IN {

@@ -1,7 +1,7 @@
 //! The audit log: who did what to which object, when, and from where.
 
 use super::StoreResult;
-use super::{into_page, now_ms, page_limit, to_time, Store};
+use super::{into_page, now_ms, page_limit, to_time, SqliteStore};
 use crate::crypto;
 use crate::domain::{AuditEntry, Page, Principal};
 use sqlx::{QueryBuilder, Sqlite};
@@ -46,7 +46,7 @@ pub struct AuditFilter {
     pub cursor: Option<String>,
 }
 
-impl Store {
+impl SqliteStore {
     /// Records an action by `actor` on `target` (an identifier, never a secret).
     pub async fn audit(
         &self,

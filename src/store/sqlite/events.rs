@@ -1,6 +1,6 @@
 //! Events: publishing (the event and its fan-out of deliveries in one transaction), idempotency, reads.
 
-use super::{into_page, page_limit, to_time, Store};
+use super::{into_page, page_limit, to_time, SqliteStore};
 use super::{StoreError, StoreResult};
 use crate::domain::{Event, Page};
 use sqlx::{QueryBuilder, Sqlite};
@@ -72,7 +72,7 @@ const SCOPED_COLUMNS: &str = "id, tenant, event, data, timestamp,
          THEN (SELECT COUNT(*) FROM deliveries d WHERE d.event_id = events.id AND d.tenant = $1)
          ELSE deliveries END AS deliveries";
 
-impl Store {
+impl SqliteStore {
     /// Stores an event and one pending delivery per matching active webhook, in one transaction
     /// (shared with other publishes arriving at the same moment), and answers after the commit.
     pub async fn publish(&self, new: &NewEvent) -> StoreResult<Published> {

@@ -1,0 +1,21 @@
+//! Statistics rollups: settled time buckets are folded into the rollup tables, so statistics over
+//! days read a few rows rather than every attempt.
+
+use crate::store::Store;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Rolls up settled buckets every `interval` until `stop` (and once at start).
+pub async fn run(store: Store, interval: Duration, stop: CancellationToken) {
+    loop {
+        match store.roll_up(chrono::Utc::now().timestamp_millis()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(buckets = n, "statistics rolled up"),
+            Err(e) => tracing::error!("statistics rollup failed: {e}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.cancelled() => return,
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! The SQLite backend (the embedded default): one file in WAL mode, a pool of readers beside one
+//! writing connection, publishes group-committed by one task. Right for one process only: it
+//! releases every lease at start and wakes workers in-process.
+
+mod audit;
+mod deliveries;
+mod event_types;
+mod events;
+mod keys;
+mod publisher;
+mod queue;
+mod recovery;
+mod retention;
+mod rollup;
+mod sealing;
+mod sessions;
+mod stats;
+mod webhooks;
+
+pub use audit::AuditFilter;
+pub use deliveries::{DeliveryFilter, LastAttempt};
+pub use events::{EventFilter, NewEvent, Published};
+pub use queue::{AttemptOutcome, Disabled, DueDelivery};
+pub use recovery::SecretInfo;
+pub use stats::{Stats, StatsQuery};
+pub use webhooks::{NewWebhook, WebhookFilter, WebhookPatch};
+
+#[allow(unused_imports)]
+pub(crate) use super::{into_page, is_unique_violation, now_ms, page_limit, to_time};
+use super::{OpenError, StoreError, StoreResult};
+use crate::crypto::Sealer;
+use crate::domain::Principal;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use std::time::Instant;
+use tokio::sync::Notify;
+
+/// The SQLite database behind the service.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    /// Readers: WAL lets them run beside the writer.
+    pool: SqlitePool,
+    /// The one writing connection. SQLite admits one writer at a time anyway; queueing writers here,
+    /// in order, beats letting them collide in SQLite's busy handler, which sleeps.
+    writer: SqlitePool,
+    /// Woken when deliveries are queued, so workers start at once instead of at their next poll.
+    queued: Arc<Notify>,
+    /// The group-commit queue of publishes.
+    publisher: tokio::sync::mpsc::Sender<publisher::Job>,
+    /// Recently authenticated keys, so a busy publisher does not cost a query per request.
+    auth_cache: Arc<Mutex<HashMap<String, (Principal, Instant)>>>,
+    /// The event-type catalog: name → category (cleared when a type is added).
+    type_names: Arc<RwLock<Option<Arc<Catalog>>>>,
+    /// Seals webhook secrets at rest (`WEBHOOK_ENCRYPTION_KEY`); `None` stores them as they are.
+    sealer: Option<Sealer>,
+}
+
+/// The event-type catalog in memory: name → category.
+type Catalog = HashMap<String, String>;
+
+impl SqliteStore {
+    /// Opens (creating when missing) the SQLite file of `url`, runs its migrations, seeds the
+    /// catalog and checks the sealing of secrets with `sealer` when there is one: secrets stored in
+    /// the clear before are sealed now, and a database whose sealed secrets do not open (no key, or
+    /// another one) is refused rather than served.
+    pub async fn open_with(url: &str, sealer: Option<Sealer>) -> Result<Self, OpenError> {
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| OpenError::Unsupported(url.to_string()))?;
+        let file = path.split('?').next().unwrap_or(path);
+        if let Some(dir) = std::path::Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| OpenError::Folder(dir.display().to_string(), e))?;
+        }
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("temp_store", "memory");
+        // The writer never checkpoints: a checkpoint run inside a commit (SQLite's default) holds up
+        // every write behind it for as long as it copies and syncs. A background task checkpoints
+        // on a reader instead (`Store::checkpoint`, run by the `checkpoints` job).
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(options.clone().pragma("cache_size", "-16000").pragma("wal_autocheckpoint", "0"))
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
+        // The file holds webhook secrets: readable by this user only (the WAL files too).
+        #[cfg(unix)]
+        for suffix in ["", "-wal", "-shm"] {
+            use std::os::unix::fs::PermissionsExt;
+            let path = format!("{file}{suffix}");
+            if std::path::Path::new(&path).exists() {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| OpenError::Permissions(path.clone(), e))?;
+            }
+        }
+        let pool = SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(options).await?;
+        let queued = Arc::new(Notify::new());
+        let store = SqliteStore {
+            pool,
+            publisher: publisher::spawn(writer.clone(), queued.clone()),
+            writer,
+            queued,
+            auth_cache: Arc::default(),
+            type_names: Arc::default(),
+            sealer,
+        };
+        store.seed_event_types().await?;
+        store.check_sealing().await?;
+        Ok(store)
+    }
+
+    /// Resolves when deliveries have been queued since the last call.
+    pub async fn queued(&self) {
+        self.queued.notified().await
+    }
+
+    /// Wakes a worker waiting in [`Store::queued`].
+    pub fn wake_workers(&self) {
+        self.queued.notify_one();
+    }
+
+    /// Is the database answering?
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.writer).await.is_ok()
+    }
+
+    /// Copies the write-ahead log back into the database file, beside the writer (a passive
+    /// checkpoint never waits for it, nor it for the checkpoint).
+    pub async fn checkpoint(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.pool).await.map(drop)
+    }
+
+    /// Closes every connection (at shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+        self.writer.close().await;
+    }
+}
