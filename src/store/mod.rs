@@ -3,12 +3,14 @@
 //! own folder behind it (`sqlite/`: the embedded default), chosen by `DATABASE_URL`.
 
 mod error;
+mod model;
 mod sqlite;
 
+pub use crate::domain::{SecretInfo, Stats};
 pub use error::{StoreError, StoreResult};
-pub use sqlite::{
+pub use model::{
     AttemptOutcome, AuditFilter, DeliveryFilter, Disabled, DueDelivery, EventFilter, LastAttempt, NewEvent, NewWebhook,
-    Published, SecretInfo, Stats, StatsQuery, WebhookFilter, WebhookPatch,
+    Published, StatsQuery, WebhookFilter, WebhookPatch,
 };
 
 use crate::crypto::{SealError, Sealer};

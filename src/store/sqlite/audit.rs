@@ -4,6 +4,7 @@ use super::StoreResult;
 use super::{into_page, now_ms, page_limit, to_time, SqliteStore};
 use crate::crypto;
 use crate::domain::{AuditEntry, Page, Principal};
+use crate::store::model::AuditFilter;
 use sqlx::{QueryBuilder, Sqlite};
 
 /// An audit row as stored (`at` in unix milliseconds).
@@ -32,18 +33,6 @@ impl From<AuditRow> for AuditEntry {
             client_ip: r.client_ip,
         }
     }
-}
-
-/// Filters of the audit log.
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilter {
-    pub action: Option<String>,
-    pub tenant: Option<String>,
-    pub actor_key_id: Option<String>,
-    pub since: Option<i64>,
-    pub until: Option<i64>,
-    pub limit: Option<u32>,
-    pub cursor: Option<String>,
 }
 
 impl SqliteStore {

@@ -3,24 +3,8 @@
 use super::{into_page, page_limit, to_time, SqliteStore};
 use super::{StoreError, StoreResult};
 use crate::domain::{Attempt, AttemptTrigger, Delivery, DeliveryStatus, ErrorKind, Page};
+use crate::store::model::{DeliveryFilter, LastAttempt};
 use sqlx::{QueryBuilder, Sqlite};
-
-/// Filters of the delivery log.
-#[derive(Debug, Clone, Default)]
-pub struct DeliveryFilter {
-    /// The caller's tenant for tenant keys; `None` for admins.
-    pub scope: Option<String>,
-    pub tenant: Option<String>,
-    pub webhook_id: Option<String>,
-    pub event: Option<String>,
-    pub status: Option<DeliveryStatus>,
-    /// Created at or after (unix ms).
-    pub since: Option<i64>,
-    /// Created before (unix ms).
-    pub until: Option<i64>,
-    pub limit: Option<u32>,
-    pub cursor: Option<String>,
-}
 
 #[derive(sqlx::FromRow)]
 pub(super) struct DeliveryRow {
@@ -160,17 +144,6 @@ impl SqliteStore {
         let deliveries = rows.into_iter().map(DeliveryRow::into_delivery).collect();
         Ok(into_page(deliveries, limit, |d: &Delivery| d.id.clone()))
     }
-}
-
-/// The last attempt of a delivery, as the CSV export shows it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct LastAttempt {
-    pub delivery_id: String,
-    pub attempt: i64,
-    pub started_at: i64,
-    pub duration_ms: i64,
-    pub response_status: Option<i64>,
-    pub error_kind: Option<String>,
 }
 
 impl SqliteStore {

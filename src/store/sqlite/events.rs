@@ -3,41 +3,8 @@
 use super::{into_page, page_limit, to_time, SqliteStore};
 use super::{StoreError, StoreResult};
 use crate::domain::{Event, Page};
+use crate::store::model::{EventFilter, NewEvent, Published};
 use sqlx::{QueryBuilder, Sqlite};
-
-/// An event to publish (validated by the caller).
-#[derive(Debug, Clone)]
-pub struct NewEvent {
-    /// `None`: a broadcast to every tenant's matching webhooks.
-    pub tenant: Option<String>,
-    pub event: String,
-    /// The compact JSON text of the event's `data` object.
-    pub data: String,
-    /// `(scope, key, request fingerprint)` when an `Idempotency-Key` came with the request.
-    pub idempotency: Option<(String, String, String)>,
-}
-
-/// The outcome of a publish.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Published {
-    pub id: String,
-    pub deliveries: i64,
-    /// The same idempotency key and body were seen before: this is the first answer again.
-    pub replayed: bool,
-}
-
-/// Filters of the event list.
-#[derive(Debug, Clone, Default)]
-pub struct EventFilter {
-    /// Tenant keys see their own events and broadcasts; `None` for admins.
-    pub scope: Option<String>,
-    pub tenant: Option<String>,
-    pub event: Option<String>,
-    pub since: Option<i64>,
-    pub until: Option<i64>,
-    pub limit: Option<u32>,
-    pub cursor: Option<String>,
-}
 
 #[derive(sqlx::FromRow)]
 struct EventRow {

@@ -17,14 +17,6 @@ mod sessions;
 mod stats;
 mod webhooks;
 
-pub use audit::AuditFilter;
-pub use deliveries::{DeliveryFilter, LastAttempt};
-pub use events::{EventFilter, NewEvent, Published};
-pub use queue::{AttemptOutcome, Disabled, DueDelivery};
-pub use recovery::SecretInfo;
-pub use stats::{Stats, StatsQuery};
-pub use webhooks::{NewWebhook, WebhookFilter, WebhookPatch};
-
 #[allow(unused_imports)]
 pub(crate) use super::{into_page, is_unique_violation, now_ms, page_limit, to_time};
 use super::{OpenError, StoreError, StoreResult};

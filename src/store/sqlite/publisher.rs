@@ -3,11 +3,11 @@
 //! Each publisher still gets its answer only after the commit, so nothing acknowledged can be lost;
 //! SQLite writes each touched page once per batch instead of once per event.
 
-use super::events::{NewEvent, Published};
 use super::now_ms;
 use super::{StoreError, StoreResult};
 use crate::crypto;
 use crate::domain::event_type::any_matches;
+use crate::store::model::{NewEvent, Published};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use std::collections::HashMap;
 use std::sync::Arc;

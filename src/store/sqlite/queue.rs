@@ -4,65 +4,10 @@
 use super::StoreResult;
 use super::{now_ms, to_time, SqliteStore};
 use crate::crypto;
-use crate::domain::{AttemptTrigger, DeliveryStatus, ErrorKind};
-use chrono::{DateTime, Utc};
+use crate::domain::{AttemptTrigger, ErrorKind};
+use crate::store::model::{AttemptOutcome, Disabled, DueDelivery};
 use sqlx::{QueryBuilder, Sqlite};
 use std::collections::BTreeMap;
-
-/// A delivery ready to be sent, with everything the request needs.
-#[derive(Debug, Clone)]
-pub struct DueDelivery {
-    pub delivery_id: String,
-    pub event_id: String,
-    pub webhook_id: String,
-    pub tenant: String,
-    pub event: String,
-    /// The stored JSON text of the event's data.
-    pub data: String,
-    pub event_time: DateTime<Utc>,
-    pub url: String,
-    /// The active signing secrets, newest first.
-    pub secrets: Vec<String>,
-    /// Attempts made before this one.
-    pub attempts: i64,
-}
-
-/// What to store after an attempt.
-#[derive(Debug, Clone)]
-pub struct AttemptOutcome {
-    pub delivery_id: String,
-    pub webhook_id: String,
-    pub tenant: String,
-    /// This attempt's number (1 = the first try).
-    pub attempt: i64,
-    pub trigger: AttemptTrigger,
-    pub started_at: DateTime<Utc>,
-    pub duration_ms: i64,
-    pub request_headers: BTreeMap<String, String>,
-    pub response_status: Option<u16>,
-    pub response_headers: Option<BTreeMap<String, String>>,
-    pub response_body: Option<String>,
-    pub error_kind: Option<ErrorKind>,
-    pub error: Option<String>,
-    /// The delivery's state after this attempt.
-    pub status: DeliveryStatus,
-    /// When to try again, for `Pending`.
-    pub next_attempt_at: Option<i64>,
-    /// Whether the attempt counts toward the webhook's consecutive failures (scheduled attempts do).
-    pub counts_for_health: bool,
-    /// The receiver asked never to be called again (410 Gone).
-    pub gone: bool,
-}
-
-/// A webhook the recording disabled, for the caller to announce.
-#[derive(Debug, Clone)]
-pub struct Disabled {
-    pub webhook_id: String,
-    pub tenant: String,
-    pub url: String,
-    pub reason: String,
-    pub consecutive_failures: i64,
-}
 
 /// The parts of an attempt row serialised before the write lock is taken.
 struct PreparedAttempt {

@@ -1,12 +1,12 @@
 //! Operations on one webhook's secret and deliveries: reveal and rotate the secret, recover failed
 //! deliveries, create a test delivery, claim one delivery for a manual retry.
 
-use super::queue::DueDelivery;
 use super::{now_ms, to_time, SqliteStore};
 use super::{StoreError, StoreResult};
 use crate::crypto;
 pub use crate::domain::webhook::SecretInfo;
 use crate::domain::DeliveryStatus;
+use crate::store::model::DueDelivery;
 use sqlx::{QueryBuilder, Sqlite};
 
 impl SqliteStore {

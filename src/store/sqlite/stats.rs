@@ -7,19 +7,9 @@ use super::StoreResult;
 use super::{now_ms, to_time, SqliteStore};
 use crate::crypto::id_floor;
 pub use crate::domain::stats::{Bucket, EventCount, Stats};
+use crate::store::model::StatsQuery;
 use sqlx::{QueryBuilder, Sqlite};
 use std::collections::BTreeMap;
-
-/// What to compute statistics over.
-#[derive(Debug, Clone)]
-pub struct StatsQuery {
-    /// A tenant key's own tenant; `None` for admins.
-    pub scope: Option<String>,
-    pub tenant: Option<String>,
-    pub webhook_id: Option<String>,
-    pub window_ms: i64,
-    pub bucket_ms: i64,
-}
 
 /// Adds the tenant and webhook conditions.
 fn scoped<'a>(q: &mut QueryBuilder<'a, Sqlite>, s: &'a StatsQuery) {

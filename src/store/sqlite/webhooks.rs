@@ -4,44 +4,8 @@ use super::{into_page, now_ms, page_limit, to_time, SqliteStore};
 use super::{StoreError, StoreResult};
 use crate::crypto;
 use crate::domain::{Page, Webhook};
+use crate::store::model::{NewWebhook, WebhookFilter, WebhookPatch};
 use sqlx::{QueryBuilder, Sqlite};
-
-/// What a new webhook is made of (validated by the caller).
-#[derive(Debug, Clone)]
-pub struct NewWebhook {
-    pub tenant: String,
-    pub url: String,
-    pub events: Vec<String>,
-    pub description: String,
-    pub secret: String,
-    pub active: bool,
-}
-
-/// The fields an update may change (validated by the caller); `None` leaves a field as it is.
-#[derive(Debug, Clone, Default)]
-pub struct WebhookPatch {
-    pub url: Option<String>,
-    pub events: Option<Vec<String>>,
-    pub description: Option<String>,
-    pub active: Option<bool>,
-}
-
-/// Filters of the webhook list.
-#[derive(Debug, Clone, Default)]
-pub struct WebhookFilter {
-    /// The caller's own tenant for tenant keys; `None` for admins.
-    pub scope: Option<String>,
-    /// An admin's choice of tenant.
-    pub tenant: Option<String>,
-    /// Text in the URL or the description.
-    pub search: Option<String>,
-    /// `Some(true)` active only, `Some(false)` disabled only.
-    pub active: Option<bool>,
-    /// Only webhooks that would receive this event type.
-    pub event: Option<String>,
-    pub limit: Option<u32>,
-    pub cursor: Option<String>,
-}
 
 #[derive(sqlx::FromRow)]
 struct WebhookRow {
