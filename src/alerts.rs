@@ -61,7 +61,8 @@ fn disabled_notices(hooks: &[Webhook]) -> Vec<Alert> {
         .collect()
 }
 
-/// Remembers when each active alert started.
+/// Remembers when each active alert started, in memory: with several processes each would announce
+/// the same alert, so this assumes one (the embedded database's case).
 pub struct AlertMonitor {
     started: Mutex<HashMap<(String, String), DateTime<Utc>>>,
     live: std::sync::Arc<crate::live::LiveFeed>,

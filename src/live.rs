@@ -20,7 +20,8 @@ pub struct LiveEvent {
     pub data: serde_json::Value,
 }
 
-/// The feed's sending side.
+/// The feed's sending side: an in-process broadcast, so a stream sees the attempts this process
+/// makes (all of them, with one process).
 pub struct LiveFeed {
     tx: broadcast::Sender<LiveEvent>,
 }

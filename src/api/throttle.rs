@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// The failure counts of recent client addresses.
+/// The failure counts of recent client addresses, per process (the README says so).
 #[derive(Debug)]
 pub struct AuthThrottle {
     limit: u32,
