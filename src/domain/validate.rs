@@ -41,8 +41,12 @@ pub fn webhook_url(raw: &str, allow_http: bool) -> Result<url::Url, String> {
     Ok(url)
 }
 
-/// A custom secret: 24 to 256 printable ASCII characters without spaces.
+/// A custom secret: 24 to 256 printable ASCII characters without spaces, not starting with `enc:`
+/// (the mark of a secret sealed at rest: such a secret would be read back as a sealed one).
 pub fn custom_secret(secret: &str) -> Result<(), String> {
+    if secret.starts_with("enc:") {
+        return Err("a custom secret may not start with 'enc:'".into());
+    }
     if secret.len() < MIN_SECRET_LEN {
         return Err(format!("a custom secret needs at least {MIN_SECRET_LEN} characters"));
     }
@@ -87,5 +91,6 @@ mod tests {
         assert!(custom_secret("short").is_err());
         assert!(custom_secret("a-perfectly-fine-secret-1234").is_ok());
         assert!(custom_secret("has a space in it but is long enough").is_err());
+        assert!(custom_secret("enc:v1:looks-like-a-sealed-secret-but-is-not").is_err());
     }
 }

@@ -18,7 +18,8 @@ const MAX_GRACE_SECONDS: i64 = 7 * 24 * 3600;
 #[derive(Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RotateIn {
-    /// A secret of your own: 24 to 256 printable ASCII characters without spaces; generated when absent.
+    /// A secret of your own: 24 to 256 printable ASCII characters without spaces, not starting with
+    /// `enc:`; generated when absent.
     #[schemars(regex(pattern = r"^[!-~]{24,256}$"))]
     pub secret: Option<String>,
     /// How long the old secret keeps signing beside the new one: 0 to 604800 seconds (default 86400).

@@ -26,7 +26,7 @@ pub struct WebhookIn {
     pub events: Vec<String>,
     #[schemars(length(max = 1000))]
     pub description: Option<String>,
-    /// A signing secret of your own (24 to 256 printable ASCII characters without spaces); generated when absent.
+    /// A signing secret of your own (24 to 256 printable ASCII characters without spaces, not starting with `enc:`); generated when absent.
     #[schemars(regex(pattern = r"^[!-~]{24,256}$"))]
     pub secret: Option<String>,
     /// Default true.

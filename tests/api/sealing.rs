@@ -109,3 +109,24 @@ fn a_short_key_is_refused_at_start() {
         .unwrap_err();
     assert!(err.contains("at least 32"), "{err}");
 }
+
+#[tokio::test]
+async fn a_custom_secret_that_looks_sealed_is_refused() {
+    // Stored as it is without a key, it would read back as a sealed secret no key opens.
+    let s = TestServer::start().await;
+    let body =
+        json!({"url": "https://example.com/h", "events": ["*"], "secret": "enc:v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAA"});
+    let a = s.post(ADMIN_TOKEN, "/api/webhooks", body).await;
+    assert_eq!((a.status, a.field()), (StatusCode::UNPROCESSABLE_ENTITY, "secret"), "{}", a.body);
+    let hook = s.webhook(ADMIN_TOKEN, "https://example.com/h", &["*"]).await;
+    let id = hook["id"].as_str().unwrap();
+    let r = s
+        .post(
+            ADMIN_TOKEN,
+            &format!("/api/webhooks/{id}/rotate-secret"),
+            json!({"secret": "enc:v1:BBBBBBBBBBBBBBBBBBBBBBBBBBBB"}),
+        )
+        .await;
+    assert_eq!((r.status, r.field()), (StatusCode::UNPROCESSABLE_ENTITY, "secret"), "{}", r.body);
+    assert_eq!(s.get(ADMIN_TOKEN, &format!("/api/webhooks/{id}")).await.status, StatusCode::OK);
+}
