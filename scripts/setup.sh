@@ -48,6 +48,10 @@ if [ "${1:-}" = "--test" ]; then
     say "installing Chromium from Debian's packages"
     apt-get update -qq && apt-get install -y -qq chromium
   fi
+  if ! command -v curl >/dev/null; then
+    say "installing curl (the fuzzer's set-up talks to the server with it)"
+    apt-get update -qq && apt-get install -y -qq curl
+  fi
   if ! .tools/venv/bin/schemathesis --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
     say "installing schemathesis $SCHEMATHESIS_VERSION (the OpenAPI fuzzer) into .tools/venv"
     if ! python3 -m venv --help >/dev/null 2>&1; then
