@@ -13,7 +13,9 @@ pub struct Config {
     pub database_url: String,
     /// `WEBHOOK_ADMIN_TOKEN`: a bootstrap admin key, registered at start.
     pub admin_token: Option<String>,
-    /// `WEBHOOK_ENCRYPTION_KEY`: seals webhook secrets at rest (at least 32 characters).
+    /// `WEBHOOK_ENCRYPTION_KEY`: seals webhook secrets at rest (at least 32 characters);
+    /// `WEBHOOK_ENCRYPTION_KEY_PREVIOUS`: the key it replaces (secrets sealed with it are sealed
+    /// again with the new one at start).
     pub sealer: Option<crate::crypto::Sealer>,
     /// `WEBHOOK_ALLOW_HTTP`: accept plain `http://` webhook URLs.
     pub allow_http: bool,
@@ -112,7 +114,21 @@ impl Config {
             addr,
             database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/monay-webhooks.db".into()),
             admin_token: get("WEBHOOK_ADMIN_TOKEN"),
-            sealer: get("WEBHOOK_ENCRYPTION_KEY").map(|k| crate::crypto::Sealer::new(k.trim())).transpose()?,
+            sealer: match (get("WEBHOOK_ENCRYPTION_KEY"), get("WEBHOOK_ENCRYPTION_KEY_PREVIOUS")) {
+                (None, None) => None,
+                (None, Some(_)) => {
+                    return Err(
+                        "WEBHOOK_ENCRYPTION_KEY_PREVIOUS is set without WEBHOOK_ENCRYPTION_KEY (the new key)".into()
+                    )
+                }
+                (Some(key), previous) => {
+                    let sealer = crate::crypto::Sealer::new(key.trim())?;
+                    Some(match previous {
+                        Some(previous) => sealer.with_previous(previous.trim())?,
+                        None => sealer,
+                    })
+                }
+            },
             allow_http: flag("WEBHOOK_ALLOW_HTTP")?,
             allowed_subnets,
             max_payload: positive("WEBHOOK_MAX_PAYLOAD", num("WEBHOOK_MAX_PAYLOAD", 1_048_576)?)? as usize,

@@ -16,10 +16,12 @@ pub const SEALED_PREFIX: &str = "enc:v1:";
 /// The shortest key accepted: 32 characters (e.g. `openssl rand -base64 32`).
 pub const MIN_KEY_LEN: usize = 32;
 
-/// Seals and opens webhook secrets with the key from `WEBHOOK_ENCRYPTION_KEY`.
+/// Seals and opens webhook secrets with the key from `WEBHOOK_ENCRYPTION_KEY`; while the key is
+/// being changed, also opens those sealed with `WEBHOOK_ENCRYPTION_KEY_PREVIOUS`.
 #[derive(Clone)]
 pub struct Sealer {
     cipher: XChaCha20Poly1305,
+    previous: Option<XChaCha20Poly1305>,
 }
 
 impl std::fmt::Debug for Sealer {
@@ -43,13 +45,13 @@ impl Sealer {
     /// A sealer for `key` (any text of at least [`MIN_KEY_LEN`] characters; the cipher key is its
     /// SHA-256, domain-separated).
     pub fn new(key: &str) -> Result<Self, String> {
-        if key.chars().count() < MIN_KEY_LEN {
-            return Err(format!(
-                "WEBHOOK_ENCRYPTION_KEY must be at least {MIN_KEY_LEN} characters (e.g. `openssl rand -base64 32`)"
-            ));
-        }
-        let digest = Sha256::new().chain_update(b"monay-webhooks secret sealing v1\0").chain_update(key).finalize();
-        Ok(Self { cipher: XChaCha20Poly1305::new(&digest) })
+        Ok(Self { cipher: cipher("WEBHOOK_ENCRYPTION_KEY", key)?, previous: None })
+    }
+
+    /// This sealer, also opening what `previous` (the key being replaced) sealed.
+    pub fn with_previous(mut self, previous: &str) -> Result<Self, String> {
+        self.previous = Some(cipher("WEBHOOK_ENCRYPTION_KEY_PREVIOUS", previous)?);
+        Ok(self)
     }
 
     /// `secret` sealed for the webhook `id`: `enc:v1:` + base64(nonce ‖ ciphertext ‖ tag).
@@ -65,19 +67,36 @@ impl Sealer {
         format!("{SEALED_PREFIX}{}", STANDARD.encode(out))
     }
 
-    /// The secret in a value [`Sealer::seal`] made for the webhook `id`.
-    fn unseal(&self, id: &str, body: &str) -> Result<String, SealError> {
+    /// The secret in a value [`Sealer::seal`] made for the webhook `id`, and whether the previous
+    /// key opened it (it should be sealed again with the current one).
+    fn unseal(&self, id: &str, body: &str) -> Result<(String, bool), SealError> {
         let bytes = STANDARD.decode(body).map_err(|_| SealError::WrongKey)?;
         if bytes.len() < 24 {
             return Err(SealError::WrongKey);
         }
         let (nonce, sealed) = bytes.split_at(24);
-        let plain = self
-            .cipher
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: id.as_bytes() })
-            .map_err(|_| SealError::WrongKey)?;
-        String::from_utf8(plain).map_err(|_| SealError::WrongKey)
+        let payload = || Payload { msg: sealed, aad: id.as_bytes() };
+        let (plain, by_previous) = match self.cipher.decrypt(XNonce::from_slice(nonce), payload()) {
+            Ok(plain) => (plain, false),
+            Err(_) => match &self.previous {
+                Some(previous) => {
+                    (previous.decrypt(XNonce::from_slice(nonce), payload()).map_err(|_| SealError::WrongKey)?, true)
+                }
+                None => return Err(SealError::WrongKey),
+            },
+        };
+        Ok((String::from_utf8(plain).map_err(|_| SealError::WrongKey)?, by_previous))
     }
+}
+
+/// The cipher for a key given in the variable `name` (any text of at least [`MIN_KEY_LEN`]
+/// characters; the cipher key is its SHA-256, domain-separated).
+fn cipher(name: &str, key: &str) -> Result<XChaCha20Poly1305, String> {
+    if key.chars().count() < MIN_KEY_LEN {
+        return Err(format!("{name} must be at least {MIN_KEY_LEN} characters (e.g. `openssl rand -base64 32`)"));
+    }
+    let digest = Sha256::new().chain_update(b"monay-webhooks secret sealing v1\0").chain_update(key).finalize();
+    Ok(XChaCha20Poly1305::new(&digest))
 }
 
 /// Is this stored value sealed?
@@ -88,8 +107,14 @@ pub fn is_sealed(stored: &str) -> bool {
 /// The secret a stored value holds for the webhook `id`: opened with `sealer` when sealed, as it is
 /// when it was stored before sealing was set up.
 pub fn open(sealer: Option<&Sealer>, id: &str, stored: &str) -> Result<String, SealError> {
+    opened(sealer, id, stored).map(|(secret, _)| secret)
+}
+
+/// [`open`], and whether the value should be stored again: in the clear while there is a key, or
+/// sealed with the previous key.
+pub fn opened(sealer: Option<&Sealer>, id: &str, stored: &str) -> Result<(String, bool), SealError> {
     match (stored.strip_prefix(SEALED_PREFIX), sealer) {
-        (None, _) => Ok(stored.to_string()),
+        (None, sealer) => Ok((stored.to_string(), sealer.is_some())),
         (Some(_), None) => Err(SealError::NoKey),
         (Some(body), Some(sealer)) => sealer.unseal(id, body),
     }
@@ -127,6 +152,20 @@ mod tests {
         let sealer = Sealer::new(KEY).unwrap();
         assert_eq!(open(Some(&sealer), "wh_1", "whsec_old").unwrap(), "whsec_old");
         assert_eq!(store(None, "wh_1", "whsec_x"), "whsec_x");
+    }
+
+    #[test]
+    fn the_previous_key_still_opens_and_asks_for_sealing_again() {
+        let old = Sealer::new(KEY).unwrap();
+        let sealed = old.seal("wh_1", "whsec_abc");
+        let new = Sealer::new("a brand new key of more than 32 characters").unwrap();
+        assert_eq!(open(Some(&new), "wh_1", &sealed), Err(SealError::WrongKey));
+        let both = new.clone().with_previous(KEY).unwrap();
+        assert_eq!(opened(Some(&both), "wh_1", &sealed).unwrap(), ("whsec_abc".to_string(), true));
+        let resealed = both.seal("wh_1", "whsec_abc");
+        assert_eq!(opened(Some(&new), "wh_1", &resealed).unwrap(), ("whsec_abc".to_string(), false));
+        assert_eq!(opened(Some(&new), "wh_1", "whsec_clear").unwrap(), ("whsec_clear".to_string(), true));
+        assert_eq!(opened(None, "wh_1", "whsec_clear").unwrap(), ("whsec_clear".to_string(), false));
     }
 
     #[test]

@@ -130,3 +130,43 @@ async fn a_custom_secret_that_looks_sealed_is_refused() {
     assert_eq!((r.status, r.field()), (StatusCode::UNPROCESSABLE_ENTITY, "secret"), "{}", r.body);
     assert_eq!(s.get(ADMIN_TOKEN, &format!("/api/webhooks/{id}")).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_key_is_changed_by_starting_once_with_the_new_key_and_the_previous_one() {
+    let new_key = "a-brand-new-key-of-more-than-32-characters";
+    let s = TestServer::start_with(sealed_with(KEY)).await;
+    let r = Receiver::start().await;
+    let hook = s.webhook(ADMIN_TOKEN, &r.url("/changed"), &["*"]).await;
+    let secret = hook["secret"].as_str().unwrap().to_string();
+    let dir = s.stop().await;
+    let before = stored_secrets(&dir).await;
+
+    let s =
+        TestServer::start_in_with(dir, |c| c.sealer = Some(Sealer::new(new_key).unwrap().with_previous(KEY).unwrap()))
+            .await;
+    s.post(ADMIN_TOKEN, "/api/events", json!({"event": "user.created", "data": {}})).await;
+    let got = r.wait_for(1, WAIT).await.remove(0);
+    standardwebhooks::Webhook::new(&secret).unwrap().verify(&got.body, &got.headers).unwrap();
+    let dir = s.stop().await;
+    assert_ne!(stored_secrets(&dir).await, before, "sealed again with the new key");
+
+    // The new key alone opens everything now; the old one no longer does.
+    let mut config = test_config(&dir);
+    config.sealer = Some(Sealer::new(KEY).unwrap());
+    let options = monay_webhooks::server::leptos_options(&config).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let err = monay_webhooks::server::run(config, options, listener, async {}).await.unwrap_err();
+    assert!(err.to_string().contains("does not open"), "{err}");
+    let s = TestServer::start_in_with(dir, sealed_with(new_key)).await;
+    let id = hook["id"].as_str().unwrap();
+    assert_eq!(s.get(ADMIN_TOKEN, &format!("/api/webhooks/{id}/secret")).await.body["secret"], secret.as_str());
+}
+
+#[test]
+fn a_previous_key_needs_the_new_one() {
+    let err = monay_webhooks::config::Config::from_lookup(|k| {
+        (k == "WEBHOOK_ENCRYPTION_KEY_PREVIOUS").then(|| "an old key that is long enough to be a key".into())
+    })
+    .unwrap_err();
+    assert!(err.contains("without WEBHOOK_ENCRYPTION_KEY"), "{err}");
+}

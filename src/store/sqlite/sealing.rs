@@ -16,39 +16,37 @@ impl SqliteStore {
         Ok(seal::open(self.sealer.as_ref(), id, stored)?)
     }
 
-    /// At open: every stored secret must open with the key given (or with none, when there is
-    /// none), and with a key, secrets stored in the clear are sealed.
+    /// At open: every stored secret must open with the keys given (or with none, when there is
+    /// none); with a key, secrets stored in the clear or sealed with the previous key are sealed
+    /// with the current one, in one transaction.
     pub(super) async fn check_sealing(&self) -> Result<(), OpenError> {
         let rows: Vec<(String, String, Option<String>)> =
             sqlx::query_as("SELECT id, secret, previous_secret FROM webhooks").fetch_all(&self.writer).await?;
-        let mut clear = 0usize;
+        let mut again: Vec<(String, String, Option<String>)> = Vec::new();
         for (id, secret, previous) in &rows {
-            for stored in std::iter::once(secret).chain(previous) {
-                seal::open(self.sealer.as_ref(), id, stored)?;
-                clear += usize::from(!seal::is_sealed(stored));
+            let (secret, redo) = seal::opened(self.sealer.as_ref(), id, secret)?;
+            let (previous, redo_previous) = match previous {
+                Some(p) => seal::opened(self.sealer.as_ref(), id, p).map(|(p, r)| (Some(p), r))?,
+                None => (None, false),
+            };
+            if redo || redo_previous {
+                again.push((id.clone(), secret, previous));
             }
         }
-        if self.sealer.is_none() || clear == 0 {
+        if again.is_empty() {
             return Ok(());
         }
         let mut tx = self.writer.begin().await?;
-        for (id, secret, previous) in rows {
-            let seal_clear = |stored: String| {
-                if seal::is_sealed(&stored) {
-                    stored
-                } else {
-                    self.seal_secret(&id, &stored)
-                }
-            };
+        for (id, secret, previous) in &again {
             sqlx::query("UPDATE webhooks SET secret = $1, previous_secret = $2 WHERE id = $3")
-                .bind(seal_clear(secret))
-                .bind(previous.map(seal_clear))
-                .bind(&id)
+                .bind(self.seal_secret(id, secret))
+                .bind(previous.as_deref().map(|p| self.seal_secret(id, p)))
+                .bind(id)
                 .execute(&mut *tx)
                 .await?;
         }
         tx.commit().await?;
-        tracing::info!("{clear} webhook secrets stored in the clear are now sealed with WEBHOOK_ENCRYPTION_KEY");
+        tracing::info!("{} webhooks' secrets are now sealed with the current WEBHOOK_ENCRYPTION_KEY", again.len());
         Ok(())
     }
 }
