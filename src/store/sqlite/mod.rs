@@ -17,7 +17,6 @@ mod sessions;
 mod stats;
 mod webhooks;
 
-#[allow(unused_imports)]
 pub(crate) use super::{into_page, is_unique_violation, now_ms, page_limit, to_time};
 use super::{OpenError, StoreError, StoreResult};
 use crate::crypto::Sealer;
