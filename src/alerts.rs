@@ -7,7 +7,6 @@ use crate::error::AppResult;
 use crate::store::{NewEvent, Stats, StatsQuery, Store, WebhookFilter};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use std::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 /// Applies the thresholds to one subject's statistics (pure).
@@ -61,16 +60,28 @@ fn disabled_notices(hooks: &[Webhook]) -> Vec<Alert> {
         .collect()
 }
 
-/// Remembers when each active alert started, in memory: with several processes each would announce
-/// the same alert, so this assumes one (the embedded database's case).
+/// Evaluates alerts and announces their changes. Which alerts are on, and since when, is kept in
+/// the database: with several nodes, the one leading the `alerts` job announces each change once,
+/// and any node shows the same start times.
 pub struct AlertMonitor {
-    started: Mutex<HashMap<(String, String), DateTime<Utc>>>,
     live: std::sync::Arc<crate::live::LiveFeed>,
+}
+
+/// The alerts that are on: (kind, subject) → start.
+type Started = HashMap<(String, String), DateTime<Utc>>;
+
+async fn started(store: &Store) -> AppResult<Started> {
+    Ok(store
+        .alert_state()
+        .await?
+        .into_iter()
+        .map(|(subject, kind, since)| ((kind, subject), crate::store::to_time(since)))
+        .collect())
 }
 
 impl AlertMonitor {
     pub fn new(live: std::sync::Arc<crate::live::LiveFeed>) -> Self {
-        AlertMonitor { started: Mutex::default(), live }
+        AlertMonitor { live }
     }
 
     /// The alerts of `scope` (a tenant) or of the whole platform (`None`), with their start times.
@@ -79,12 +90,10 @@ impl AlertMonitor {
         let subject = scope.map_or("platform".to_string(), |t| format!("tenant:{t}"));
         let stats = store.stats(&query(cfg, scope)).await?;
         let mut alerts = evaluate(cfg, &subject, &stats, now);
-        {
-            let started = self.started.lock().expect("alert monitor");
-            for a in &mut alerts {
-                if let Some(since) = started.get(&a.key()) {
-                    a.since = *since;
-                }
+        let started = started(store).await?;
+        for a in &mut alerts {
+            if let Some(since) = started.get(&a.key()) {
+                a.since = *since;
             }
         }
         let filter = WebhookFilter {
@@ -100,26 +109,31 @@ impl AlertMonitor {
     /// Evaluates every tenant; announces alerts that started or cleared since the last round.
     pub async fn evaluate_tenants(&self, store: &Store, cfg: &AlertConfig) -> AppResult<()> {
         let now = Utc::now();
+        let mut started = started(store).await?;
         for tenant in store.tenants_with_webhooks().await? {
             let subject = format!("tenant:{tenant}");
             let stats = store.stats(&query(cfg, Some(&tenant))).await?;
             let alerts = evaluate(cfg, &subject, &stats, now);
-            let (raised, cleared) = {
-                let mut started = self.started.lock().expect("alert monitor");
-                let raised: Vec<Alert> = alerts.iter().filter(|a| !started.contains_key(&a.key())).cloned().collect();
-                let cleared: Vec<(String, String)> = started
-                    .keys()
-                    .filter(|k| k.1 == subject && !alerts.iter().any(|a| a.key() == **k))
-                    .cloned()
-                    .collect();
-                for a in &raised {
-                    started.insert(a.key(), a.since);
-                }
-                for k in &cleared {
-                    started.remove(k);
-                }
-                (raised, cleared)
-            };
+            let raised: Vec<Alert> = alerts.iter().filter(|a| !started.contains_key(&a.key())).cloned().collect();
+            let cleared: Vec<(String, String)> = started
+                .keys()
+                .filter(|k| k.1 == subject && !alerts.iter().any(|a| a.key() == **k))
+                .cloned()
+                .collect();
+            if raised.is_empty() && cleared.is_empty() {
+                continue;
+            }
+            for a in &raised {
+                started.insert(a.key(), a.since);
+            }
+            for k in &cleared {
+                started.remove(k);
+            }
+            // Stored before announced: a node that takes over next round announces nothing twice.
+            let on: Vec<(String, String, i64)> =
+                raised.iter().map(|a| (a.subject.clone(), a.kind.clone(), a.since.timestamp_millis())).collect();
+            let off: Vec<(String, String)> = cleared.iter().map(|(kind, subject)| (subject.clone(), kind.clone())).collect();
+            store.save_alert_state(&on, &off).await?;
             for a in raised {
                 self.live.send("alert", &tenant, serde_json::json!({ "change": "raised", "alert": a }));
                 announce(store, evaluated(&tenant, "alert_raised", &a.kind, a.message.clone(), Some(a.level))).await;
@@ -168,12 +182,15 @@ fn evaluated(tenant: &str, kind: &str, alert: &str, message: String, level: Opti
     }
 }
 
-/// Evaluates alerts every `interval` until `stop`.
+/// Evaluates alerts every `interval` until `stop`, while this node leads the `alerts` job.
 pub async fn run(monitor: std::sync::Arc<AlertMonitor>, store: Store, cfg: AlertConfig, stop: CancellationToken) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(cfg.interval) => {}
             _ = stop.cancelled() => return,
+        }
+        if !crate::jobs::leads(&store, "alerts", cfg.interval).await {
+            continue;
         }
         if let Err(e) = monitor.evaluate_tenants(&store, &cfg).await {
             tracing::error!("alert evaluation failed: {e}");

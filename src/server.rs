@@ -39,19 +39,19 @@ pub async fn run(
     leptos_options.site_addr = addr;
     let store = Store::open_with(&config.database_url, config.sealer.clone()).await?;
     bootstrap_admin(&store, &config, addr).await?;
-    // The embedded database belongs to this process alone: whatever was in flight when the previous
-    // process stopped is sent again now rather than after its lease.
-    let released = store.release_all_leases().await?;
+    // With an embedded database, whatever was in flight when the previous process stopped is sent
+    // again now rather than after its lease; with a shared one, other nodes' leases are left alone.
+    let released = store.release_at_start().await?;
     if released > 0 {
         tracing::info!("{released} deliveries in flight at the last stop are queued again");
     }
     let ip_policy = Arc::new(IpPolicy::new(config.allowed_subnets.clone()));
     let metrics = Arc::new(crate::metrics::Metrics::default());
-    let live = Arc::new(crate::live::LiveFeed::default());
+    let live = Arc::new(crate::live::LiveFeed::for_store(&store));
     let engine = Engine::new(store.clone(), &config, ip_policy.clone(), metrics.clone(), live.clone());
     let stop = CancellationToken::new();
     let alerts = Arc::new(crate::alerts::AlertMonitor::new(live.clone()));
-    let jobs = crate::jobs::Jobs::start(&config, &store, &engine, &alerts, stop.clone());
+    let jobs = crate::jobs::Jobs::start(&config, &store, &engine, &alerts, &live, stop.clone());
     let state = AppState {
         leptos_options,
         store: store.clone(),

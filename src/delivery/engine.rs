@@ -57,8 +57,8 @@ impl Engine {
                 retry: RetryPolicy::from_config(config),
                 allow_http: config.allow_http,
                 max_failures: config.max_failures as i64,
-                // Long enough for the request and its recording; a dead worker's deliveries return after it.
-                lease_ms: config.timeout.as_millis() as i64 + 30_000,
+                // Renewed while this process lives (see `worker`): a dead node's deliveries return after it.
+                lease_ms: super::worker::LEASE.as_millis() as i64,
             }),
         }
     }

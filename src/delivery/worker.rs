@@ -11,8 +11,12 @@ use tokio_util::sync::CancellationToken;
 
 /// How often an idle worker looks for retries that have come due.
 const POLL: Duration = Duration::from_millis(200);
-/// How often leases of dead workers are looked for.
-const LEASE_SWEEP: Duration = Duration::from_secs(5);
+/// How long a claim holds a delivery. The claiming process renews its claims every [`RENEW`] while
+/// it lives, so a slow request keeps its delivery; when a node dies, another takes its deliveries
+/// over within this and a sweep.
+pub const LEASE: Duration = Duration::from_secs(10);
+/// How often this process renews its leases and takes over expired ones.
+const RENEW: Duration = Duration::from_secs(2);
 
 /// Runs the workers until `stop` is cancelled, then lets in-flight requests finish (each is bounded
 /// by `WEBHOOK_TIMEOUT`) and records them before returning.
@@ -23,8 +27,11 @@ pub async fn run(engine: Engine, concurrency: usize, batch_size: usize, stop: Ca
     let store = engine.store().clone();
     let mut last_sweep = Instant::now();
     while !stop.is_cancelled() {
-        if last_sweep.elapsed() >= LEASE_SWEEP {
+        if last_sweep.elapsed() >= RENEW {
             last_sweep = Instant::now();
+            if let Err(e) = store.renew_leases(LEASE.as_millis() as i64).await {
+                tracing::error!("renewing leases failed: {e}");
+            }
             if let Err(e) = store.release_expired_leases().await {
                 tracing::error!("lease sweep failed: {e}");
             }

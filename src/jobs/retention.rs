@@ -12,7 +12,8 @@ pub async fn run(store: Store, retention: Duration, interval: Duration, stop: Ca
     loop {
         let cutoff = chrono::Utc::now().timestamp_millis() - retention.as_millis() as i64;
         let mut purged = 0;
-        loop {
+        let lead = super::leads(&store, "retention", interval).await;
+        while lead {
             match store.purge_batch(cutoff).await {
                 Ok(0) => break,
                 Ok(n) => purged += n,

@@ -8,10 +8,12 @@ use tokio_util::sync::CancellationToken;
 /// Rolls up settled buckets every `interval` until `stop` (and once at start).
 pub async fn run(store: Store, interval: Duration, stop: CancellationToken) {
     loop {
-        match store.roll_up(chrono::Utc::now().timestamp_millis()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::debug!(buckets = n, "statistics rolled up"),
-            Err(e) => tracing::error!("statistics rollup failed: {e}"),
+        if super::leads(&store, "rollups", interval).await {
+            match store.roll_up(chrono::Utc::now().timestamp_millis()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(buckets = n, "statistics rolled up"),
+                Err(e) => tracing::error!("statistics rollup failed: {e}"),
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}

@@ -1,10 +1,18 @@
 //! Persistence: one `Store` over the database, used alike by the service layer, the console and the
 //! delivery workers. It speaks in domain types and its own `StoreError`; each backend lives in its
-//! own folder behind it (`sqlite/`: the embedded default), chosen by `DATABASE_URL`.
+//! own folder behind it, chosen by `DATABASE_URL`: `sqlite/` (the embedded default, one process)
+//! and `postgres/` (several nodes on one database).
 
+mod cache;
 mod error;
+mod fanout;
+mod filters;
 mod model;
+mod rows;
+mod postgres;
 mod sqlite;
+mod stats_sql;
+mod tally;
 
 pub use crate::domain::{SecretInfo, Stats};
 pub use error::{StoreError, StoreResult};
@@ -21,6 +29,12 @@ use chrono::{DateTime, TimeZone, Utc};
 use std::collections::HashMap;
 use std::time::Duration;
 
+/// Prefix of every API key, so a leaked one is recognisable.
+pub const KEY_PREFIX: &str = "mwk_";
+
+/// Where live feed events heard from the database go (PostgreSQL: every node's attempts).
+pub type LiveSink = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
+
 /// The database behind the service.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -31,12 +45,13 @@ pub struct Store {
 #[derive(Clone, Debug)]
 enum Backend {
     Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PgStore),
 }
 
 /// Why the store could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("DATABASE_URL {0:?} is not supported: use sqlite://path/to/file.db")]
+    #[error("DATABASE_URL {0:?} is not supported: use sqlite://path/to/file.db or postgres://user@host/database")]
     Unsupported(String),
     #[error("cannot create the database folder {0}: {1}")]
     Folder(String, std::io::Error),
@@ -48,6 +63,8 @@ pub enum OpenError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
     Sealing(#[from] SealError),
+    #[error("{0}")]
+    Store(StoreError),
 }
 
 impl Store {
@@ -61,16 +78,54 @@ impl Store {
     /// the clear before are sealed now, and a database whose sealed secrets do not open (no key, or
     /// another one) is refused rather than served.
     pub async fn open_with(url: &str, sealer: Option<Sealer>) -> Result<Self, OpenError> {
-        if url.starts_with("sqlite:") {
-            return Ok(Store { backend: Backend::Sqlite(sqlite::SqliteStore::open_with(url, sealer).await?) });
-        }
-        Err(OpenError::Unsupported(url.to_string()))
+        // This process among the nodes sharing the database: the holder of its leases.
+        let node = crate::crypto::new_id("node_");
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite(sqlite::SqliteStore::open_with(url, sealer, &node).await?)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres(postgres::PgStore::open_with(url, sealer, &node).await?)
+        } else {
+            return Err(OpenError::Unsupported(url.to_string()));
+        };
+        Ok(Store { backend })
     }
 
-    /// Wakes a worker waiting in [`Store::queued`].
-    pub fn wake_workers(&self) {
+    /// The backend's name (`sqlite`, `postgres`).
+    pub fn backend(&self) -> &'static str {
         match &self.backend {
-            Backend::Sqlite(db) => db.wake_workers(),
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// May other processes share this database (and the live feed travel through it)?
+    pub fn shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// This process's name among the nodes.
+    pub fn node(&self) -> &str {
+        match &self.backend {
+            Backend::Sqlite(db) => db.node(),
+            Backend::Postgres(db) => db.node(),
+        }
+    }
+
+    /// Hears the other nodes until `stop` (PostgreSQL `LISTEN`): wake-ups, revocations, new event
+    /// types, live feed events (handed to `live`). Returns at once for SQLite, which has no others.
+    pub async fn listen(&self, live: LiveSink, stop: tokio_util::sync::CancellationToken) {
+        match &self.backend {
+            Backend::Sqlite(_) => {}
+            Backend::Postgres(db) => db.listen(live, stop).await,
+        }
+    }
+
+    /// Sends live feed events to every node's streams (PostgreSQL `NOTIFY`; nothing for SQLite,
+    /// whose one process broadcasts them itself).
+    pub async fn send_live(&self, payloads: &[String]) -> StoreResult<()> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(db) => db.send_live(payloads).await,
         }
     }
 }
@@ -84,6 +139,7 @@ macro_rules! delegate {
                 pub async fn $name(&self $(, $arg: $ty)*) -> $ret {
                     match &self.backend {
                         Backend::Sqlite(db) => db.$name($($arg),*).await,
+                        Backend::Postgres(db) => db.$name($($arg),*).await,
                     }
                 }
             )*
@@ -140,7 +196,10 @@ delegate! {
     pub async fn claim_due(&self, limit: usize, lease_ms: i64) -> StoreResult<Vec<DueDelivery>>;
     pub async fn due_delivery(&self, delivery_id: &str) -> StoreResult<Option<DueDelivery>>;
     pub async fn release_expired_leases(&self) -> StoreResult<u64>;
-    pub async fn release_all_leases(&self) -> StoreResult<u64>;
+    /// At start: SQLite queues again whatever the previous process had in flight; PostgreSQL
+    /// leaves other nodes' leases alone (expired ones are taken over).
+    pub async fn release_at_start(&self) -> StoreResult<u64>;
+    pub async fn renew_leases(&self, lease_ms: i64) -> StoreResult<u64>;
     pub async fn record_outcomes(&self, outcomes: &[AttemptOutcome], max_failures: i64) -> StoreResult<Vec<Disabled>>;
 
     // One webhook's secret and recovery.
@@ -160,6 +219,12 @@ delegate! {
     pub async fn queue_depth(&self) -> StoreResult<Vec<(&'static str, i64)>>;
     pub async fn disabled_webhooks(&self) -> StoreResult<i64>;
     pub async fn tenants_with_webhooks(&self) -> StoreResult<Vec<String>>;
+
+    // Coordination between nodes.
+    /// Takes or keeps the lease of a job one node runs at a time: `true` while this node holds it.
+    pub async fn try_lead(&self, name: &str, ttl_ms: i64) -> StoreResult<bool>;
+    pub async fn alert_state(&self) -> StoreResult<Vec<(String, String, i64)>>;
+    pub async fn save_alert_state(&self, raised: &[(String, String, i64)], cleared: &[(String, String)]) -> StoreResult<()>;
 
     // Webhooks.
     pub async fn create_webhook(&self, new: NewWebhook) -> StoreResult<Webhook>;

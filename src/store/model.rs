@@ -181,3 +181,74 @@ pub struct WebhookFilter {
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
+
+/// A webhook's health over one batch of outcomes.
+#[derive(Default)]
+pub struct Health {
+    /// A success came: the count starts again from the failures after it.
+    pub reset: bool,
+    /// Failures since the last success of the batch (or in all of it).
+    pub failures: i64,
+    /// The receiver answered 410 Gone.
+    pub gone: bool,
+}
+
+impl Health {
+    pub fn add(&mut self, o: &AttemptOutcome) {
+        if o.response_status.is_some_and(|s| (200..300).contains(&s)) {
+            self.reset = true;
+            self.failures = 0;
+        } else {
+            self.failures += 1;
+        }
+        self.gone |= o.gone;
+    }
+
+    /// Nothing but a reset to write (the common case, which writes nothing when already at zero).
+    pub fn only_success(&self) -> bool {
+        self.reset && self.failures == 0 && !self.gone
+    }
+
+    /// Why the webhook is to be switched off with `count` consecutive failures, if it is.
+    pub fn disable_reason(&self, count: i64, max_failures: i64) -> Option<String> {
+        if self.gone {
+            Some("the receiver answered 410 Gone".to_string())
+        } else if count >= max_failures {
+            Some(format!("{count} consecutive failed attempts"))
+        } else {
+            None
+        }
+    }
+}
+
+impl AttemptOutcome {
+    /// The attempt of a delivery taken over from a process that stopped with its request in flight.
+    pub fn interrupted(
+        delivery_id: &str,
+        webhook_id: &str,
+        tenant: &str,
+        attempt: i64,
+        claimed_at: i64,
+        why: &str,
+    ) -> Self {
+        AttemptOutcome {
+            delivery_id: delivery_id.to_string(),
+            webhook_id: webhook_id.to_string(),
+            tenant: tenant.to_string(),
+            attempt,
+            trigger: AttemptTrigger::Scheduled,
+            started_at: super::to_time(claimed_at),
+            duration_ms: 0,
+            request_headers: BTreeMap::new(),
+            response_status: None,
+            response_headers: None,
+            response_body: None,
+            error_kind: Some(ErrorKind::Interrupted),
+            error: Some(why.to_string()),
+            status: DeliveryStatus::Pending,
+            next_attempt_at: None,
+            counts_for_health: false,
+            gone: false,
+        }
+    }
+}

@@ -1,84 +1,12 @@
 //! Deliveries and their attempts, as the log shows them.
 
-use super::{into_page, page_limit, to_time, SqliteStore};
+use super::{into_page, page_limit, SqliteStore};
 use super::{StoreError, StoreResult};
-use crate::domain::{Attempt, AttemptTrigger, Delivery, DeliveryStatus, ErrorKind, Page};
+use crate::domain::{Attempt, Delivery, Page};
+use crate::store::filters;
 use crate::store::model::{DeliveryFilter, LastAttempt};
+use crate::store::rows::{AttemptRow, DeliveryRow, ATTEMPT_COLUMNS, DELIVERY_COLUMNS};
 use sqlx::{QueryBuilder, Sqlite};
-
-#[derive(sqlx::FromRow)]
-pub(super) struct DeliveryRow {
-    id: String,
-    event_id: String,
-    webhook_id: String,
-    tenant: String,
-    event: String,
-    status: String,
-    attempts: i64,
-    next_attempt_at: Option<i64>,
-    last_status_code: Option<i64>,
-    last_error: Option<String>,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl DeliveryRow {
-    pub fn into_delivery(self) -> Delivery {
-        Delivery {
-            id: self.id,
-            event_id: self.event_id,
-            webhook_id: self.webhook_id,
-            tenant: self.tenant,
-            event: self.event,
-            status: DeliveryStatus::parse(&self.status).unwrap_or(DeliveryStatus::Pending),
-            attempt_count: self.attempts,
-            next_attempt_at: self.next_attempt_at.map(to_time),
-            last_status_code: self.last_status_code,
-            last_error: self.last_error,
-            created_at: to_time(self.created_at),
-            updated_at: to_time(self.updated_at),
-        }
-    }
-}
-
-pub(super) const DELIVERY_COLUMNS: &str = "id, event_id, webhook_id, tenant, event, status, attempts, \
-    next_attempt_at, last_status_code, last_error, created_at, updated_at";
-
-#[derive(sqlx::FromRow)]
-struct AttemptRow {
-    id: String,
-    delivery_id: String,
-    attempt: i64,
-    trigger: String,
-    started_at: i64,
-    duration_ms: i64,
-    request_headers: String,
-    response_status: Option<i64>,
-    response_headers: Option<String>,
-    response_body: Option<String>,
-    error_kind: Option<String>,
-    error: Option<String>,
-}
-
-impl AttemptRow {
-    fn into_attempt(self) -> Attempt {
-        let quoted = |s: &str| serde_json::Value::String(s.to_string());
-        Attempt {
-            id: self.id,
-            delivery_id: self.delivery_id,
-            attempt: self.attempt,
-            trigger: serde_json::from_value(quoted(&self.trigger)).unwrap_or(AttemptTrigger::Scheduled),
-            started_at: to_time(self.started_at),
-            duration_ms: self.duration_ms,
-            request_headers: serde_json::from_str(&self.request_headers).unwrap_or_default(),
-            response_status: self.response_status,
-            response_headers: self.response_headers.and_then(|h| serde_json::from_str(&h).ok()),
-            response_body: self.response_body,
-            error_kind: self.error_kind.and_then(|k| serde_json::from_value::<ErrorKind>(quoted(&k)).ok()),
-            error: self.error,
-        }
-    }
-}
 
 impl SqliteStore {
     /// One delivery, if `scope` may see it.
@@ -95,11 +23,9 @@ impl SqliteStore {
 
     /// The attempts of a delivery, oldest first.
     pub async fn list_attempts(&self, delivery_id: &str) -> StoreResult<Vec<Attempt>> {
-        let rows: Vec<AttemptRow> = sqlx::query_as(
-            "SELECT id, delivery_id, attempt, trigger, started_at, duration_ms, request_headers, response_status,
-                    response_headers, response_body, error_kind, error
-             FROM attempts WHERE delivery_id = $1 ORDER BY attempt, started_at",
-        )
+        let rows: Vec<AttemptRow> = sqlx::query_as(&format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE delivery_id = $1 ORDER BY attempt, started_at"
+        ))
         .bind(delivery_id)
         .fetch_all(&self.pool)
         .await?;
@@ -115,31 +41,8 @@ impl SqliteStore {
     pub async fn page_of_deliveries(&self, filter: &DeliveryFilter, limit: i64) -> StoreResult<Page<Delivery>> {
         let mut q: QueryBuilder<Sqlite> =
             QueryBuilder::new(format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE 1 = 1"));
-        if let Some(scope) = &filter.scope {
-            q.push(" AND tenant = ").push_bind(scope.clone());
-        }
-        if let Some(tenant) = &filter.tenant {
-            q.push(" AND tenant = ").push_bind(tenant.clone());
-        }
-        if let Some(webhook_id) = &filter.webhook_id {
-            q.push(" AND webhook_id = ").push_bind(webhook_id.clone());
-        }
-        if let Some(event) = &filter.event {
-            q.push(" AND event = ").push_bind(event.clone());
-        }
-        if let Some(status) = filter.status {
-            q.push(" AND status = ").push_bind(status.as_str());
-        }
-        if let Some(since) = filter.since {
-            q.push(" AND created_at >= ").push_bind(since);
-        }
-        if let Some(until) = filter.until {
-            q.push(" AND created_at < ").push_bind(until);
-        }
-        if let Some(cursor) = &filter.cursor {
-            q.push(" AND id < ").push_bind(cursor.clone());
-        }
-        q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
+        filters::deliveries(&mut q, filter);
+        filters::page_end(&mut q, "id", filter.cursor.as_ref(), limit);
         let rows: Vec<DeliveryRow> = q.build_query_as().fetch_all(&self.pool).await?;
         let deliveries = rows.into_iter().map(DeliveryRow::into_delivery).collect();
         Ok(into_page(deliveries, limit, |d: &Delivery| d.id.clone()))

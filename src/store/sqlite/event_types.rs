@@ -4,14 +4,7 @@ use super::{now_ms, SqliteStore};
 use super::{StoreError, StoreResult};
 use crate::domain::event_type::BUILT_IN;
 use crate::domain::EventType;
-
-#[derive(sqlx::FromRow)]
-struct TypeRow {
-    name: String,
-    category: String,
-    description: String,
-    custom: bool,
-}
+use crate::store::rows::TypeRow;
 
 impl SqliteStore {
     pub(super) async fn seed_event_types(&self) -> Result<(), sqlx::Error> {
@@ -37,10 +30,7 @@ impl SqliteStore {
             sqlx::query_as("SELECT name, category, description, custom FROM event_types ORDER BY category, name")
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| EventType { name: r.name, category: r.category, description: r.description, custom: r.custom })
-            .collect())
+        Ok(rows.into_iter().map(EventType::from).collect())
     }
 
     /// Every known type as `(name, category)`.
@@ -51,15 +41,10 @@ impl SqliteStore {
     /// The catalog category of `name`, `None` when the type is unknown. (From memory after the
     /// first call; this process forgets it when a type is added here. Types are never removed.)
     pub async fn event_type_category(&self, name: &str) -> StoreResult<Option<String>> {
-        if let Some(types) = self.type_names.read().expect("type names").clone() {
-            if let Some(category) = types.get(name) {
-                return Ok(Some(category.clone()));
-            }
+        if let Some(category) = self.type_names.category(name) {
+            return Ok(Some(category));
         }
-        let types: std::collections::HashMap<String, String> = self.event_type_names().await?.into_iter().collect();
-        let found = types.get(name).cloned();
-        *self.type_names.write().expect("type names") = Some(std::sync::Arc::new(types));
-        Ok(found)
+        Ok(self.type_names.load(self.event_type_names().await?, name))
     }
 
     /// Is `name` in the catalog?
@@ -78,7 +63,7 @@ impl SqliteStore {
         .bind(now_ms())
         .execute(&self.writer)
         .await;
-        *self.type_names.write().expect("type names") = None;
+        self.type_names.clear();
         match result {
             Ok(_) => Ok(()),
             Err(e) if super::is_unique_violation(&e) => Err(StoreError::EventTypeExists(event_type.name.clone())),

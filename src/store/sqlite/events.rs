@@ -1,43 +1,12 @@
 //! Events: publishing (the event and its fan-out of deliveries in one transaction), idempotency, reads.
 
-use super::{into_page, page_limit, to_time, SqliteStore};
+use super::{into_page, page_limit, SqliteStore};
 use super::{StoreError, StoreResult};
 use crate::domain::{Event, Page};
+use crate::store::filters;
 use crate::store::model::{EventFilter, NewEvent, Published};
+use crate::store::rows::{EventRow, SCOPED_EVENT_COLUMNS as SCOPED_COLUMNS};
 use sqlx::{QueryBuilder, Sqlite};
-
-#[derive(sqlx::FromRow)]
-struct EventRow {
-    id: String,
-    tenant: Option<String>,
-    event: String,
-    data: String,
-    timestamp: i64,
-    idempotency_key: Option<String>,
-    deliveries: i64,
-}
-
-impl EventRow {
-    fn into_event(self) -> Event {
-        Event {
-            id: self.id,
-            tenant: self.tenant,
-            event: self.event,
-            data: serde_json::from_str(&self.data).unwrap_or(serde_json::Value::Null),
-            timestamp: to_time(self.timestamp),
-            idempotency_key: self.idempotency_key,
-            deliveries: self.deliveries,
-        }
-    }
-}
-
-/// The columns as a reader with `scope` (`$1`: a tenant, or NULL for admins) may see them: a tenant
-/// sees another publisher's idempotency key never, and of a broadcast only its own deliveries.
-const SCOPED_COLUMNS: &str = "id, tenant, event, data, timestamp,
-    CASE WHEN $1 IS NULL OR idempotency_scope = 'tenant:' || $1 THEN idempotency_key END AS idempotency_key,
-    CASE WHEN $1 IS NOT NULL AND tenant IS NULL
-         THEN (SELECT COUNT(*) FROM deliveries d WHERE d.event_id = events.id AND d.tenant = $1)
-         ELSE deliveries END AS deliveries";
 
 impl SqliteStore {
     /// Stores an event and one pending delivery per matching active webhook, in one transaction
@@ -70,25 +39,8 @@ impl SqliteStore {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("WITH v(scope) AS (SELECT ");
         q.push_bind(filter.scope.clone()).push(") SELECT ");
         q.push(SCOPED_COLUMNS.replace("$1", "v.scope")).push(" FROM events, v WHERE 1 = 1");
-        if let Some(scope) = &filter.scope {
-            q.push(" AND (events.tenant = ").push_bind(scope.clone()).push(" OR events.tenant IS NULL)");
-        }
-        if let Some(tenant) = &filter.tenant {
-            q.push(" AND tenant = ").push_bind(tenant.clone());
-        }
-        if let Some(event) = &filter.event {
-            q.push(" AND event = ").push_bind(event.clone());
-        }
-        if let Some(since) = filter.since {
-            q.push(" AND timestamp >= ").push_bind(since);
-        }
-        if let Some(until) = filter.until {
-            q.push(" AND timestamp < ").push_bind(until);
-        }
-        if let Some(cursor) = &filter.cursor {
-            q.push(" AND id < ").push_bind(cursor.clone());
-        }
-        q.push(" ORDER BY events.id DESC LIMIT ").push_bind(limit + 1);
+        filters::events(&mut q, filter);
+        filters::page_end(&mut q, "events.id", filter.cursor.as_ref(), limit);
         let rows: Vec<EventRow> = q.build_query_as().fetch_all(&self.pool).await?;
         let events = rows.into_iter().map(EventRow::into_event).collect();
         Ok(into_page(events, limit, |e: &Event| e.id.clone()))

@@ -4,48 +4,9 @@ use super::{now_ms, to_time, SqliteStore};
 use super::{StoreError, StoreResult};
 use crate::crypto;
 use crate::domain::{ApiKey, Principal, Role};
+use crate::store::rows::{KeyRow, KEY_COLUMNS};
+use crate::store::KEY_PREFIX;
 
-/// How long an authenticated key is remembered (another node's revocation takes this long to apply).
-pub const AUTH_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Prefix of every API key, so a leaked one is recognisable.
-pub const KEY_PREFIX: &str = "mwk_";
-
-#[derive(sqlx::FromRow)]
-pub(super) struct KeyRow {
-    pub id: String,
-    pub tenant: Option<String>,
-    pub role: String,
-    pub name: String,
-    pub prefix: String,
-    pub created_at: i64,
-    pub last_used_at: Option<i64>,
-}
-
-impl KeyRow {
-    pub fn into_key(self) -> ApiKey {
-        ApiKey {
-            id: self.id,
-            tenant: self.tenant,
-            role: Role::parse(&self.role).unwrap_or(Role::Tenant),
-            name: self.name,
-            prefix: self.prefix,
-            created_at: to_time(self.created_at),
-            last_used_at: self.last_used_at.map(to_time),
-        }
-    }
-
-    pub fn principal(&self) -> Principal {
-        Principal {
-            key_id: self.id.clone(),
-            key_name: self.name.clone(),
-            role: Role::parse(&self.role).unwrap_or(Role::Tenant),
-            tenant: self.tenant.clone(),
-        }
-    }
-}
-
-const KEY_COLUMNS: &str = "id, tenant, role, name, prefix, created_at, last_used_at";
 
 impl SqliteStore {
     /// Creates a key; returns it with its secret, which is not stored and cannot be shown again.
@@ -144,18 +105,16 @@ impl SqliteStore {
             .await?;
         sqlx::query("DELETE FROM sessions WHERE key_id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
-        self.auth_cache.lock().expect("auth cache").clear();
+        self.auth_cache.clear();
         Ok(())
     }
 
     /// The principal a key secret stands for, if it is a live key. Answers are remembered for
-    /// [`AUTH_CACHE_TTL`]; revoking a key forgets them at once.
+    /// [`crate::store::cache::AUTH_CACHE_TTL`]; revoking a key forgets them at once.
     pub async fn authenticate(&self, secret: &str) -> StoreResult<Option<Principal>> {
         let hash = crypto::token_hash(secret);
-        if let Some((principal, at)) = self.auth_cache.lock().expect("auth cache").get(&hash) {
-            if at.elapsed() < AUTH_CACHE_TTL {
-                return Ok(Some(principal.clone()));
-            }
+        if let Some(principal) = self.auth_cache.get(&hash) {
+            return Ok(Some(principal));
         }
         let row: Option<KeyRow> =
             sqlx::query_as(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"))
@@ -177,11 +136,7 @@ impl SqliteStore {
             });
         }
         let principal = row.principal();
-        let mut cache = self.auth_cache.lock().expect("auth cache");
-        if cache.len() > 10_000 {
-            cache.clear();
-        }
-        cache.insert(hash, (principal.clone(), std::time::Instant::now()));
+        self.auth_cache.put(hash, principal.clone());
         Ok(Some(principal))
     }
 }

@@ -7,6 +7,7 @@ mod deliveries;
 mod event_types;
 mod events;
 mod keys;
+mod nodes;
 mod publisher;
 mod queue;
 mod recovery;
@@ -20,14 +21,12 @@ mod webhooks;
 pub(crate) use super::{into_page, is_unique_violation, now_ms, page_limit, to_time};
 use super::{OpenError, StoreError, StoreResult};
 use crate::crypto::Sealer;
-use crate::domain::Principal;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
-use std::collections::HashMap;
+use crate::store::cache::{AuthCache, Catalog};
 use std::str::FromStr;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
-use std::time::Instant;
 use tokio::sync::Notify;
 
 /// The SQLite database behind the service.
@@ -47,22 +46,21 @@ pub struct SqliteStore {
     /// Recently authenticated keys, so a busy publisher does not cost a query per request. Per
     /// process: a revocation clears it here at once; another process would keep its entries for
     /// up to `AUTH_CACHE_TTL`.
-    auth_cache: Arc<Mutex<HashMap<String, (Principal, Instant)>>>,
+    auth_cache: AuthCache,
     /// The event-type catalog: name → category (cleared when a type is added).
-    type_names: Arc<RwLock<Option<Arc<Catalog>>>>,
+    type_names: Catalog,
     /// Seals webhook secrets at rest (`WEBHOOK_ENCRYPTION_KEY`); `None` stores them as they are.
     sealer: Option<Sealer>,
+    /// This process: the holder of its leases.
+    node: Arc<str>,
 }
-
-/// The event-type catalog in memory: name → category.
-type Catalog = HashMap<String, String>;
 
 impl SqliteStore {
     /// Opens (creating when missing) the SQLite file of `url`, runs its migrations, seeds the
     /// catalog and checks the sealing of secrets with `sealer` when there is one: secrets stored in
     /// the clear before are sealed now, and a database whose sealed secrets do not open (no key, or
     /// another one) is refused rather than served.
-    pub async fn open_with(url: &str, sealer: Option<Sealer>) -> Result<Self, OpenError> {
+    pub async fn open_with(url: &str, sealer: Option<Sealer>, node: &str) -> Result<Self, OpenError> {
         let path = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
@@ -105,13 +103,19 @@ impl SqliteStore {
             publisher: publisher::spawn(writer.clone(), queued.clone()),
             writer,
             queued,
-            auth_cache: Arc::default(),
-            type_names: Arc::default(),
+            auth_cache: AuthCache::default(),
+            type_names: Catalog::default(),
             sealer,
+            node: node.into(),
         };
         store.seed_event_types().await?;
         store.check_sealing().await?;
         Ok(store)
+    }
+
+    /// This process's name, as the holder of its leases.
+    pub fn node(&self) -> &str {
+        &self.node
     }
 
     /// Resolves when deliveries have been queued since the last call.

@@ -5,8 +5,7 @@
 
 use super::now_ms;
 use super::{StoreError, StoreResult};
-use crate::crypto;
-use crate::domain::event_type::any_matches;
+use crate::store::fanout::{self, Hook, Publish, Seen, HOOKS_SQL};
 use crate::store::model::{NewEvent, Published};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use std::collections::HashMap;
@@ -52,14 +51,6 @@ pub(super) fn spawn(writer: SqlitePool, queued: Arc<Notify>) -> mpsc::Sender<Job
     tx
 }
 
-struct Hook {
-    id: String,
-    tenant: String,
-    patterns: Vec<String>,
-    /// Switched off by the engine: its deliveries are queued held.
-    held: bool,
-}
-
 async fn commit(writer: &SqlitePool, batch: &[Job]) -> Result<Vec<StoreResult<Published>>, sqlx::Error> {
     let now = now_ms();
     // Publishes are acknowledged as stored, so their commit waits for the disk (FULL); the writer's
@@ -78,101 +69,56 @@ async fn commit_in(
 ) -> Result<Vec<StoreResult<Published>>, sqlx::Error> {
     use sqlx::Connection;
     let mut tx = conn.begin().await?;
-    let hooks: Vec<Hook> = sqlx::query_as::<_, (String, String, String, bool)>(
-        "SELECT id, tenant, events, active FROM webhooks WHERE active = 1 OR hold_new = 1",
-    )
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .map(|(id, tenant, events, active)| Hook {
-        id,
-        tenant,
-        patterns: serde_json::from_str(&events).unwrap_or_default(),
-        held: !active,
-    })
-    .collect();
-
-    let mut results = Vec::with_capacity(batch.len());
-    let mut events: Vec<(String, &NewEvent, i64)> = Vec::with_capacity(batch.len());
-    let mut deliveries: Vec<(String, String, &Hook, &str)> = Vec::new();
-    // Idempotency keys first seen in this batch: (scope, key) → (event id, fingerprint, deliveries).
-    let mut fresh: HashMap<(&str, &str), (String, &str, i64)> = HashMap::new();
-    for job in batch {
-        let new = &job.new;
-        if let Some((scope, key, fingerprint)) = &new.idempotency {
-            let seen = match fresh.get(&(scope.as_str(), key.as_str())) {
-                Some((id, fp, n)) => Some((id.clone(), Some(fp.to_string()), *n)),
-                None => {
-                    sqlx::query_as::<_, (String, Option<String>, i64)>(
-                        "SELECT id, request_hash, deliveries FROM events
-                         WHERE idempotency_scope = $1 AND idempotency_key = $2",
-                    )
-                    .bind(scope)
-                    .bind(key)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                }
-            };
-            if let Some((id, hash, n)) = seen {
-                results.push(if hash.as_deref() == Some(fingerprint.as_str()) {
-                    Ok(Published { id, deliveries: n, replayed: true })
-                } else {
-                    Err(StoreError::IdempotencyConflict)
-                });
-                continue;
-            }
+    let hooks: Vec<Hook> =
+        sqlx::query_as(HOOKS_SQL).fetch_all(&mut *tx).await?.into_iter().map(Hook::new).collect();
+    let publishes: Vec<Publish> = batch.iter().map(|j| Publish { new: &j.new, category: &j.category }).collect();
+    let mut seen = HashMap::new();
+    for (scope, key) in fanout::keys(&publishes) {
+        let row: Option<(String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT id, request_hash, deliveries FROM events WHERE idempotency_scope = $1 AND idempotency_key = $2",
+        )
+        .bind(scope)
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((event_id, fingerprint, deliveries)) = row {
+            seen.insert((scope.to_string(), key.to_string()), Seen { event_id, fingerprint, deliveries });
         }
-        let id = crypto::new_id("evt_");
-        let targets: Vec<&Hook> = hooks
-            .iter()
-            .filter(|h| {
-                new.tenant.as_deref().is_none_or(|t| t == h.tenant)
-                    && any_matches(&h.patterns, &new.event, &job.category)
-            })
-            .collect();
-        for hook in &targets {
-            deliveries.push((crypto::new_id("dlv_"), id.clone(), hook, &new.event));
-        }
-        let count = targets.len() as i64;
-        if let Some((scope, key, fingerprint)) = &new.idempotency {
-            fresh.insert((scope, key), (id.clone(), fingerprint, count));
-        }
-        results.push(Ok(Published { id: id.clone(), deliveries: count, replayed: false }));
-        events.push((id, new, count));
     }
+    let plan = fanout::plan(&publishes, &hooks, &seen);
 
-    for chunk in events.chunks(256) {
+    for chunk in plan.events.chunks(256) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO events (id, tenant, event, data, timestamp, idempotency_scope, idempotency_key, request_hash, deliveries) ",
         );
-        q.push_values(chunk, |mut row, (id, new, count)| {
-            let (scope, key, fingerprint) = match &new.idempotency {
+        q.push_values(chunk, |mut row, e| {
+            let (scope, key, fingerprint) = match &e.new.idempotency {
                 Some((s, k, f)) => (Some(s.as_str()), Some(k.as_str()), Some(f.as_str())),
                 None => (None, None, None),
             };
-            row.push_bind(id.as_str())
-                .push_bind(new.tenant.as_deref())
-                .push_bind(new.event.as_str())
-                .push_bind(new.data.as_str())
+            row.push_bind(e.id.as_str())
+                .push_bind(e.new.tenant.as_deref())
+                .push_bind(e.new.event.as_str())
+                .push_bind(e.new.data.as_str())
                 .push_bind(now)
                 .push_bind(scope)
                 .push_bind(key)
                 .push_bind(fingerprint)
-                .push_bind(*count);
+                .push_bind(e.deliveries);
         });
         q.build().execute(&mut *tx).await?;
     }
-    for chunk in deliveries.chunks(500) {
+    for chunk in plan.deliveries.chunks(500) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts, next_attempt_at, created_at, updated_at) ",
         );
-        q.push_values(chunk, |mut row, (id, event_id, hook, event)| {
-            row.push_bind(id.as_str())
-                .push_bind(event_id.as_str())
-                .push_bind(hook.id.as_str())
-                .push_bind(hook.tenant.as_str())
-                .push_bind(*event)
-                .push(if hook.held { "'held'" } else { "'pending'" })
+        q.push_values(chunk, |mut row, d| {
+            row.push_bind(d.id.as_str())
+                .push_bind(d.event_id.as_str())
+                .push_bind(d.hook.id.as_str())
+                .push_bind(d.hook.tenant.as_str())
+                .push_bind(d.event)
+                .push(if d.hook.held { "'held'" } else { "'pending'" })
                 .push("0")
                 .push_bind(now)
                 .push_bind(now)
@@ -181,5 +127,5 @@ async fn commit_in(
         q.build().execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    Ok(results)
+    Ok(plan.answers)
 }

@@ -2,10 +2,11 @@
 //! batches, holding and resuming a webhook's deliveries.
 
 use super::StoreResult;
-use super::{now_ms, to_time, SqliteStore};
+use super::{now_ms, SqliteStore};
 use crate::crypto;
 use crate::domain::{AttemptTrigger, ErrorKind};
-use crate::store::model::{AttemptOutcome, Disabled, DueDelivery};
+use crate::store::model::{AttemptOutcome, Disabled, DueDelivery, Health};
+use crate::store::rows::{DueRow, DUE_SELECT};
 use sqlx::{QueryBuilder, Sqlite};
 use std::collections::BTreeMap;
 
@@ -16,50 +17,6 @@ struct PreparedAttempt {
     response_headers: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
-struct DueRow {
-    id: String,
-    event_id: String,
-    webhook_id: String,
-    tenant: String,
-    event: String,
-    attempts: i64,
-    data: String,
-    timestamp: i64,
-    url: String,
-    secret: String,
-    previous_secret: Option<String>,
-    previous_secret_expires_at: Option<i64>,
-    active: bool,
-}
-
-impl DueRow {
-    fn into_due(self, store: &SqliteStore, now: i64) -> StoreResult<DueDelivery> {
-        let mut secrets = vec![store.open_secret(&self.webhook_id, &self.secret)?];
-        if let (Some(prev), Some(until)) = (self.previous_secret, self.previous_secret_expires_at) {
-            if until > now {
-                secrets.push(store.open_secret(&self.webhook_id, &prev)?);
-            }
-        }
-        Ok(DueDelivery {
-            delivery_id: self.id,
-            event_id: self.event_id,
-            webhook_id: self.webhook_id,
-            tenant: self.tenant,
-            event: self.event,
-            data: self.data,
-            event_time: to_time(self.timestamp),
-            url: self.url,
-            secrets,
-            attempts: self.attempts,
-        })
-    }
-}
-
-const DUE_SELECT: &str = "SELECT d.id, d.event_id, d.webhook_id, d.tenant, d.event, d.attempts, e.data, e.timestamp,
-        w.url, w.secret, w.previous_secret, w.previous_secret_expires_at, w.active
-    FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id";
-
 impl SqliteStore {
     /// Claims up to `limit` due deliveries for `lease_ms`. Deliveries of webhooks switched off since
     /// they were queued are held instead of returned.
@@ -67,7 +24,7 @@ impl SqliteStore {
         let now = now_ms();
         let mut tx = self.writer.begin().await?;
         let ids: Vec<String> = sqlx::query_scalar(
-            "UPDATE deliveries SET status = 'delivering', lease_until = $1, updated_at = $2
+            "UPDATE deliveries SET status = 'delivering', lease_until = $1, updated_at = $2, leased_by = $4
              WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $2
                           ORDER BY next_attempt_at LIMIT $3)
              RETURNING id",
@@ -75,6 +32,7 @@ impl SqliteStore {
         .bind(now + lease_ms)
         .bind(now)
         .bind(limit as i64)
+        .bind(self.node())
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -94,14 +52,14 @@ impl SqliteStore {
         let mut held = Vec::new();
         for row in rows {
             if row.active {
-                due.push(row.into_due(self, now)?);
+                due.push(row.into_due(self.sealer.as_ref(), now)?);
             } else {
                 held.push(row.id);
             }
         }
         if !held.is_empty() {
             let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "UPDATE deliveries SET status = 'held', lease_until = NULL WHERE status = 'delivering' AND id IN (",
+                "UPDATE deliveries SET status = 'held', lease_until = NULL, leased_by = NULL WHERE status = 'delivering' AND id IN (",
             );
             let mut list = q.separated(", ");
             for id in &held {
@@ -119,7 +77,7 @@ impl SqliteStore {
             .bind(delivery_id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| r.into_due(self, now_ms())).transpose()
+        row.map(|r| r.into_due(self.sealer.as_ref(), now_ms())).transpose()
     }
 
     /// Returns deliveries whose lease ran out (their worker died) to the queue.
@@ -171,7 +129,7 @@ impl SqliteStore {
             q.build().execute(&mut *tx).await?;
         }
         let done = sqlx::query(&format!(
-            "UPDATE deliveries SET status = 'pending', lease_until = NULL, attempts = attempts + 1, last_error = $2,
+            "UPDATE deliveries SET status = 'pending', lease_until = NULL, leased_by = NULL, attempts = attempts + 1, last_error = $2,
                  next_attempt_at = $3, updated_at = $3
              WHERE {WHERE}"
         ))
@@ -256,20 +214,13 @@ impl SqliteStore {
             q.bind(now).execute(&mut *tx).await?;
         }
         // Each webhook's failure count: reset by a success, raised by each failure after it.
-        let mut health: BTreeMap<&str, (bool, i64, bool)> = BTreeMap::new();
+        let mut health: BTreeMap<&str, Health> = BTreeMap::new();
         for o in outcomes.iter().filter(|o| o.counts_for_health || o.gone) {
-            let entry = health.entry(&o.webhook_id).or_insert((false, 0, false));
-            if o.response_status.is_some_and(|s| (200..300).contains(&s)) {
-                *entry = (true, 0, entry.2);
-            } else {
-                entry.1 += 1;
-            }
-            entry.2 |= o.gone;
+            health.entry(&o.webhook_id).or_default().add(o);
         }
         // Webhooks whose batch ended in success reset in one statement that writes only rows not at
         // zero already (the common case writes nothing).
-        let (resets, counted): (Vec<_>, Vec<_>) =
-            health.into_iter().partition(|(_, (reset, failures, gone))| *reset && *failures == 0 && !*gone);
+        let (resets, counted): (Vec<_>, Vec<_>) = health.into_iter().partition(|(_, h)| h.only_success());
         if !resets.is_empty() {
             let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "UPDATE webhooks SET consecutive_failures = 0 WHERE consecutive_failures != 0 AND id IN (",
@@ -282,25 +233,18 @@ impl SqliteStore {
             q.build().execute(&mut *tx).await?;
         }
         let mut disabled = Vec::new();
-        for (webhook_id, (reset, failures, gone)) in counted {
+        for (webhook_id, h) in counted {
             let row: Option<(i64, bool, String, String)> = sqlx::query_as(
                 "UPDATE webhooks SET consecutive_failures = CASE WHEN $1 THEN $2 ELSE consecutive_failures + $2 END
                  WHERE id = $3 RETURNING consecutive_failures, active, tenant, url",
             )
-            .bind(reset)
-            .bind(failures)
+            .bind(h.reset)
+            .bind(h.failures)
             .bind(webhook_id)
             .fetch_optional(&mut *tx)
             .await?;
             let Some((count, active, tenant, url)) = row else { continue };
-            let reason = if gone {
-                Some("the receiver answered 410 Gone".to_string())
-            } else if count >= max_failures {
-                Some(format!("{count} consecutive failed attempts"))
-            } else {
-                None
-            };
-            if let (true, Some(reason)) = (active, reason) {
+            if let (true, Some(reason)) = (active, h.disable_reason(count, max_failures)) {
                 disable_in(&mut tx, webhook_id, &reason, true, now).await?;
                 disabled.push(Disabled {
                     webhook_id: webhook_id.to_string(),
@@ -359,7 +303,7 @@ fn batch_update_sql(rows: usize) -> String {
     let ids: Vec<String> = (0..rows).map(|i| format!("?{}", 6 * i + 1)).collect();
     format!(
         "UPDATE deliveries SET status = {}, next_attempt_at = {}, last_status_code = {}, last_error = {},
-         attempts = MAX(attempts, {}), lease_until = NULL, updated_at = ?{} WHERE id IN ({})",
+         attempts = MAX(attempts, {}), lease_until = NULL, leased_by = NULL, updated_at = ?{} WHERE id IN ({})",
         column(1),
         column(2),
         column(3),

@@ -191,8 +191,9 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts, lease_until, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, 'webhook.test', 'delivering', 0, $5, $6, $6)",
+            "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts, lease_until, leased_by,
+                 created_at, updated_at)
+             VALUES ($1, $2, $3, $4, 'webhook.test', 'delivering', 0, $5, $7, $6, $6)",
         )
         .bind(&delivery_id)
         .bind(&event_id)
@@ -200,6 +201,7 @@ impl SqliteStore {
         .bind(&webhook.tenant)
         .bind(now + lease_ms)
         .bind(now)
+        .bind(self.node())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -220,12 +222,14 @@ impl SqliteStore {
         }
         let now = now_ms();
         let claimed = sqlx::query(
-            "UPDATE deliveries SET status = 'delivering', lease_until = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+            "UPDATE deliveries SET status = 'delivering', lease_until = $1, updated_at = $2, leased_by = $5
+             WHERE id = $3 AND status = $4",
         )
         .bind(now + lease_ms)
         .bind(now)
         .bind(delivery_id)
         .bind(current.status.as_str())
+        .bind(self.node())
         .execute(&self.writer)
         .await?;
         if claimed.rows_affected() == 0 {

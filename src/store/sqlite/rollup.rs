@@ -6,29 +6,12 @@
 use super::SqliteStore;
 use super::StoreResult;
 use crate::crypto::{id_floor, id_time};
+use crate::store::tally::{latency_class, BUCKET_MS, HORIZON_MS, SETTLE_MS};
 use sqlx::{QueryBuilder, Sqlite};
 use std::collections::BTreeMap;
 
-/// Width of a rollup bucket.
-pub const BUCKET_MS: i64 = 5 * 60_000;
-/// A bucket is rolled up this long after its end: rows are written (and their ids minted) within
-/// a second or two of their time, so by then the bucket is final.
-pub const SETTLE_MS: i64 = 60_000;
-/// How far back a first rollup reaches: the longest statistics window (7 days) and a bucket.
-const HORIZON_MS: i64 = 7 * 24 * 3_600_000 + BUCKET_MS;
 /// Rows per INSERT statement (well under SQLite's bound-variable limit).
 const CHUNK: usize = 400;
-
-/// The duration class of an attempt: `ms` rounded up to two significant digits (exact under
-/// 100 ms), so a p95 read from classes is within 10 % of the true one.
-pub fn latency_class(ms: i64) -> i64 {
-    let ms = ms.max(0);
-    let mut scale = 1;
-    while ms / scale >= 100 {
-        scale *= 10;
-    }
-    (ms + scale - 1) / scale * scale
-}
 
 type AttemptRow = (String, String, i64, i64, i64, i64, i64);
 type LatencyKey = (String, String, i64);
@@ -159,23 +142,5 @@ impl SqliteStore {
                 .rows_affected();
         }
         Ok(purged)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::latency_class;
-
-    #[test]
-    fn latency_classes_keep_two_significant_digits() {
-        assert_eq!(latency_class(0), 0);
-        assert_eq!(latency_class(-3), 0);
-        assert_eq!(latency_class(87), 87);
-        assert_eq!(latency_class(99), 99);
-        assert_eq!(latency_class(100), 100);
-        assert_eq!(latency_class(101), 110);
-        assert_eq!(latency_class(1234), 1300);
-        assert_eq!(latency_class(999), 1000);
-        assert_eq!(latency_class(30_000), 30_000);
     }
 }

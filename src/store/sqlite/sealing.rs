@@ -22,25 +22,15 @@ impl SqliteStore {
     pub(super) async fn check_sealing(&self) -> Result<(), OpenError> {
         let rows: Vec<(String, String, Option<String>)> =
             sqlx::query_as("SELECT id, secret, previous_secret FROM webhooks").fetch_all(&self.writer).await?;
-        let mut again: Vec<(String, String, Option<String>)> = Vec::new();
-        for (id, secret, previous) in &rows {
-            let (secret, redo) = seal::opened(self.sealer.as_ref(), id, secret)?;
-            let (previous, redo_previous) = match previous {
-                Some(p) => seal::opened(self.sealer.as_ref(), id, p).map(|(p, r)| (Some(p), r))?,
-                None => (None, false),
-            };
-            if redo || redo_previous {
-                again.push((id.clone(), secret, previous));
-            }
-        }
+        let again = crate::store::rows::to_reseal(self.sealer.as_ref(), rows)?;
         if again.is_empty() {
             return Ok(());
         }
         let mut tx = self.writer.begin().await?;
         for (id, secret, previous) in &again {
             sqlx::query("UPDATE webhooks SET secret = $1, previous_secret = $2 WHERE id = $3")
-                .bind(self.seal_secret(id, secret))
-                .bind(previous.as_deref().map(|p| self.seal_secret(id, p)))
+                .bind(secret)
+                .bind(previous)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;

@@ -1,6 +1,6 @@
 //! Console sessions: a random token in an HttpOnly cookie, stored hashed, bound to an API key.
 
-use super::keys::KeyRow;
+use crate::store::rows::KeyRow;
 use super::StoreResult;
 use super::{now_ms, SqliteStore};
 use crate::crypto;

@@ -1,53 +1,13 @@
 //! Webhooks: registration, reads scoped to a tenant, filtered lists, updates and deletion.
 
-use super::{into_page, now_ms, page_limit, to_time, SqliteStore};
+use super::{into_page, now_ms, page_limit, SqliteStore};
 use super::{StoreError, StoreResult};
 use crate::crypto;
 use crate::domain::{Page, Webhook};
+use crate::store::filters;
 use crate::store::model::{NewWebhook, WebhookFilter, WebhookPatch};
+use crate::store::rows::{WebhookRow, WEBHOOK_COLUMNS as COLUMNS};
 use sqlx::{QueryBuilder, Sqlite};
-
-#[derive(sqlx::FromRow)]
-struct WebhookRow {
-    id: String,
-    tenant: String,
-    url: String,
-    events: String,
-    description: String,
-    secret: String,
-    active: bool,
-    disabled_reason: Option<String>,
-    consecutive_failures: i64,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl WebhookRow {
-    fn into_webhook(self, store: &SqliteStore) -> StoreResult<Webhook> {
-        let secret = store.open_secret(&self.id, &self.secret)?;
-        Ok(Webhook {
-            id: self.id,
-            tenant: self.tenant,
-            url: self.url,
-            events: serde_json::from_str(&self.events).unwrap_or_default(),
-            description: self.description,
-            secret,
-            active: self.active,
-            disabled_reason: self.disabled_reason,
-            consecutive_failures: self.consecutive_failures,
-            created_at: to_time(self.created_at),
-            updated_at: to_time(self.updated_at),
-        })
-    }
-}
-
-const COLUMNS: &str = "id, tenant, url, events, description, secret, active, disabled_reason, \
-                       consecutive_failures, created_at, updated_at";
-
-/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
-fn like_escape(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-}
 
 impl SqliteStore {
     /// Stores a new webhook.
@@ -80,7 +40,7 @@ impl SqliteStore {
             .bind(row.updated_at)
             .execute(&self.writer)
             .await?;
-        row.into_webhook(self)
+        row.into_webhook(self.sealer.as_ref())
     }
 
     /// One webhook, if it exists and `scope` (a tenant, or `None` for all) may see it.
@@ -91,27 +51,14 @@ impl SqliteStore {
                 .bind(scope)
                 .fetch_optional(&self.pool)
                 .await?;
-        row.ok_or(StoreError::NotFound("webhook"))?.into_webhook(self)
+        row.ok_or(StoreError::NotFound("webhook"))?.into_webhook(self.sealer.as_ref())
     }
 
     /// A page of webhooks, newest first.
     pub async fn list_webhooks(&self, filter: &WebhookFilter) -> StoreResult<Page<Webhook>> {
         let limit = page_limit(filter.limit);
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {COLUMNS} FROM webhooks WHERE 1 = 1"));
-        if let Some(scope) = &filter.scope {
-            q.push(" AND tenant = ").push_bind(scope.clone());
-        }
-        if let Some(tenant) = &filter.tenant {
-            q.push(" AND tenant = ").push_bind(tenant.clone());
-        }
-        if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
-            let pattern = format!("%{}%", like_escape(search));
-            q.push(" AND (url LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
-            q.push(" OR description LIKE ").push_bind(pattern).push(" ESCAPE '\\')");
-        }
-        if let Some(active) = filter.active {
-            q.push(" AND active = ").push_bind(active);
-        }
+        filters::webhooks(&mut q, filter, "LIKE");
         if let Some(event) = &filter.event {
             // Would this webhook receive `event`? Exact, `*`, its category, or a `prefix.*` that starts it.
             q.push(" AND EXISTS (SELECT 1 FROM json_each(webhooks.events) j WHERE j.value = ")
@@ -125,12 +72,9 @@ impl SqliteStore {
                 .push_bind(event.clone())
                 .push(", 1, length(j.value) - 1) = substr(j.value, 1, length(j.value) - 1)))");
         }
-        if let Some(cursor) = &filter.cursor {
-            q.push(" AND id < ").push_bind(cursor.clone());
-        }
-        q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
+        filters::page_end(&mut q, "id", filter.cursor.as_ref(), limit);
         let rows: Vec<WebhookRow> = q.build_query_as().fetch_all(&self.pool).await?;
-        let hooks = rows.into_iter().map(|r| r.into_webhook(self)).collect::<StoreResult<Vec<_>>>()?;
+        let hooks = rows.into_iter().map(|r| r.into_webhook(self.sealer.as_ref())).collect::<StoreResult<Vec<_>>>()?;
         Ok(into_page(hooks, limit, |w: &Webhook| w.id.clone()))
     }
 

@@ -1,0 +1,75 @@
+//! The event-type catalog: the built-in types, seeded at start, and custom ones added by admins.
+//! Every node forgets its copy of the catalog when a type is added on any of them.
+
+use super::{channel, notify, now_ms, PgStore};
+use super::{StoreError, StoreResult};
+use crate::domain::event_type::BUILT_IN;
+use crate::domain::EventType;
+use crate::store::rows::TypeRow;
+
+impl PgStore {
+    pub(super) async fn seed_event_types(&self) -> Result<(), sqlx::Error> {
+        let (names, rest): (Vec<&str>, Vec<(&str, &str)>) = BUILT_IN.iter().map(|(n, c, d)| (*n, (*c, *d))).unzip();
+        let (categories, descriptions): (Vec<&str>, Vec<&str>) = rest.into_iter().unzip();
+        sqlx::query(
+            "INSERT INTO event_types (name, category, description, custom, created_at)
+             SELECT name, category, description, FALSE, $4
+             FROM UNNEST($1::text[], $2::text[], $3::text[]) AS t(name, category, description)
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&names)
+        .bind(&categories)
+        .bind(&descriptions)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
+        .map(drop)
+    }
+
+    /// The whole catalog, by category then name.
+    pub async fn list_event_types(&self) -> StoreResult<Vec<EventType>> {
+        let rows: Vec<TypeRow> =
+            sqlx::query_as("SELECT name, category, description, custom FROM event_types ORDER BY category, name")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(EventType::from).collect())
+    }
+
+    /// Every known type as `(name, category)`.
+    pub async fn event_type_names(&self) -> StoreResult<Vec<(String, String)>> {
+        Ok(sqlx::query_as("SELECT name, category FROM event_types").fetch_all(&self.pool).await?)
+    }
+
+    /// The catalog category of `name`, `None` when the type is unknown (from memory after the first
+    /// call; a type unknown here is looked up again, so one added on another node is found).
+    pub async fn event_type_category(&self, name: &str) -> StoreResult<Option<String>> {
+        if let Some(category) = self.type_names.category(name) {
+            return Ok(Some(category));
+        }
+        Ok(self.type_names.load(self.event_type_names().await?, name))
+    }
+
+    /// Is `name` in the catalog?
+    pub async fn event_type_exists(&self, name: &str) -> StoreResult<bool> {
+        Ok(self.event_type_category(name).await?.is_some())
+    }
+
+    /// Adds a custom type.
+    pub async fn create_event_type(&self, event_type: &EventType) -> StoreResult<()> {
+        let result = sqlx::query(
+            "INSERT INTO event_types (name, category, description, custom, created_at) VALUES ($1, $2, $3, TRUE, $4)",
+        )
+        .bind(&event_type.name)
+        .bind(&event_type.category)
+        .bind(&event_type.description)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await;
+        self.type_names.clear();
+        match result {
+            Ok(_) => Ok(notify(&self.pool, channel::TYPES, "").await?),
+            Err(e) if super::is_unique_violation(&e) => Err(StoreError::EventTypeExists(event_type.name.clone())),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

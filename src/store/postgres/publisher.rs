@@ -1,0 +1,180 @@
+//! Group commit for publishing, as on SQLite: concurrent publishes are stored in shared
+//! transactions (one WAL flush for many events), each publisher answered after its commit. Several
+//! committers run at once, so one batch is gathered while another commits. A commit that finds an
+//! idempotency key made meanwhile by another committer or node starts over and answers from it.
+
+use super::{channel, notify, now_ms};
+use super::{StoreError, StoreResult};
+use crate::store::fanout::{self, Hook, Publish, Seen, HOOKS_SQL};
+use crate::store::model::{NewEvent, Published};
+use sqlx::PgPool;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Mutex, Notify};
+
+/// Most events stored in one transaction.
+const MAX_BATCH: usize = 512;
+/// Transactions committing at once.
+const COMMITTERS: usize = 4;
+/// Commits tried per batch when idempotency keys collide with another commit.
+const TRIES: usize = 3;
+
+/// One publish waiting for its batch.
+pub(super) struct Job {
+    pub new: NewEvent,
+    /// The event type's catalog category (for `category:` subscriptions).
+    pub category: String,
+    pub reply: oneshot::Sender<StoreResult<Published>>,
+}
+
+/// Starts the committers; publishes are sent to the returned queue. `queued` is woken after a
+/// commit that queued deliveries (other nodes hear of it through `NOTIFY`).
+pub(super) fn spawn(pool: PgPool, queued: Arc<Notify>) -> mpsc::Sender<Job> {
+    let (tx, rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
+    let rx = Arc::new(Mutex::new(rx));
+    for _ in 0..COMMITTERS {
+        let (pool, rx, queued) = (pool.clone(), rx.clone(), queued.clone());
+        tokio::spawn(async move {
+            loop {
+                let mut batch = Vec::with_capacity(MAX_BATCH);
+                if rx.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
+                    return;
+                }
+                let answers = commit(&pool, &batch).await;
+                if answers.iter().any(|r| matches!(r, Ok(p) if p.deliveries > 0 && !p.replayed)) {
+                    queued.notify_one();
+                }
+                for (job, answer) in batch.into_iter().zip(answers) {
+                    let _ = job.reply.send(answer);
+                }
+            }
+        });
+    }
+    tx
+}
+
+/// Commits a batch; one answer per publish.
+async fn commit(pool: &PgPool, batch: &[Job]) -> Vec<StoreResult<Published>> {
+    let publishes: Vec<Publish> = batch.iter().map(|j| Publish { new: &j.new, category: &j.category }).collect();
+    for _ in 1..TRIES {
+        match commit_once(pool, &publishes).await {
+            Ok(Some(answers)) => return answers,
+            Ok(None) => continue,
+            Err(e) => return batch.iter().map(|_| Err(StoreError::Database(e.to_string()))).collect(),
+        }
+    }
+    match commit_once(pool, &publishes).await {
+        Ok(Some(answers)) => answers,
+        Ok(None) => batch.iter().map(|_| Err(StoreError::Database("idempotency keys kept colliding".into()))).collect(),
+        Err(e) => batch.iter().map(|_| Err(StoreError::Database(e.to_string()))).collect(),
+    }
+}
+
+/// One try: `None` when an idempotency key of the batch was stored by another commit meanwhile
+/// (nothing is kept; the next try answers from that commit).
+async fn commit_once(pool: &PgPool, publishes: &[Publish<'_>]) -> Result<Option<Vec<StoreResult<Published>>>, sqlx::Error> {
+    let now = now_ms();
+    let mut tx = pool.begin().await?;
+    let hooks: Vec<Hook> = sqlx::query_as(HOOKS_SQL).fetch_all(&mut *tx).await?.into_iter().map(Hook::new).collect();
+    let keys = fanout::keys(publishes);
+    let mut seen = HashMap::new();
+    if !keys.is_empty() {
+        let (scopes, names): (Vec<&str>, Vec<&str>) = keys.into_iter().unzip();
+        let rows: Vec<(String, String, String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT e.idempotency_scope, e.idempotency_key, e.id, e.request_hash, e.deliveries
+             FROM events e JOIN UNNEST($1::text[], $2::text[]) AS k(scope, key)
+               ON e.idempotency_scope = k.scope AND e.idempotency_key = k.key",
+        )
+        .bind(&scopes)
+        .bind(&names)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (scope, key, event_id, fingerprint, deliveries) in rows {
+            seen.insert((scope, key), Seen { event_id, fingerprint, deliveries });
+        }
+    }
+    let plan = fanout::plan(publishes, &hooks, &seen);
+
+    if !plan.events.is_empty() {
+        let mut cols: [Vec<Option<&str>>; 7] = Default::default();
+        let mut counts = Vec::with_capacity(plan.events.len());
+        for e in &plan.events {
+            let (scope, key, fingerprint) = match &e.new.idempotency {
+                Some((s, k, f)) => (Some(s.as_str()), Some(k.as_str()), Some(f.as_str())),
+                None => (None, None, None),
+            };
+            let values = [
+                Some(e.id.as_str()),
+                e.new.tenant.as_deref(),
+                Some(e.new.event.as_str()),
+                Some(e.new.data.as_str()),
+                scope,
+                key,
+                fingerprint,
+            ];
+            for (col, value) in cols.iter_mut().zip(values) {
+                col.push(value);
+            }
+            counts.push(e.deliveries);
+        }
+        let [ids, tenants, types, data, scopes, keys, fingerprints] = &cols;
+        let inserted: Vec<String> = sqlx::query_scalar(
+            "INSERT INTO events (id, tenant, event, data, timestamp, idempotency_scope, idempotency_key, request_hash, deliveries)
+             SELECT id, tenant, event, data, $8, scope, key, fingerprint, deliveries
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $9::int8[])
+                  AS e(id, tenant, event, data, scope, key, fingerprint, deliveries)
+             ON CONFLICT (idempotency_scope, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+             RETURNING id",
+        )
+        .bind(ids)
+        .bind(tenants)
+        .bind(types)
+        .bind(data)
+        .bind(scopes)
+        .bind(keys)
+        .bind(fingerprints)
+        .bind(now)
+        .bind(&counts)
+        .fetch_all(&mut *tx)
+        .await?;
+        if inserted.len() < plan.events.len() {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+    }
+    if !plan.deliveries.is_empty() {
+        let mut cols: [Vec<&str>; 6] = Default::default();
+        for d in &plan.deliveries {
+            let values = [
+                d.id.as_str(),
+                d.event_id.as_str(),
+                d.hook.id.as_str(),
+                d.hook.tenant.as_str(),
+                d.event,
+                if d.hook.held { "held" } else { "pending" },
+            ];
+            for (col, value) in cols.iter_mut().zip(values) {
+                col.push(value);
+            }
+        }
+        let [ids, events, hooks, tenants, types, statuses] = &cols;
+        sqlx::query(
+            "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts, next_attempt_at, created_at, updated_at)
+             SELECT id, event_id, webhook_id, tenant, event, status, 0, $7, $7, $7
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+                  AS d(id, event_id, webhook_id, tenant, event, status)",
+        )
+        .bind(ids)
+        .bind(events)
+        .bind(hooks)
+        .bind(tenants)
+        .bind(types)
+        .bind(statuses)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        notify(&mut *tx, channel::QUEUED, "").await?;
+    }
+    tx.commit().await?;
+    Ok(Some(plan.answers))
+}

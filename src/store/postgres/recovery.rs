@@ -1,0 +1,233 @@
+//! Operations on one webhook's secret and deliveries: reveal and rotate the secret, recover failed
+//! deliveries, replay missed events, create a test delivery, claim one delivery for a manual retry.
+
+use super::{channel, notify, now_ms, to_time, PgStore};
+use super::{StoreError, StoreResult};
+use crate::crypto;
+use crate::domain::{DeliveryStatus, SecretInfo};
+use crate::store::model::DueDelivery;
+
+impl PgStore {
+    /// The webhook's current secret, and the previous one while it still signs.
+    pub async fn webhook_secret(&self, id: &str, scope: Option<&str>) -> StoreResult<SecretInfo> {
+        let row: Option<(String, Option<String>, Option<i64>)> = sqlx::query_as(
+            "SELECT secret, previous_secret, previous_secret_expires_at FROM webhooks
+             WHERE id = $1 AND ($2::text IS NULL OR tenant = $2)",
+        )
+        .bind(id)
+        .bind(scope)
+        .fetch_optional(&self.pool)
+        .await?;
+        let (secret, previous, until) = row.ok_or(StoreError::NotFound("webhook"))?;
+        let live = until.filter(|t| *t > now_ms());
+        Ok(SecretInfo {
+            secret: self.open_secret(id, &secret)?,
+            previous_secret: live.and(previous).map(|p| self.open_secret(id, &p)).transpose()?,
+            previous_secret_expires_at: live.map(to_time),
+        })
+    }
+
+    /// Replaces the secret; the old one keeps signing beside it for `grace_ms` (none when 0).
+    pub async fn rotate_secret(
+        &self,
+        id: &str,
+        scope: Option<&str>,
+        new_secret: &str,
+        grace_ms: i64,
+    ) -> StoreResult<SecretInfo> {
+        let now = now_ms();
+        let done = sqlx::query(
+            "UPDATE webhooks SET previous_secret = CASE WHEN $1 > 0 THEN secret ELSE NULL END,
+                previous_secret_expires_at = CASE WHEN $1 > 0 THEN $2 ELSE NULL END,
+                secret = $3, updated_at = $4
+             WHERE id = $5 AND ($6::text IS NULL OR tenant = $6)",
+        )
+        .bind(grace_ms)
+        .bind(now + grace_ms)
+        .bind(self.seal_secret(id, new_secret))
+        .bind(now)
+        .bind(id)
+        .bind(scope)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("webhook"));
+        }
+        self.webhook_secret(id, scope).await
+    }
+
+    /// Queues again the webhook's failed deliveries created since `since_ms` (held if the webhook is
+    /// off, to go when it is switched on). Returns how many.
+    pub async fn recover_failed(&self, id: &str, scope: Option<&str>, since_ms: i64) -> StoreResult<u64> {
+        let webhook = self.get_webhook(id, scope).await?;
+        let now = now_ms();
+        let status = if webhook.active { "pending" } else { "held" };
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE deliveries SET status = $1, next_attempt_at = $2, updated_at = $2
+             WHERE webhook_id = $3 AND status = 'failed' AND created_at >= $4",
+        )
+        .bind(status)
+        .bind(now)
+        .bind(id)
+        .bind(since_ms)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() > 0 && webhook.active {
+            notify(&mut *tx, channel::QUEUED, "").await?;
+        }
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Queues to the webhook the events it missed since `since_ms`: its tenant's events and broadcasts
+    /// whose type it subscribes to and that have no delivery to it (so nothing it already got is sent
+    /// twice). Test events, which belong to one webhook each, are left out. Queued held when the
+    /// webhook is off, to go when it is switched on. With `dry_run`, only counts. Returns how many.
+    pub async fn replay_missing(
+        &self,
+        id: &str,
+        scope: Option<&str>,
+        since_ms: i64,
+        dry_run: bool,
+    ) -> StoreResult<u64> {
+        let webhook = self.get_webhook(id, scope).await?;
+        let categories: std::collections::HashMap<String, String> =
+            self.event_type_names().await?.into_iter().collect();
+        let status = if webhook.active { "pending" } else { "held" };
+        let mut cursor = crypto::id_floor("evt_", since_ms);
+        let mut total = 0u64;
+        loop {
+            let page: Vec<(String, String)> = sqlx::query_as(
+                "SELECT e.id, e.event FROM events e
+                 WHERE e.id >= $1 AND (e.tenant = $2 OR e.tenant IS NULL) AND e.event != 'webhook.test'
+                   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.webhook_id = $3)
+                 ORDER BY e.id LIMIT 1000",
+            )
+            .bind(&cursor)
+            .bind(&webhook.tenant)
+            .bind(&webhook.id)
+            .fetch_all(&self.pool)
+            .await?;
+            let Some((last, _)) = page.last() else { break };
+            cursor = format!("{last}~"); // just after `last`: ids are [0-9A-Z] after the prefix
+            let (event_ids, types): (Vec<&str>, Vec<&str>) = page
+                .iter()
+                .filter(|(_, event)| {
+                    let category = categories.get(event).map(String::as_str).unwrap_or_default();
+                    crate::domain::event_type::any_matches(&webhook.events, event, category)
+                })
+                .map(|(id, event)| (id.as_str(), event.as_str()))
+                .unzip();
+            if dry_run || event_ids.is_empty() {
+                total += event_ids.len() as u64;
+                continue;
+            }
+            let now = now_ms();
+            let ids: Vec<String> = event_ids.iter().map(|_| crypto::new_id("dlv_")).collect();
+            let mut tx = self.pool.begin().await?;
+            // Checked again inside the write: a delivery made since the read is not doubled.
+            let made: Vec<String> = sqlx::query_scalar(
+                "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts, next_attempt_at,
+                     created_at, updated_at)
+                 SELECT v.id, v.event_id, $4, $5, v.event, $6, 0, $7, $7, $7
+                 FROM UNNEST($1::text[], $2::text[], $3::text[]) AS v(id, event_id, event)
+                 WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = v.event_id AND d.webhook_id = $4)
+                 RETURNING event_id",
+            )
+            .bind(&ids)
+            .bind(&event_ids)
+            .bind(&types)
+            .bind(&webhook.id)
+            .bind(&webhook.tenant)
+            .bind(status)
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE events SET deliveries = deliveries + 1 WHERE id = ANY($1)")
+                .bind(&made)
+                .execute(&mut *tx)
+                .await?;
+            if webhook.active && !made.is_empty() {
+                notify(&mut *tx, channel::QUEUED, "").await?;
+            }
+            tx.commit().await?;
+            total += made.len() as u64;
+        }
+        Ok(total)
+    }
+
+    /// Stores a `webhook.test` event for the webhook's tenant and one delivery to this webhook only,
+    /// already claimed by this node (`lease_ms`) so that the caller sends it now.
+    pub async fn create_test_delivery(
+        &self,
+        webhook_id: &str,
+        scope: Option<&str>,
+        lease_ms: i64,
+    ) -> StoreResult<DueDelivery> {
+        let webhook = self.get_webhook(webhook_id, scope).await?;
+        let now = now_ms();
+        let event_id = crypto::new_id("evt_");
+        let delivery_id = crypto::new_id("dlv_");
+        let data = serde_json::json!({
+            "message": "This is a test delivery from Monay Webhooks.",
+            "webhookId": webhook.id,
+        })
+        .to_string();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO events (id, tenant, event, data, timestamp, deliveries) VALUES ($1, $2, 'webhook.test', $3, $4, 1)")
+            .bind(&event_id)
+            .bind(&webhook.tenant)
+            .bind(&data)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts, lease_until, leased_by,
+                 created_at, updated_at)
+             VALUES ($1, $2, $3, $4, 'webhook.test', 'delivering', 0, $5, $6, $7, $7)",
+        )
+        .bind(&delivery_id)
+        .bind(&event_id)
+        .bind(&webhook.id)
+        .bind(&webhook.tenant)
+        .bind(now + lease_ms)
+        .bind(self.node())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.due_delivery(&delivery_id).await?.ok_or(StoreError::NotFound("test delivery"))
+    }
+
+    /// Claims one delivery for a manual retry, for this node. Returns it with the state to go back
+    /// to if the retry fails (`status`, `next_attempt_at`); refused while a worker is sending it.
+    pub async fn claim_for_retry(
+        &self,
+        delivery_id: &str,
+        scope: Option<&str>,
+        lease_ms: i64,
+    ) -> StoreResult<(DueDelivery, DeliveryStatus, Option<i64>)> {
+        let current = self.get_delivery(delivery_id, scope).await?;
+        if current.status == DeliveryStatus::Delivering {
+            return Err(StoreError::InFlight("this delivery is being sent right now; try again shortly"));
+        }
+        let now = now_ms();
+        let claimed = sqlx::query(
+            "UPDATE deliveries SET status = 'delivering', lease_until = $1, leased_by = $2, updated_at = $3
+             WHERE id = $4 AND status = $5",
+        )
+        .bind(now + lease_ms)
+        .bind(self.node())
+        .bind(now)
+        .bind(delivery_id)
+        .bind(current.status.as_str())
+        .execute(&self.pool)
+        .await?;
+        if claimed.rows_affected() == 0 {
+            return Err(StoreError::InFlight("this delivery changed while retrying; try again"));
+        }
+        let due = self.due_delivery(delivery_id).await?.ok_or(StoreError::NotFound("delivery"))?;
+        Ok((due, current.status, current.next_attempt_at.map(|t| t.timestamp_millis())))
+    }
+}
