@@ -9,7 +9,10 @@ use tokio_util::sync::CancellationToken;
 pub async fn run(store: Store, interval: Duration, stop: CancellationToken) {
     loop {
         if super::leads(&store, "rollups", interval).await {
-            match store.roll_up(chrono::Utc::now().timestamp_millis()).await {
+            // Buckets settle by the clock every node shares: a node whose clock runs ahead cannot
+            // roll a bucket up before the others have written into it.
+            let now = store.clock_ms().await;
+            match async { store.roll_up(now?).await }.await {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(buckets = n, "statistics rolled up"),
                 Err(e) => tracing::error!("statistics rollup failed: {e}"),

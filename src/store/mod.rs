@@ -221,6 +221,8 @@ delegate! {
     pub async fn tenants_with_webhooks(&self) -> StoreResult<Vec<String>>;
 
     // Coordination between nodes.
+    /// The clock the nodes share, in unix milliseconds (the database's, for PostgreSQL).
+    pub async fn clock_ms(&self) -> StoreResult<i64>;
     /// Takes or keeps the lease of a job one node runs at a time: `true` while this node holds it.
     pub async fn try_lead(&self, name: &str, ttl_ms: i64) -> StoreResult<bool>;
     pub async fn alert_state(&self) -> StoreResult<Vec<(String, String, i64)>>;

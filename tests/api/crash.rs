@@ -32,18 +32,19 @@ impl std::ops::DerefMut for Server {
     }
 }
 
-/// The binary, started on a free port against `db`; returns it with its address.
-fn spawn(db: &std::path::Path) -> (Server, String) {
-    spawn_with(db, &[])
+/// The binary, started on a free port against the database of the folder `dir`; returns it with
+/// its address.
+fn spawn(dir: &std::path::Path) -> (Server, String) {
+    spawn_with(dir, &[])
 }
 
 /// The binary with extra environment variables.
-pub fn spawn_with(db: &std::path::Path, env: &[(&str, &str)]) -> (Server, String) {
+pub fn spawn_with(dir: &std::path::Path, env: &[(&str, &str)]) -> (Server, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_monay-webhooks"));
     let mut child = command
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("DATABASE_URL", crate::database::url(dir))
         .env("WEBHOOK_ADMIN_TOKEN", ADMIN_TOKEN)
         .env("WEBHOOK_ALLOW_HTTP", "true")
         .env("WEBHOOK_ALLOWED_SUBNETS", "127.0.0.0/8")
@@ -103,9 +104,9 @@ async fn register(base: &str, url: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_accepted_event_is_delivered_after_a_sigkill() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("crash.db");
+    let db = dir.path();
     let r = Receiver::answering(|_, _| Reply { delay: Duration::from_millis(150), ..Reply::status(200) }).await;
-    let (mut first, base) = spawn(&db);
+    let (mut first, base) = spawn(db);
     register(&base, &r.url("/in")).await;
     let ids = publish_many(&base, 40).await;
     r.wait_for(8, Duration::from_secs(20)).await;
@@ -114,7 +115,7 @@ async fn every_accepted_event_is_delivered_after_a_sigkill() {
     let before = r.received().len();
     assert!(before < 40, "the kill came mid-delivery ({before} of 40 received)");
 
-    let (mut second, base2) = spawn(&db);
+    let (mut second, base2) = spawn(db);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let seen: HashSet<String> = r.received().iter().map(|g| g.header("x-webhook-id").to_string()).collect();
@@ -127,17 +128,29 @@ async fn every_accepted_event_is_delivered_after_a_sigkill() {
     // The ids are the published ones, unchanged: a receiver de-duplicates on them.
     let all: Vec<String> = r.received().iter().map(|g| g.header("x-webhook-id").to_string()).collect();
     assert!(all.iter().all(|id| ids.contains(id)));
-    // Every event the receiver got twice has, in its log, the attempt the kill interrupted.
+    // Every delivery ends delivered: those the kill left in flight are taken over (at once by a
+    // restarted SQLite process, after their lease on PostgreSQL, where other nodes may hold leases).
     let client = reqwest::Client::new();
-    let deliveries: serde_json::Value = client
-        .get(format!("{base2}/api/deliveries?limit=200"))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let deliveries = loop {
+        let deliveries: serde_json::Value = client
+            .get(format!("{base2}/api/deliveries?limit=200"))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let list = deliveries["data"].as_array().unwrap();
+        if list.len() == 40 && list.iter().all(|d| d["status"] == "succeeded") {
+            break deliveries;
+        }
+        assert!(std::time::Instant::now() < deadline, "deliveries not all settled: {deliveries}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // Every event the receiver got twice has, in its log, the attempt the kill interrupted.
+    let all: Vec<String> = r.received().iter().map(|g| g.header("x-webhook-id").to_string()).collect();
     let mut interrupted = 0;
     for d in deliveries["data"].as_array().unwrap() {
         let event_id = d["eventId"].as_str().unwrap();
@@ -165,9 +178,9 @@ async fn every_accepted_event_is_delivered_after_a_sigkill() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_in_flight_deliveries_finish() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("term.db");
+    let db = dir.path();
     let r = Receiver::answering(|_, _| Reply { delay: Duration::from_millis(800), ..Reply::status(200) }).await;
-    let (mut server, base) = spawn(&db);
+    let (mut server, base) = spawn(db);
     register(&base, &r.url("/in")).await;
     publish_many(&base, 1).await;
     r.wait_for(1, Duration::from_secs(10)).await;
@@ -176,7 +189,7 @@ async fn sigterm_lets_in_flight_deliveries_finish() {
     assert!(status.success(), "a clean exit: {status:?}");
 
     // Recorded as delivered before exit: a restart sends nothing again.
-    let (mut again, base) = spawn(&db);
+    let (mut again, base) = spawn(db);
     let list: serde_json::Value = reqwest::Client::new()
         .get(format!("{base}/api/deliveries"))
         .bearer_auth(ADMIN_TOKEN)
@@ -207,7 +220,7 @@ async fn a_proxy_from_the_environment_is_never_used_for_deliveries() {
         ("WEBHOOK_ALLOWED_SUBNETS", "192.0.2.0/24"),
         ("WEBHOOK_MAX_RETRIES", "0"),
     ];
-    let (mut server, base) = spawn_with(&dir.path().join("proxy.db"), &env);
+    let (mut server, base) = spawn_with(dir.path(), &env);
     register(&base, "http://internal-service.invalid/hook").await;
     let ids = publish_many(&base, 1).await;
     let client = reqwest::Client::new();

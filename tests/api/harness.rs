@@ -1,4 +1,5 @@
-//! Starts the real server on 127.0.0.1:0 against a fresh SQLite file, and talks to it over HTTP.
+//! Starts the real server on 127.0.0.1:0 against a fresh database (see `database`), and talks to it
+//! over HTTP.
 
 use monay_webhooks::config::Config;
 use reqwest::{Method, StatusCode};
@@ -8,10 +9,10 @@ use tokio::sync::oneshot;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
 
-/// The test configuration: a SQLite file in `dir`, a known admin key, loopback receivers allowed.
+/// The test configuration: the database of `dir`, a known admin key, loopback receivers allowed.
 pub fn test_config(dir: &tempfile::TempDir) -> Config {
     Config {
-        database_url: format!("sqlite://{}/test.db", dir.path().display()),
+        database_url: crate::database::url(dir.path()),
         admin_token: Some(ADMIN_TOKEN.to_string()),
         allow_http: true,
         allowed_subnets: vec!["127.0.0.0/8".parse().unwrap()],

@@ -1,6 +1,8 @@
 //! Integration tests of the REST API: each starts the real server on an ephemeral port against its
-//! own SQLite file and drives it over HTTP.
+//! own database and drives it over HTTP. The database is a SQLite file, or with `TEST_POSTGRES_URL`
+//! a PostgreSQL database of the test's own (see `database`): the same tests run on both backends.
 
+mod database;
 mod harness;
 mod receiver;
 

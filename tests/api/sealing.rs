@@ -12,21 +12,7 @@ const WAIT: Duration = Duration::from_secs(10);
 
 /// The `secret` and `previous_secret` columns as stored, for every webhook.
 async fn stored_secrets(dir: &tempfile::TempDir) -> Vec<(String, Option<String>)> {
-    let url = format!("sqlite://{}/test.db?mode=ro", dir.path().display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let rows =
-        sqlx::query_as("SELECT secret, previous_secret FROM webhooks ORDER BY id").fetch_all(&pool).await.unwrap();
-    pool.close().await;
-    rows
-}
-
-/// Everything the database files hold, as text (the WAL too).
-fn database_bytes(dir: &tempfile::TempDir) -> String {
-    ["test.db", "test.db-wal"]
-        .iter()
-        .filter_map(|f| std::fs::read(dir.path().join(f)).ok())
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .collect()
+    crate::database::rows(dir.path(), "SELECT secret, previous_secret FROM webhooks ORDER BY id").await
 }
 
 fn sealed_with(key: &str) -> impl FnOnce(&mut monay_webhooks::config::Config) + '_ {
@@ -57,7 +43,7 @@ async fn with_a_key_the_database_holds_no_secret_and_deliveries_are_still_signed
     let stored = stored_secrets(&dir).await;
     let (secret, previous) = &stored[0];
     assert!(secret.starts_with("enc:v1:") && previous.as_deref().unwrap().starts_with("enc:v1:"), "{stored:?}");
-    let raw = database_bytes(&dir);
+    let raw = crate::database::contents(dir.path()).await;
     for secret in [&first, &second] {
         assert!(!raw.contains(&secret["whsec_".len()..]), "the database file holds {secret} in the clear");
     }

@@ -117,6 +117,11 @@ impl PgStore {
         self.pool.close().await;
     }
 
+    /// The clock every node shares: the database's, in unix milliseconds.
+    pub async fn clock_ms(&self) -> StoreResult<i64> {
+        self.db_now().await
+    }
+
     /// The database's clock, in unix milliseconds.
     pub(crate) async fn db_now(&self) -> StoreResult<i64> {
         Ok(sqlx::query_scalar("SELECT monay_now_ms()").fetch_one(&self.pool).await?)

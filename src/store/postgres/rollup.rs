@@ -19,10 +19,9 @@ impl PgStore {
         Ok(sqlx::query_scalar("SELECT rolled_until FROM stats_rollup WHERE id = 1").fetch_optional(&self.pool).await?)
     }
 
-    /// Rolls up every bucket that has settled by `now` and by the database's clock; returns how
-    /// many buckets were rolled.
+    /// Rolls up every bucket that has settled by `now` (the `rollups` job passes the database's
+    /// clock, the one every node shares); returns how many buckets were rolled.
     pub async fn roll_up(&self, now: i64) -> StoreResult<usize> {
-        let now = now.min(self.db_now().await?);
         let mut from = match self.rolled_until().await? {
             Some(t) => t,
             None => self.first_bucket(now).await?,

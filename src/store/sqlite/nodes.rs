@@ -9,6 +9,11 @@ impl SqliteStore {
         Ok(true)
     }
 
+    /// The clock of the one process.
+    pub async fn clock_ms(&self) -> StoreResult<i64> {
+        Ok(now_ms())
+    }
+
     /// Keeps this process's leases alive for another `lease_ms`, so a slow request is not taken
     /// over by the lease sweep.
     pub async fn renew_leases(&self, lease_ms: i64) -> StoreResult<u64> {
