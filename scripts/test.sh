@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check and test of Monay Webhooks: formatting, clippy (server and browser builds), unit
-# and integration tests (real server, real SQLite, real HTTP), the end-to-end tests in Chromium, and
-# a bounded pass of the OpenAPI fuzzer (scripts/fuzz.sh).
-# Installs whatever is missing first (see scripts/setup.sh).
+# and integration tests (real server, real HTTP) on SQLite and again on PostgreSQL with the
+# multi-node tests, the end-to-end tests in Chromium, and a bounded pass of the OpenAPI fuzzer
+# (scripts/fuzz.sh). Installs whatever is missing first (see scripts/setup.sh; PostgreSQL is
+# reached, or started, by scripts/postgres.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
@@ -20,8 +21,14 @@ cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warn
 
 # Every test process has a deadline: a hang fails the run instead of stalling it (the servers the
 # tests start are killed with them).
-step "unit and integration tests"
+step "unit and integration tests (SQLite)"
 timeout --kill-after=30 1500 cargo test --features ssr
+
+step "integration tests and multi-node tests (PostgreSQL)"
+TEST_POSTGRES_URL="$(bash scripts/postgres.sh)"
+export TEST_POSTGRES_URL
+timeout --kill-after=30 1500 cargo test --features ssr --test api
+unset TEST_POSTGRES_URL
 
 step "end-to-end tests (release build, Chromium)"
 cargo leptos build --release

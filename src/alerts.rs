@@ -115,11 +115,8 @@ impl AlertMonitor {
             let stats = store.stats(&query(cfg, Some(&tenant))).await?;
             let alerts = evaluate(cfg, &subject, &stats, now);
             let raised: Vec<Alert> = alerts.iter().filter(|a| !started.contains_key(&a.key())).cloned().collect();
-            let cleared: Vec<(String, String)> = started
-                .keys()
-                .filter(|k| k.1 == subject && !alerts.iter().any(|a| a.key() == **k))
-                .cloned()
-                .collect();
+            let cleared: Vec<(String, String)> =
+                started.keys().filter(|k| k.1 == subject && !alerts.iter().any(|a| a.key() == **k)).cloned().collect();
             if raised.is_empty() && cleared.is_empty() {
                 continue;
             }
@@ -132,7 +129,8 @@ impl AlertMonitor {
             // Stored before announced: a node that takes over next round announces nothing twice.
             let on: Vec<(String, String, i64)> =
                 raised.iter().map(|a| (a.subject.clone(), a.kind.clone(), a.since.timestamp_millis())).collect();
-            let off: Vec<(String, String)> = cleared.iter().map(|(kind, subject)| (subject.clone(), kind.clone())).collect();
+            let off: Vec<(String, String)> =
+                cleared.iter().map(|(kind, subject)| (subject.clone(), kind.clone())).collect();
             store.save_alert_state(&on, &off).await?;
             for a in raised {
                 self.live.send("alert", &tenant, serde_json::json!({ "change": "raised", "alert": a }));

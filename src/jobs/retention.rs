@@ -12,14 +12,15 @@ pub async fn run(store: Store, retention: Duration, interval: Duration, stop: Ca
     loop {
         let cutoff = chrono::Utc::now().timestamp_millis() - retention.as_millis() as i64;
         let mut purged = 0;
-        let lead = super::leads(&store, "retention", interval).await;
-        while lead {
+        // One node purges at a time; the others wait for their next round.
+        let mut more = super::leads(&store, "retention", interval).await;
+        while more {
             match store.purge_batch(cutoff).await {
-                Ok(0) => break,
+                Ok(0) => more = false,
                 Ok(n) => purged += n,
                 Err(e) => {
                     tracing::error!("retention purge failed: {e}");
-                    break;
+                    more = false;
                 }
             }
             // Leave the writer to deliveries between batches.

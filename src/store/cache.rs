@@ -35,9 +35,12 @@ impl AuthCache {
     }
 }
 
-/// The event-type catalog in memory: name → category.
+/// Event-type name → category.
+type Categories = HashMap<String, String>;
+
+/// The event-type catalog in memory, once read.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Catalog(Arc<RwLock<Option<Arc<HashMap<String, String>>>>>);
+pub(crate) struct Catalog(Arc<RwLock<Option<Arc<Categories>>>>);
 
 impl Catalog {
     /// The category of a known type, if the catalog is loaded and has it.
@@ -47,7 +50,7 @@ impl Catalog {
 
     /// Replaces the catalog with a fresh read; returns the category of `name` in it.
     pub fn load(&self, types: Vec<(String, String)>, name: &str) -> Option<String> {
-        let types: HashMap<String, String> = types.into_iter().collect();
+        let types: Categories = types.into_iter().collect();
         let found = types.get(name).cloned();
         *self.0.write().expect("catalog") = Some(Arc::new(types));
         found

@@ -92,9 +92,15 @@ pub(crate) fn plan<'a>(batch: &[Publish<'a>], hooks: &'a [Hook], seen: &HashMap<
         let id = crypto::new_id("evt_");
         let mut count = 0;
         for hook in hooks.iter().filter(|h| {
-            new.tenant.as_deref().is_none_or(|t| t == h.tenant) && any_matches(&h.patterns, &new.event, publish.category)
+            new.tenant.as_deref().is_none_or(|t| t == h.tenant)
+                && any_matches(&h.patterns, &new.event, publish.category)
         }) {
-            plan.deliveries.push(NewDelivery { id: crypto::new_id("dlv_"), event_id: id.clone(), hook, event: &new.event });
+            plan.deliveries.push(NewDelivery {
+                id: crypto::new_id("dlv_"),
+                event_id: id.clone(),
+                hook,
+                event: &new.event,
+            });
             count += 1;
         }
         if let Some((scope, key, fingerprint)) = &new.idempotency {
@@ -116,7 +122,12 @@ mod tests {
     use super::*;
 
     fn hook(id: &str, tenant: &str, patterns: &[&str]) -> Hook {
-        Hook { id: id.into(), tenant: tenant.into(), patterns: patterns.iter().map(|p| p.to_string()).collect(), held: false }
+        Hook {
+            id: id.into(),
+            tenant: tenant.into(),
+            patterns: patterns.iter().map(|p| p.to_string()).collect(),
+            held: false,
+        }
     }
 
     fn event(tenant: Option<&str>, key: Option<(&str, &str)>) -> NewEvent {
@@ -132,7 +143,8 @@ mod tests {
     fn an_event_goes_to_its_tenants_matching_webhooks_and_a_broadcast_to_every_tenant() {
         let hooks = [hook("w1", "a", &["transaction.*"]), hook("w2", "b", &["*"]), hook("w3", "a", &["payout.*"])];
         let (own, broadcast) = (event(Some("a"), None), event(None, None));
-        let batch = [Publish { new: &own, category: "transaction" }, Publish { new: &broadcast, category: "transaction" }];
+        let batch =
+            [Publish { new: &own, category: "transaction" }, Publish { new: &broadcast, category: "transaction" }];
         let plan = plan(&batch, &hooks, &HashMap::new());
         let to: Vec<&str> = plan.deliveries.iter().map(|d| d.hook.id.as_str()).collect();
         assert_eq!(to, ["w1", "w1", "w2"]);
@@ -142,8 +154,11 @@ mod tests {
     #[test]
     fn a_repeated_key_answers_the_first_publish_again_or_is_refused_with_another_body() {
         let hooks = [hook("w1", "a", &["*"])];
-        let (first, again, other) =
-            (event(Some("a"), Some(("k", "fp1"))), event(Some("a"), Some(("k", "fp1"))), event(Some("a"), Some(("k", "fp2"))));
+        let (first, again, other) = (
+            event(Some("a"), Some(("k", "fp1"))),
+            event(Some("a"), Some(("k", "fp1"))),
+            event(Some("a"), Some(("k", "fp2"))),
+        );
         let batch = [
             Publish { new: &first, category: "" },
             Publish { new: &again, category: "" },

@@ -67,7 +67,7 @@ pub fn spawn_with(dir: &std::path::Path, env: &[(&str, &str)]) -> (Server, Strin
     (Server(child), addr)
 }
 
-fn signal(child: &Child, sig: &str) {
+pub fn signal(child: &Child, sig: &str) {
     Command::new("kill").arg(format!("-{sig}")).arg(child.id().to_string()).status().unwrap();
 }
 
@@ -90,7 +90,7 @@ async fn publish_many(base: &str, n: usize) -> Vec<String> {
     ids
 }
 
-async fn register(base: &str, url: &str) {
+pub async fn register(base: &str, url: &str) {
     let r = reqwest::Client::new()
         .post(format!("{base}/api/webhooks"))
         .bearer_auth(ADMIN_TOKEN)

@@ -46,7 +46,8 @@ fn drop_leftovers(server: &str) {
                         .await
                         .unwrap();
                 for name in names {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&pool).await;
+                    let _ =
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&pool).await;
                 }
                 pool.close().await;
             })
@@ -67,8 +68,10 @@ pub async fn contents(dir: &std::path::Path) -> String {
             .collect();
     }
     let pool = sqlx::PgPool::connect(&url(dir)).await.unwrap();
-    let tables: Vec<String> =
-        sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'").fetch_all(&pool).await.unwrap();
+    let tables: Vec<String> = sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
     let mut text = String::new();
     for table in tables {
         let rows: Vec<String> =

@@ -48,6 +48,8 @@ type Rule = dyn Fn(&str, usize) -> Reply + Send + Sync;
 #[derive(Clone)]
 struct Shared {
     received: Arc<Mutex<Vec<Received>>>,
+    /// Requests so far per path (the `n` of a rule).
+    per_path: Arc<Mutex<std::collections::HashMap<String, usize>>>,
     arrived: Arc<Notify>,
     rule: Arc<Mutex<Arc<Rule>>>,
 }
@@ -68,6 +70,7 @@ impl Receiver {
     pub async fn answering(rule: impl Fn(&str, usize) -> Reply + Send + Sync + 'static) -> Self {
         let shared = Shared {
             received: Arc::default(),
+            per_path: Arc::default(),
             arrived: Arc::new(Notify::new()),
             rule: Arc::new(Mutex::new(Arc::new(rule))),
         };
@@ -92,15 +95,20 @@ impl Receiver {
         self.shared.received.lock().unwrap().clone()
     }
 
+    /// How many requests have arrived.
+    pub fn count(&self) -> usize {
+        self.shared.received.lock().unwrap().len()
+    }
+
     /// Waits until at least `n` requests have arrived (panics after `within`).
     pub async fn wait_for(&self, n: usize, within: Duration) -> Vec<Received> {
         let deadline = Instant::now() + within;
         loop {
             let arrived = self.shared.arrived.notified();
-            let got = self.received();
-            if got.len() >= n {
-                return got;
+            if self.count() >= n {
+                return self.received();
             }
+            let got = self.received();
             let left = deadline.saturating_duration_since(Instant::now());
             assert!(
                 !left.is_zero(),
@@ -117,9 +125,11 @@ async fn receive(State(shared): State<Shared>, uri: Uri, headers: HeaderMap, bod
     let path = uri.path().to_string();
     let n = {
         let mut all = shared.received.lock().unwrap();
-        let n = all.iter().filter(|r| r.path == path).count();
+        let mut counts = shared.per_path.lock().unwrap();
+        let n = counts.entry(path.clone()).or_insert(0);
+        *n += 1;
         all.push(Received { path: path.clone(), headers, body, at: Instant::now() });
-        n
+        *n - 1
     };
     shared.arrived.notify_waiters();
     let rule = shared.rule.lock().unwrap().clone();

@@ -129,8 +129,7 @@ async fn rolled_up_statistics_equal_those_read_from_the_log() {
     .await;
     let dir = s.stop().await;
 
-    let store =
-        monay_webhooks::store::Store::open(&crate::database::url(dir.path())).await.unwrap();
+    let store = monay_webhooks::store::Store::open(&crate::database::url(dir.path())).await.unwrap();
     // Half an hour on, every bucket of the run has settled.
     let later = chrono::Utc::now().timestamp_millis() + 30 * 60_000;
     let hour = 3_600_000;

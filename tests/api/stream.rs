@@ -6,7 +6,10 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 /// Reads SSE events from `resp` until `want` returns true for one (panics after 10 s).
-async fn read_until(resp: &mut reqwest::Response, mut want: impl FnMut(&str, &Value) -> bool) -> Vec<(String, Value)> {
+pub async fn read_until(
+    resp: &mut reqwest::Response,
+    mut want: impl FnMut(&str, &Value) -> bool,
+) -> Vec<(String, Value)> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut buffer = String::new();
     let mut seen = Vec::new();

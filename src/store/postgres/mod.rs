@@ -133,7 +133,10 @@ impl PgStore {
         if let Ok(db) = self.db_now().await {
             let skew = now_ms() - db;
             if skew.abs() > 1_000 {
-                tracing::warn!(skew_ms = skew, "this machine's clock differs from the database's: keep the nodes' clocks in sync (NTP)");
+                tracing::warn!(
+                    skew_ms = skew,
+                    "this machine's clock differs from the database's: keep the nodes' clocks in sync (NTP)"
+                );
             }
         }
     }

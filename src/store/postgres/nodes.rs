@@ -27,7 +27,11 @@ impl PgStore {
     }
 
     /// Records alerts that came on (with their start) and went off.
-    pub async fn save_alert_state(&self, raised: &[(String, String, i64)], cleared: &[(String, String)]) -> StoreResult<()> {
+    pub async fn save_alert_state(
+        &self,
+        raised: &[(String, String, i64)],
+        cleared: &[(String, String)],
+    ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         for (subject, kind, since) in raised {
             sqlx::query("INSERT INTO alert_state (subject, kind, since) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")

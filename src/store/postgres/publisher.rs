@@ -72,7 +72,10 @@ async fn commit(pool: &PgPool, batch: &[Job]) -> Vec<StoreResult<Published>> {
 
 /// One try: `None` when an idempotency key of the batch was stored by another commit meanwhile
 /// (nothing is kept; the next try answers from that commit).
-async fn commit_once(pool: &PgPool, publishes: &[Publish<'_>]) -> Result<Option<Vec<StoreResult<Published>>>, sqlx::Error> {
+async fn commit_once(
+    pool: &PgPool,
+    publishes: &[Publish<'_>],
+) -> Result<Option<Vec<StoreResult<Published>>>, sqlx::Error> {
     let now = now_ms();
     let mut tx = pool.begin().await?;
     let hooks: Vec<Hook> = sqlx::query_as(HOOKS_SQL).fetch_all(&mut *tx).await?.into_iter().map(Hook::new).collect();

@@ -66,13 +66,11 @@ impl PgStore {
     /// Keeps this node's leases alive for another `lease_ms`: a live node's requests are never
     /// taken over, however long they take.
     pub async fn renew_leases(&self, lease_ms: i64) -> StoreResult<u64> {
-        let done = sqlx::query(
-            "UPDATE deliveries SET lease_until = $1 WHERE status = 'delivering' AND leased_by = $2",
-        )
-        .bind(now_ms() + lease_ms)
-        .bind(self.node())
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query("UPDATE deliveries SET lease_until = $1 WHERE status = 'delivering' AND leased_by = $2")
+            .bind(now_ms() + lease_ms)
+            .bind(self.node())
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected())
     }
 
@@ -177,10 +175,12 @@ impl PgStore {
         let (resets, counted): (Vec<_>, Vec<_>) = health.into_iter().partition(|(_, h)| h.only_success());
         if !resets.is_empty() {
             let ids: Vec<&str> = resets.iter().map(|(id, _)| *id).collect();
-            sqlx::query("UPDATE webhooks SET consecutive_failures = 0 WHERE consecutive_failures != 0 AND id = ANY($1)")
-                .bind(&ids)
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query(
+                "UPDATE webhooks SET consecutive_failures = 0 WHERE consecutive_failures != 0 AND id = ANY($1)",
+            )
+            .bind(&ids)
+            .execute(&mut **tx)
+            .await?;
         }
         let mut disabled = Vec::new();
         for (webhook_id, h) in counted {
@@ -288,13 +288,15 @@ pub(super) async fn disable_in(
     hold_new: bool,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE webhooks SET active = FALSE, disabled_reason = $1, hold_new = $2, updated_at = $3 WHERE id = $4")
-        .bind(reason)
-        .bind(hold_new)
-        .bind(now)
-        .bind(webhook_id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE webhooks SET active = FALSE, disabled_reason = $1, hold_new = $2, updated_at = $3 WHERE id = $4",
+    )
+    .bind(reason)
+    .bind(hold_new)
+    .bind(now)
+    .bind(webhook_id)
+    .execute(&mut **tx)
+    .await?;
     sqlx::query("UPDATE deliveries SET status = 'held', updated_at = $1 WHERE webhook_id = $2 AND status = 'pending'")
         .bind(now)
         .bind(webhook_id)

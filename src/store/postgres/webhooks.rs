@@ -1,6 +1,6 @@
 //! Webhooks: registration, reads scoped to a tenant, filtered lists, updates and deletion.
 
-use super::{channel, notify, into_page, now_ms, page_limit, PgStore};
+use super::{channel, into_page, notify, now_ms, page_limit, PgStore};
 use super::{StoreError, StoreResult};
 use crate::crypto;
 use crate::domain::{Page, Webhook};
@@ -45,12 +45,13 @@ impl PgStore {
 
     /// One webhook, if it exists and `scope` (a tenant, or `None` for all) may see it.
     pub async fn get_webhook(&self, id: &str, scope: Option<&str>) -> StoreResult<Webhook> {
-        let row: Option<WebhookRow> =
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM webhooks WHERE id = $1 AND ($2::text IS NULL OR tenant = $2)"))
-                .bind(id)
-                .bind(scope)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<WebhookRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM webhooks WHERE id = $1 AND ($2::text IS NULL OR tenant = $2)"
+        ))
+        .bind(id)
+        .bind(scope)
+        .fetch_optional(&self.pool)
+        .await?;
         row.ok_or(StoreError::NotFound("webhook"))?.into_webhook(self.sealer.as_ref())
     }
 

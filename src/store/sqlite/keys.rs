@@ -7,7 +7,6 @@ use crate::domain::{ApiKey, Principal, Role};
 use crate::store::rows::{KeyRow, KEY_COLUMNS};
 use crate::store::KEY_PREFIX;
 
-
 impl SqliteStore {
     /// Creates a key; returns it with its secret, which is not stored and cannot be shown again.
     pub async fn create_key(&self, tenant: Option<&str>, role: Role, name: &str) -> StoreResult<(ApiKey, String)> {

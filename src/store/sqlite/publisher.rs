@@ -69,8 +69,7 @@ async fn commit_in(
 ) -> Result<Vec<StoreResult<Published>>, sqlx::Error> {
     use sqlx::Connection;
     let mut tx = conn.begin().await?;
-    let hooks: Vec<Hook> =
-        sqlx::query_as(HOOKS_SQL).fetch_all(&mut *tx).await?.into_iter().map(Hook::new).collect();
+    let hooks: Vec<Hook> = sqlx::query_as(HOOKS_SQL).fetch_all(&mut *tx).await?.into_iter().map(Hook::new).collect();
     let publishes: Vec<Publish> = batch.iter().map(|j| Publish { new: &j.new, category: &j.category }).collect();
     let mut seen = HashMap::new();
     for (scope, key) in fanout::keys(&publishes) {

@@ -1,10 +1,10 @@
 //! Console sessions: a random token in an HttpOnly cookie, stored hashed, bound to an API key.
 
-use crate::store::rows::KeyRow;
 use super::StoreResult;
 use super::{now_ms, SqliteStore};
 use crate::crypto;
 use crate::domain::Principal;
+use crate::store::rows::KeyRow;
 use std::time::Duration;
 
 impl SqliteStore {
