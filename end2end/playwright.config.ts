@@ -1,5 +1,6 @@
 // End-to-end tests of the console, in Debian's Chromium, against the release build of the server.
-// The server is started here on its own port and database, with a known admin key.
+// The server is started here on its own port and database (a fresh SQLite file, or the PostgreSQL
+// database E2E_DATABASE_URL names), with a known admin key.
 import { defineConfig } from '@playwright/test';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -35,7 +36,7 @@ export default defineConfig({
     stdout: 'pipe',
     env: {
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      DATABASE_URL: `sqlite://${dataDir}/e2e.db`,
+      DATABASE_URL: process.env.E2E_DATABASE_URL ?? `sqlite://${dataDir}/e2e.db`,
       WEBHOOK_ADMIN_TOKEN: ADMIN_TOKEN,
       WEBHOOK_ALLOW_HTTP: 'true',
       WEBHOOK_ALLOWED_SUBNETS: '127.0.0.0/8',

@@ -1,5 +1,6 @@
-//! Benchmark of Monay Webhooks on this machine: starts the release server binary on a fresh SQLite
-//! file and a receiver on loopback, then measures and prints
+//! Benchmark of Monay Webhooks on this machine: starts the release server binary (one or several
+//! nodes) on a fresh database — a SQLite file, or a PostgreSQL database made for each phase — and a
+//! receiver on loopback, then measures and prints
 //!   1. saturated publishing (N events × M webhooks): publish throughput and latency, deliveries/s;
 //!   2. 1,000 events/s offered: publish p50/p99 and publish → first attempt p50/p99;
 //!   3. peak RSS of the server with a large backlog of pending deliveries;
@@ -7,7 +8,10 @@
 //!      read from the log, then from the rollups.
 //!
 //! Run it with `scripts/bench.sh` (it builds first). Options: --events N --webhooks M --rate R
-//! --seconds S --backlog B (deliveries pending for the RSS phase; 0 skips it) --history H (0 skips it).
+//! --seconds S --backlog B (deliveries pending for the RSS phase; 0 skips it) --history H (0 skips it)
+//! --database sqlite|postgres://user@host:port/db (the server; each phase gets a database of its
+//! own beside the one named) --nodes K (server processes on one database, publishers spread across
+//! them as a load balancer would; PostgreSQL only).
 
 use axum::http::HeaderMap;
 use serde_json::json;
@@ -28,6 +32,9 @@ struct Args {
     backlog: usize,
     publishers: usize,
     history: usize,
+    /// `None`: SQLite files; `Some(url)`: a PostgreSQL server.
+    postgres: Option<String>,
+    nodes: usize,
 }
 
 fn args() -> Args {
@@ -39,11 +46,19 @@ fn args() -> Args {
         backlog: 1_000_000,
         publishers: 32,
         history: 2_000_000,
+        postgres: None,
+        nodes: 1,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     for pair in argv.chunks(2) {
-        let v: usize = pair.get(1).and_then(|v| v.replace('_', "").parse().ok()).expect("a number after each option");
+        let text = pair.get(1).cloned().unwrap_or_default();
+        if pair[0] == "--database" {
+            a.postgres = (text != "sqlite").then_some(text);
+            continue;
+        }
+        let v: usize = text.replace('_', "").parse().expect("a number after each option");
         match pair[0].as_str() {
+            "--nodes" => a.nodes = v.max(1),
             "--events" => a.events = v,
             "--webhooks" => a.webhooks = v,
             "--rate" => a.rate = v,
@@ -54,7 +69,59 @@ fn args() -> Args {
             other => panic!("unknown option {other}"),
         }
     }
+    assert!(a.nodes == 1 || a.postgres.is_some(), "several nodes need PostgreSQL (--database postgres://…)");
     a
+}
+
+/// Where a phase's database lives.
+#[derive(Clone)]
+struct Databases {
+    dir: std::path::PathBuf,
+    postgres: Option<String>,
+}
+
+impl Databases {
+    /// A fresh database for the phase `name`: a new SQLite file, or a PostgreSQL database dropped
+    /// and made again beside the one the server URL names.
+    async fn fresh(&self, name: &str) -> String {
+        let Some(server) = &self.postgres else {
+            return format!("sqlite://{}", self.dir.join(format!("{name}.db")).display());
+        };
+        let db = format!("monay_bench_{name}");
+        let pool = sqlx::PgPool::connect(server).await.expect("the PostgreSQL server answers");
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).execute(&pool).await.unwrap();
+        pool.close().await;
+        let mut url = url::Url::parse(server).expect("a PostgreSQL URL");
+        url.set_path(&db);
+        url.to_string()
+    }
+}
+
+/// The nodes of one phase, all on one database.
+struct Cluster {
+    nodes: Vec<Server>,
+    next: AtomicUsize,
+}
+
+impl Cluster {
+    fn start(url: &str, n: usize) -> Cluster {
+        let first = Server::start(url);
+        // The first node has migrated the database; the others start on it.
+        let mut nodes = vec![first];
+        nodes.extend((1..n).map(|_| Server::start(url)));
+        Cluster { nodes, next: AtomicUsize::new(0) }
+    }
+
+    /// The next node, in turn (a load balancer's round robin).
+    fn base(&self) -> String {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.nodes.len();
+        self.nodes[i].base.clone()
+    }
+
+    /// Peak resident memory of each node, in MB.
+    fn peak_rss(&self) -> String {
+        self.nodes.iter().map(|n| format!("{:.1}", n.peak_rss_mb())).collect::<Vec<_>>().join(" + ") + " MB"
+    }
 }
 
 /// What the receiver saw: arrivals per event id (first one kept) and a running count.
@@ -93,11 +160,11 @@ struct Server {
 }
 
 impl Server {
-    fn start(db: &std::path::Path) -> Server {
+    fn start(url: &str) -> Server {
         let bin = std::env::var("MONAY_BIN").unwrap_or_else(|_| "target/release/monay-webhooks".into());
         let mut child = Command::new(&bin)
             .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-            .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+            .env("DATABASE_URL", url)
             .env("WEBHOOK_ADMIN_TOKEN", TOKEN)
             .env("WEBHOOK_ALLOW_HTTP", "true")
             .env("WEBHOOK_ALLOWED_SUBNETS", "127.0.0.0/8")
@@ -143,9 +210,32 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-fn summary(mut v: Vec<f64>) -> (f64, f64) {
+/// A latency distribution's tail, in ms.
+struct Tail {
+    p50: f64,
+    p99: f64,
+    p999: f64,
+    max: f64,
+}
+
+fn tail(mut v: Vec<f64>) -> Tail {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    (percentile(&v, 0.5), percentile(&v, 0.99))
+    Tail {
+        p50: percentile(&v, 0.5),
+        p99: percentile(&v, 0.99),
+        p999: percentile(&v, 0.999),
+        max: v.last().copied().unwrap_or(f64::NAN),
+    }
+}
+
+impl std::fmt::Display for Tail {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(
+            f,
+            "p50 {:.2} ms   p99 {:.2} ms   p99.9 {:.2} ms   max {:.2} ms",
+            self.p50, self.p99, self.p999, self.max
+        )
+    }
 }
 
 async fn register(client: &reqwest::Client, base: &str, url: &str, n: usize) {
@@ -187,22 +277,28 @@ async fn wait_count(seen: &Seen, n: usize, limit: Duration) -> bool {
 async fn main() {
     let a = args();
     let dir = tempfile::tempdir().unwrap();
+    let dbs = Databases { dir: dir.path().to_path_buf(), postgres: a.postgres.clone() };
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
-    println!("Monay Webhooks benchmark ({} cores)", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!(
+        "Monay Webhooks benchmark ({} cores): {}, {} node{}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        if a.postgres.is_some() { "PostgreSQL" } else { "SQLite" },
+        a.nodes,
+        if a.nodes == 1 { "" } else { "s" }
+    );
 
     // 1. Saturated: N events × M webhooks.
     {
-        let server = Server::start(&dir.path().join("throughput.db"));
+        let server = Arc::new(Cluster::start(&dbs.fresh("throughput").await, a.nodes));
         let (url, seen) = start_receiver(Duration::ZERO).await;
-        register(&client, &server.base, &url, a.webhooks).await;
+        register(&client, &server.base(), &url, a.webhooks).await;
         let total = a.events * a.webhooks;
         let next = Arc::new(AtomicUsize::new(0));
         let latencies = Arc::new(Mutex::new(Vec::with_capacity(a.events)));
         let started = Instant::now();
         let mut tasks = Vec::new();
         for _ in 0..a.publishers {
-            let (client, base, next, latencies) =
-                (client.clone(), server.base.clone(), next.clone(), latencies.clone());
+            let (client, server, next, latencies) = (client.clone(), server.clone(), next.clone(), latencies.clone());
             let events = a.events;
             tasks.push(tokio::spawn(async move {
                 loop {
@@ -210,7 +306,7 @@ async fn main() {
                     if n >= events {
                         break;
                     }
-                    let (_, ms) = publish(&client, &base, n).await;
+                    let (_, ms) = publish(&client, &server.base(), n).await;
                     latencies.lock().unwrap().push(ms);
                 }
             }));
@@ -221,13 +317,13 @@ async fn main() {
         let publish_secs = started.elapsed().as_secs_f64();
         let done = wait_count(&seen, total, Duration::from_secs(600)).await;
         let all_secs = started.elapsed().as_secs_f64();
-        let (p50, p99) = summary(latencies.lock().unwrap().clone());
+        let latency = tail(latencies.lock().unwrap().clone());
         println!(
             "\n[1] saturated: {} events × {} webhooks = {} deliveries, {} publishers",
             a.events, a.webhooks, total, a.publishers
         );
         println!("    publish throughput        {:>10.0} events/s", a.events as f64 / publish_secs);
-        println!("    publish latency           p50 {p50:.2} ms   p99 {p99:.2} ms   (saturated)");
+        println!("    publish latency           {latency}   (saturated)");
         println!(
             "    deliveries end to end     {:>10.0} deliveries/s  ({} delivered in {:.1} s{})",
             seen.count.load(Ordering::Relaxed) as f64 / all_secs,
@@ -235,14 +331,14 @@ async fn main() {
             all_secs,
             if done { "" } else { ", INCOMPLETE" }
         );
-        println!("    server peak RSS           {:>10.1} MB", server.peak_rss_mb());
+        println!("    server peak RSS           {:>10}", server.peak_rss());
     }
 
     // 2. Offered load: `rate` events/s for `seconds` to one webhook.
     {
-        let server = Server::start(&dir.path().join("latency.db"));
+        let server = Arc::new(Cluster::start(&dbs.fresh("latency").await, a.nodes));
         let (url, seen) = start_receiver(Duration::ZERO).await;
-        register(&client, &server.base, &url, 1).await;
+        register(&client, &server.base(), &url, 1).await;
         let n = a.rate * a.seconds;
         let sent: Arc<Mutex<Vec<(String, Instant, f64)>>> = Arc::new(Mutex::new(Vec::with_capacity(n)));
         let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / a.rate as f64));
@@ -250,7 +346,7 @@ async fn main() {
         let mut tasks = Vec::with_capacity(n);
         for i in 0..n {
             ticker.tick().await;
-            let (client, base, sent) = (client.clone(), server.base.clone(), sent.clone());
+            let (client, base, sent) = (client.clone(), server.base(), sent.clone());
             tasks.push(tokio::spawn(async move {
                 let at = Instant::now();
                 let (id, ms) = publish(&client, &base, i).await;
@@ -267,32 +363,32 @@ async fn main() {
             .iter()
             .filter_map(|(id, at, _)| first.get(id).map(|t| t.duration_since(*at).as_secs_f64() * 1000.0))
             .collect();
-        let (p50, p99) = summary(sent.iter().map(|s| s.2).collect());
-        let (f50, f99) = summary(to_first);
-        println!("\n[2] offered load: {} events/s for {} s to 1 webhook", a.rate, a.seconds);
-        println!("    publish latency           p50 {p50:.2} ms   p99 {p99:.2} ms");
-        println!("    publish → first attempt   p50 {f50:.2} ms   p99 {f99:.2} ms");
+        let delivered = to_first.len();
+        println!("\n[2] offered load: {} events/s for {} s to 1 webhook (fan-out 1)", a.rate, a.seconds);
+        println!("    publish latency           {}", tail(sent.iter().map(|s| s.2).collect()));
+        println!("    publish → first attempt   {}", tail(to_first));
+        println!("    delivered                 {delivered} of {n}{}", if delivered == n { "" } else { "  LOST" });
     }
 
     // 3. Backlog: peak RSS with `backlog` deliveries pending (the receiver answers slowly).
     if a.backlog > 0 {
-        let server = Server::start(&dir.path().join("backlog.db"));
+        let server = Arc::new(Cluster::start(&dbs.fresh("backlog").await, a.nodes));
         let (url, _seen) = start_receiver(Duration::from_secs(30)).await;
         let fan_out = 100.min(a.backlog);
-        register(&client, &server.base, &url, fan_out).await;
+        register(&client, &server.base(), &url, fan_out).await;
         let events = a.backlog / fan_out;
         let next = Arc::new(AtomicUsize::new(0));
         let started = Instant::now();
         let mut tasks = Vec::new();
         for _ in 0..8 {
-            let (client, base, next) = (client.clone(), server.base.clone(), next.clone());
+            let (client, server, next) = (client.clone(), server.clone(), next.clone());
             tasks.push(tokio::spawn(async move {
                 loop {
                     let n = next.fetch_add(1, Ordering::Relaxed);
                     if n >= events {
                         break;
                     }
-                    publish(&client, &base, n).await;
+                    publish(&client, &server.base(), n).await;
                 }
             }));
         }
@@ -309,10 +405,10 @@ async fn main() {
             secs,
             (events * fan_out) as f64 / secs
         );
-        println!("    server peak RSS           {:>10.1} MB", server.peak_rss_mb());
+        println!("    server peak RSS           {:>10}", server.peak_rss());
         // Statistics over the whole backlog (every delivery is inside the 24-hour window).
         let started = Instant::now();
-        let r = client.get(format!("{}/api/stats?window=24h", server.base)).bearer_auth(TOKEN).send().await.unwrap();
+        let r = client.get(format!("{}/api/stats?window=24h", server.base())).bearer_auth(TOKEN).send().await.unwrap();
         assert_eq!(r.status(), 200, "stats");
         let _ = r.bytes().await;
         println!(
@@ -323,7 +419,10 @@ async fn main() {
     }
 
     if a.history > 0 {
-        history(&dir.path().join("history.db"), a.history).await;
+        match &a.postgres {
+            None => history(&dir.path().join("history.db"), a.history).await,
+            Some(_) => history_pg(&dbs.fresh("history").await, a.history).await,
+        }
     }
 }
 
@@ -332,7 +431,7 @@ async fn main() {
 /// and after the rollup.
 async fn history(db: &std::path::Path, n: usize) {
     use monay_webhooks::crypto::new_id_at;
-    use monay_webhooks::store::{StatsQuery, Store};
+    use monay_webhooks::store::Store;
     let url = format!("sqlite://{}", db.display());
     Store::open(&url).await.unwrap().close().await;
     let options = sqlx::sqlite::SqliteConnectOptions::new()
@@ -395,12 +494,91 @@ async fn history(db: &std::path::Path, n: usize) {
         written += rows;
     }
     pool.close().await;
+    time_stats(&url, n, now, started).await;
+}
+
+/// Phase 4 on PostgreSQL: the same day of history, written with `UNNEST` batches.
+async fn history_pg(url: &str, n: usize) {
+    use monay_webhooks::crypto::new_id_at;
+    use monay_webhooks::store::Store;
+    Store::open(url).await.unwrap().close().await;
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    sqlx::query("SET session_replication_role = replica").execute(&pool).await.unwrap(); // no foreign-key checks
+    let now = chrono::Utc::now().timestamp_millis();
+    let day = 24 * 3_600_000i64;
+    let started = Instant::now();
+    let batch = 5_000;
+    let mut written = 0;
+    while written < n {
+        let rows = batch.min(n - written);
+        let (mut ids, mut hooks, mut tenants, mut events, mut tries, mut ats) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut att_ids, mut statuses, mut durations) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..rows {
+            let k = written + i;
+            let at = now - day + (k as i64 * day) / n as i64;
+            let failed = k % 20 == 0;
+            ids.push(new_id_at("dlv_", at));
+            hooks.push(format!("wh_{}", k % 10));
+            tenants.push(format!("tenant{}", (k % 10) % 3));
+            events.push(["wallet.created", "transaction.completed", "user.created"][k % 3]);
+            tries.push(if failed { 2i64 } else { 1 });
+            ats.push(at);
+            att_ids.push(new_id_at("att_", at));
+            statuses.push(if failed { 500i64 } else { 200 });
+            durations.push(20 + (at % 400));
+        }
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query(
+            "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts, created_at, updated_at)
+             SELECT id, 'evt_history', hook, tenant, event, 'succeeded', tries, at, at
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[])
+                  AS d(id, hook, tenant, event, tries, at)",
+        )
+        .bind(&ids)
+        .bind(&hooks)
+        .bind(&tenants)
+        .bind(&events)
+        .bind(&tries)
+        .bind(&ats)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO attempts (id, delivery_id, webhook_id, tenant, attempt, trigger, started_at, duration_ms,
+                 request_headers, response_status, response_headers, response_body)
+             SELECT id, delivery, hook, tenant, 1, 'auto', at, duration, '{}', status, '{}', 'ok'
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[])
+                  AS a(id, delivery, hook, tenant, at, duration, status)",
+        )
+        .bind(&att_ids)
+        .bind(&ids)
+        .bind(&hooks)
+        .bind(&tenants)
+        .bind(&ats)
+        .bind(&durations)
+        .bind(&statuses)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        written += rows;
+    }
+    sqlx::query("ANALYZE").execute(&pool).await.unwrap();
+    pool.close().await;
+    time_stats(url, n, now, started).await;
+}
+
+/// Times `GET /api/stats`'s query over the history, from the log, then from the rollups.
+async fn time_stats(url: &str, n: usize, now: i64, started: Instant) {
+    use monay_webhooks::store::{StatsQuery, Store};
+    let day = 24 * 3_600_000i64;
     println!(
         "\n[4] history: {n} deliveries and attempts over 24 h written in {:.1} s",
         started.elapsed().as_secs_f64()
     );
 
-    let store = Store::open(&url).await.unwrap();
+    let store = Store::open(url).await.unwrap();
     let query = |tenant: Option<&str>| StatsQuery {
         scope: None,
         tenant: tenant.map(str::to_string),

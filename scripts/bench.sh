@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the release server and runs the benchmark (examples/bench.rs); prints its figures.
-# Arguments go to the benchmark, e.g. scripts/bench.sh --events 50000 --webhooks 10 --backlog 0
+# Arguments go to the benchmark, e.g. scripts/bench.sh --events 50000 --webhooks 10 --backlog 0, or on
+# PostgreSQL with two nodes: scripts/bench.sh --database postgres://postgres@127.0.0.1:5432/test --nodes 2
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"

@@ -36,5 +36,10 @@ export MONAY_BIN="$PWD/${CARGO_TARGET_DIR:-target}/release/monay-webhooks"
 case "${CARGO_TARGET_DIR:-}" in /*) MONAY_BIN="$CARGO_TARGET_DIR/release/monay-webhooks" ;; esac
 (cd end2end && timeout --kill-after=30 1200 npx playwright test)
 
+step "end-to-end tests on PostgreSQL"
+pg_server="$(bash scripts/postgres.sh)"
+psql "$pg_server" -q -c 'DROP DATABASE IF EXISTS monay_e2e WITH (FORCE)'
+(cd end2end && E2E_DATABASE_URL="${pg_server%/*}/monay_e2e" timeout --kill-after=30 1200 npx playwright test)
+
 step "OpenAPI fuzzing (schemathesis: every check, admin and tenant keys, a bounded pass)"
 MONAY_BIN="$MONAY_BIN" timeout --kill-after=30 900 bash scripts/fuzz.sh

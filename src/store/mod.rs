@@ -10,6 +10,7 @@ mod filters;
 mod model;
 mod postgres;
 mod rows;
+mod sql;
 mod sqlite;
 mod stats_sql;
 mod tally;

@@ -3,24 +3,18 @@
 //! `LISTEN/NOTIFY` wakes every node's workers on publish, tells every node of a revoked key or a new
 //! event type, and carries the live feed between nodes.
 
-mod audit;
-mod deliveries;
-mod event_types;
-mod events;
-mod keys;
 mod listen;
 mod nodes;
 mod publisher;
 mod queue;
-mod recovery;
-mod retention;
+mod replay;
 mod rollup;
+mod shared;
 mod stats;
-mod webhooks;
 
-pub(crate) use super::{into_page, is_unique_violation, now_ms, page_limit, to_time};
+pub(crate) use super::now_ms;
 use super::{OpenError, StoreError, StoreResult};
-use crate::crypto::{seal, Sealer};
+use crate::crypto::Sealer;
 use crate::store::cache::{AuthCache, Catalog};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
@@ -47,7 +41,9 @@ pub(crate) mod channel {
 /// The PostgreSQL database behind the service.
 #[derive(Clone, Debug)]
 pub struct PgStore {
+    /// Reads and writes alike (`writer` is the same pool: the shared SQL names both).
     pool: PgPool,
+    writer: PgPool,
     /// This process among the nodes: the holder of its leases.
     node: Arc<str>,
     /// Woken when deliveries are queued: by this node directly, by other nodes through `NOTIFY`.
@@ -79,6 +75,7 @@ impl PgStore {
         let queued = Arc::new(Notify::new());
         let store = PgStore {
             publisher: publisher::spawn(pool.clone(), queued.clone()),
+            writer: pool.clone(),
             pool,
             node: node.into(),
             queued,
@@ -139,39 +136,6 @@ impl PgStore {
                 );
             }
         }
-    }
-
-    /// The value to store for the webhook `id`'s secret.
-    fn seal_secret(&self, id: &str, secret: &str) -> String {
-        seal::store(self.sealer.as_ref(), id, secret)
-    }
-
-    /// The secret held in a stored value of the webhook `id`.
-    fn open_secret(&self, id: &str, stored: &str) -> StoreResult<String> {
-        Ok(seal::open(self.sealer.as_ref(), id, stored)?)
-    }
-
-    /// At open: every stored secret must open with the keys given; with a key, secrets stored in the
-    /// clear or sealed with the previous key are sealed with the current one, in one transaction
-    /// (rows locked, so two nodes starting together do not both do it).
-    async fn check_sealing(&self) -> Result<(), OpenError> {
-        let mut tx = self.pool.begin().await?;
-        let rows: Vec<(String, String, Option<String>)> =
-            sqlx::query_as("SELECT id, secret, previous_secret FROM webhooks FOR UPDATE").fetch_all(&mut *tx).await?;
-        let again = super::rows::to_reseal(self.sealer.as_ref(), rows)?;
-        for (id, secret, previous) in &again {
-            sqlx::query("UPDATE webhooks SET secret = $1, previous_secret = $2 WHERE id = $3")
-                .bind(secret)
-                .bind(previous)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        if !again.is_empty() {
-            tracing::info!("{} webhooks' secrets are now sealed with the current WEBHOOK_ENCRYPTION_KEY", again.len());
-        }
-        Ok(())
     }
 }
 

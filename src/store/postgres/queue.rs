@@ -63,17 +63,6 @@ impl PgStore {
         row.map(|r| r.into_due(self.sealer.as_ref(), now_ms())).transpose()
     }
 
-    /// Keeps this node's leases alive for another `lease_ms`: a live node's requests are never
-    /// taken over, however long they take.
-    pub async fn renew_leases(&self, lease_ms: i64) -> StoreResult<u64> {
-        let done = sqlx::query("UPDATE deliveries SET lease_until = $1 WHERE status = 'delivering' AND leased_by = $2")
-            .bind(now_ms() + lease_ms)
-            .bind(self.node())
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
-    }
-
     /// Takes over deliveries whose lease ran out (their node died): each gets an `interrupted`
     /// attempt — its request may have reached the receiver, so a second copy the receiver gets is
     /// explained in the log — and goes back to the queue at once. Rows another node is taking over
@@ -195,7 +184,7 @@ impl PgStore {
             .await?;
             let Some((count, active, tenant, url)) = row else { continue };
             if let (true, Some(reason)) = (active, h.disable_reason(count, max_failures)) {
-                disable_in(tx, webhook_id, &reason, true, now).await?;
+                Self::disable_in(tx, webhook_id, &reason, true, now).await?;
                 disabled.push(Disabled {
                     webhook_id: webhook_id.to_string(),
                     tenant,
@@ -276,31 +265,4 @@ impl AttemptColumns {
         self.error_kind.push(o.error_kind.map(ErrorKind::as_str));
         self.error.push(o.error.clone());
     }
-}
-
-/// Switches a webhook off and holds its pending deliveries, inside a transaction. With `hold_new`
-/// (the engine switched it off, not a person) events published while it is off are queued to it,
-/// held, so its owner loses nothing by fixing the receiver and enabling it again.
-pub(super) async fn disable_in(
-    tx: &mut Transaction<'_, Postgres>,
-    webhook_id: &str,
-    reason: &str,
-    hold_new: bool,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE webhooks SET active = FALSE, disabled_reason = $1, hold_new = $2, updated_at = $3 WHERE id = $4",
-    )
-    .bind(reason)
-    .bind(hold_new)
-    .bind(now)
-    .bind(webhook_id)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("UPDATE deliveries SET status = 'held', updated_at = $1 WHERE webhook_id = $2 AND status = 'pending'")
-        .bind(now)
-        .bind(webhook_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }

@@ -2,23 +2,15 @@
 //! writing connection, publishes group-committed by one task. Right for one process only: it
 //! releases every lease at start and wakes workers in-process.
 
-mod audit;
-mod deliveries;
-mod event_types;
-mod events;
-mod keys;
 mod nodes;
 mod publisher;
 mod queue;
-mod recovery;
-mod retention;
+mod replay;
 mod rollup;
-mod sealing;
-mod sessions;
+mod shared;
 mod stats;
-mod webhooks;
 
-pub(crate) use super::{into_page, is_unique_violation, now_ms, page_limit, to_time};
+pub(crate) use super::now_ms;
 use super::{OpenError, StoreError, StoreResult};
 use crate::crypto::Sealer;
 use crate::store::cache::{AuthCache, Catalog};
@@ -121,11 +113,6 @@ impl SqliteStore {
     /// Resolves when deliveries have been queued since the last call.
     pub async fn queued(&self) {
         self.queued.notified().await
-    }
-
-    /// Wakes a worker waiting in [`Store::queued`].
-    pub fn wake_workers(&self) {
-        self.queued.notify_one();
     }
 
     /// Is the database answering?

@@ -245,7 +245,7 @@ impl SqliteStore {
             .await?;
             let Some((count, active, tenant, url)) = row else { continue };
             if let (true, Some(reason)) = (active, h.disable_reason(count, max_failures)) {
-                disable_in(&mut tx, webhook_id, &reason, true, now).await?;
+                Self::disable_in(&mut tx, webhook_id, &reason, true, now).await?;
                 disabled.push(Disabled {
                     webhook_id: webhook_id.to_string(),
                     tenant,
@@ -258,31 +258,6 @@ impl SqliteStore {
         tx.commit().await?;
         Ok(disabled)
     }
-}
-
-/// Switches a webhook off and holds its pending deliveries, inside a transaction. With `hold_new`
-/// (the engine switched it off, not a person) events published while it is off are queued to it,
-/// held, so its owner loses nothing by fixing the receiver and enabling it again.
-pub(super) async fn disable_in(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
-    webhook_id: &str,
-    reason: &str,
-    hold_new: bool,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE webhooks SET active = 0, disabled_reason = $1, hold_new = $2, updated_at = $3 WHERE id = $4")
-        .bind(reason)
-        .bind(hold_new)
-        .bind(now)
-        .bind(webhook_id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("UPDATE deliveries SET status = 'held', updated_at = $1 WHERE webhook_id = $2 AND status = 'pending'")
-        .bind(now)
-        .bind(webhook_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
 
 /// Deliveries per batched UPDATE: its CASE expressions cost rows² comparisons, so keep it small.

@@ -130,17 +130,4 @@ impl SqliteStore {
         tx.commit().await?;
         Ok(())
     }
-
-    /// Drops rollup rows older than `cutoff_ms` (retention).
-    pub(crate) async fn purge_rollups(&self, cutoff_ms: i64) -> StoreResult<u64> {
-        let mut purged = 0;
-        for table in ["stats_attempts", "stats_latency", "stats_deliveries"] {
-            purged += sqlx::query(&format!("DELETE FROM {table} WHERE bucket < $1"))
-                .bind(cutoff_ms)
-                .execute(&self.writer)
-                .await?
-                .rows_affected();
-        }
-        Ok(purged)
-    }
 }

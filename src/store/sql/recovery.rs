@@ -1,0 +1,173 @@
+//! Operations on one webhook's secret and deliveries: reveal and rotate the secret, recover failed
+//! deliveries, create a test delivery, claim one delivery for a manual retry. (Replaying missed
+//! events writes in batches the backends write differently: see each backend's `replay.rs`.)
+
+macro_rules! recovery_queries {
+    ($store:ident, $db:ty) => {
+        const _: () = {
+            use $crate::crypto::{self, seal};
+            use $crate::domain::{DeliveryStatus, SecretInfo};
+            use $crate::store::{now_ms, to_time, DueDelivery, StoreError, StoreResult};
+
+            impl $store {
+                /// The webhook's current secret, and the previous one while it still signs.
+                pub async fn webhook_secret(&self, id: &str, scope: Option<&str>) -> StoreResult<SecretInfo> {
+                    let row: Option<(String, Option<String>, Option<i64>)> = sqlx::query_as(
+                        "SELECT secret, previous_secret, previous_secret_expires_at FROM webhooks
+                         WHERE id = $1 AND ($2 IS NULL OR tenant = $2)",
+                    )
+                    .bind(id)
+                    .bind(scope)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    let (secret, previous, until) = row.ok_or(StoreError::NotFound("webhook"))?;
+                    let live = until.filter(|t| *t > now_ms());
+                    let open = |stored: &str| seal::open(self.sealer.as_ref(), id, stored);
+                    Ok(SecretInfo {
+                        secret: open(&secret)?,
+                        previous_secret: live.and(previous).map(|p| open(&p)).transpose()?,
+                        previous_secret_expires_at: live.map(to_time),
+                    })
+                }
+
+                /// Replaces the secret; the old one keeps signing beside it for `grace_ms` (none when 0).
+                pub async fn rotate_secret(
+                    &self,
+                    id: &str,
+                    scope: Option<&str>,
+                    new_secret: &str,
+                    grace_ms: i64,
+                ) -> StoreResult<SecretInfo> {
+                    let now = now_ms();
+                    let done = sqlx::query(
+                        "UPDATE webhooks SET previous_secret = CASE WHEN $1 > 0 THEN secret ELSE NULL END,
+                            previous_secret_expires_at = CASE WHEN $1 > 0 THEN $2 ELSE NULL END,
+                            secret = $3, updated_at = $4
+                         WHERE id = $5 AND ($6 IS NULL OR tenant = $6)",
+                    )
+                    .bind(grace_ms)
+                    .bind(now + grace_ms)
+                    .bind(seal::store(self.sealer.as_ref(), id, new_secret))
+                    .bind(now)
+                    .bind(id)
+                    .bind(scope)
+                    .execute(&self.writer)
+                    .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::NotFound("webhook"));
+                    }
+                    self.webhook_secret(id, scope).await
+                }
+
+                /// Queues again the webhook's failed deliveries created since `since_ms` (held if the
+                /// webhook is off, to go when it is switched on). Returns how many.
+                pub async fn recover_failed(&self, id: &str, scope: Option<&str>, since_ms: i64) -> StoreResult<u64> {
+                    let webhook = self.get_webhook(id, scope).await?;
+                    let now = now_ms();
+                    let status = if webhook.active { "pending" } else { "held" };
+                    let mut tx = self.writer.begin().await?;
+                    let done = sqlx::query(
+                        "UPDATE deliveries SET status = $1, next_attempt_at = $2, updated_at = $2
+                         WHERE webhook_id = $3 AND status = 'failed' AND created_at >= $4",
+                    )
+                    .bind(status)
+                    .bind(now)
+                    .bind(id)
+                    .bind(since_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                    let queued = done.rows_affected() > 0 && webhook.active;
+                    if queued {
+                        self.queued_in(&mut tx).await?;
+                    }
+                    tx.commit().await?;
+                    if queued {
+                        self.queued.notify_one();
+                    }
+                    Ok(done.rows_affected())
+                }
+
+                /// Stores a `webhook.test` event for the webhook's tenant and one delivery to this
+                /// webhook only, already claimed by this process (`lease_ms`) so that the caller sends
+                /// it now.
+                pub async fn create_test_delivery(
+                    &self,
+                    webhook_id: &str,
+                    scope: Option<&str>,
+                    lease_ms: i64,
+                ) -> StoreResult<DueDelivery> {
+                    let webhook = self.get_webhook(webhook_id, scope).await?;
+                    let now = now_ms();
+                    let event_id = crypto::new_id("evt_");
+                    let delivery_id = crypto::new_id("dlv_");
+                    let data = serde_json::json!({
+                        "message": "This is a test delivery from Monay Webhooks.",
+                        "webhookId": webhook.id,
+                    })
+                    .to_string();
+                    let mut tx = self.writer.begin().await?;
+                    sqlx::query(
+                        "INSERT INTO events (id, tenant, event, data, timestamp, deliveries)
+                         VALUES ($1, $2, 'webhook.test', $3, $4, 1)",
+                    )
+                    .bind(&event_id)
+                    .bind(&webhook.tenant)
+                    .bind(&data)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts, lease_until,
+                             leased_by, created_at, updated_at)
+                         VALUES ($1, $2, $3, $4, 'webhook.test', 'delivering', 0, $5, $6, $7, $7)",
+                    )
+                    .bind(&delivery_id)
+                    .bind(&event_id)
+                    .bind(&webhook.id)
+                    .bind(&webhook.tenant)
+                    .bind(now + lease_ms)
+                    .bind(self.node())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    self.due_delivery(&delivery_id).await?.ok_or(StoreError::NotFound("test delivery"))
+                }
+
+                /// Claims one delivery for a manual retry, for this process. Returns it with the state
+                /// to go back to if the retry fails (`status`, `next_attempt_at`); refused while a
+                /// worker is sending it.
+                pub async fn claim_for_retry(
+                    &self,
+                    delivery_id: &str,
+                    scope: Option<&str>,
+                    lease_ms: i64,
+                ) -> StoreResult<(DueDelivery, DeliveryStatus, Option<i64>)> {
+                    let current = self.get_delivery(delivery_id, scope).await?;
+                    if current.status == DeliveryStatus::Delivering {
+                        return Err(StoreError::InFlight("this delivery is being sent right now; try again shortly"));
+                    }
+                    let now = now_ms();
+                    let claimed = sqlx::query(
+                        "UPDATE deliveries SET status = 'delivering', lease_until = $1, leased_by = $2, updated_at = $3
+                         WHERE id = $4 AND status = $5",
+                    )
+                    .bind(now + lease_ms)
+                    .bind(self.node())
+                    .bind(now)
+                    .bind(delivery_id)
+                    .bind(current.status.as_str())
+                    .execute(&self.writer)
+                    .await?;
+                    if claimed.rows_affected() == 0 {
+                        return Err(StoreError::InFlight("this delivery changed while retrying; try again"));
+                    }
+                    let due = self.due_delivery(delivery_id).await?.ok_or(StoreError::NotFound("delivery"))?;
+                    Ok((due, current.status, current.next_attempt_at.map(|t| t.timestamp_millis())))
+                }
+            }
+        };
+    };
+}
+
+pub(crate) use recovery_queries;
