@@ -1,17 +1,41 @@
 //! What this node hears from the others through `LISTEN`: queued deliveries (wake the workers), a
 //! revoked key (forget authenticated keys), a new event type (forget the catalog), live feed events
 //! (pass them to this node's console streams). A lost connection is made again; whatever may have
-//! been missed meanwhile is assumed to have happened.
+//! been missed meanwhile is assumed to have happened. And what it tells them of its publishes: one
+//! `NOTIFY` for however many commits happened since the last one, at most every few milliseconds.
 
-use super::{channel, PgStore};
+use super::{channel, notify, PgStore};
 use crate::store::LiveSink;
 use sqlx::postgres::PgListener;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// Shortest time between two `NOTIFY`s of this node's publishes.
+const TELL_EVERY: Duration = Duration::from_millis(5);
+
 impl PgStore {
-    /// Listens until `stop`, handing live feed payloads to `live`.
+    /// Listens until `stop`, handing live feed payloads to `live`; tells the other nodes of this
+    /// one's publishes meanwhile.
     pub async fn listen(&self, live: LiveSink, stop: CancellationToken) {
+        tokio::join!(self.hear(live, stop.clone()), self.tell(stop));
+    }
+
+    /// Sends `NOTIFY` for this node's publishes, coalesced: one per [`TELL_EVERY`] at most.
+    async fn tell(&self, stop: CancellationToken) {
+        loop {
+            tokio::select! {
+                _ = self.tell_others.notified() => {}
+                _ = stop.cancelled() => return,
+            }
+            if let Err(e) = notify(&self.pool, channel::QUEUED, "").await {
+                tracing::warn!("could not wake the other nodes: {e}");
+            }
+            tokio::time::sleep(TELL_EVERY).await;
+        }
+    }
+
+    /// Hears the other nodes until `stop`.
+    async fn hear(&self, live: LiveSink, stop: CancellationToken) {
         loop {
             let mut listener = match self.listener().await {
                 Ok(listener) => listener,

@@ -48,6 +48,8 @@ pub struct PgStore {
     node: Arc<str>,
     /// Woken when deliveries are queued: by this node directly, by other nodes through `NOTIFY`.
     queued: Arc<Notify>,
+    /// Woken when this node queued deliveries the other nodes should hear of (see `listen`).
+    tell_others: Arc<Notify>,
     /// The group-commit queue of publishes.
     publisher: tokio::sync::mpsc::Sender<publisher::Job>,
     /// Recently authenticated keys; every node forgets them when a key is revoked anywhere.
@@ -67,18 +69,19 @@ impl PgStore {
         let options = PgConnectOptions::from_str(url)?.application_name("monay-webhooks");
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
-            .min_connections(2)
+            .min_connections(8)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        let queued = Arc::new(Notify::new());
+        let (queued, tell_others) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
         let store = PgStore {
-            publisher: publisher::spawn(pool.clone(), queued.clone()),
+            publisher: publisher::spawn(pool.clone(), queued.clone(), tell_others.clone()),
             writer: pool.clone(),
             pool,
             node: node.into(),
             queued,
+            tell_others,
             auth_cache: AuthCache::default(),
             type_names: Catalog::default(),
             sealer,

@@ -2,8 +2,11 @@
 //! transactions (one WAL flush for many events), each publisher answered after its commit. Several
 //! committers run at once, so one batch is gathered while another commits. A commit that finds an
 //! idempotency key made meanwhile by another committer or node starts over and answers from it.
+//! After a commit that queued deliveries, this node's workers are woken at once and the other
+//! nodes' through `NOTIFY`, sent apart from the commit and coalesced (see `listen`): a `NOTIFY`
+//! inside each publish would serialise the commits behind PostgreSQL's notification lock.
 
-use super::{channel, notify, now_ms};
+use super::now_ms;
 use super::{StoreError, StoreResult};
 use crate::store::fanout::{self, Hook, Publish, Seen, HOOKS_SQL};
 use crate::store::model::{NewEvent, Published};
@@ -27,13 +30,13 @@ pub(super) struct Job {
     pub reply: oneshot::Sender<StoreResult<Published>>,
 }
 
-/// Starts the committers; publishes are sent to the returned queue. `queued` is woken after a
-/// commit that queued deliveries (other nodes hear of it through `NOTIFY`).
-pub(super) fn spawn(pool: PgPool, queued: Arc<Notify>) -> mpsc::Sender<Job> {
+/// Starts the committers; publishes are sent to the returned queue. After a commit that queued
+/// deliveries, `queued` (this node's workers) and `tell_others` are woken.
+pub(super) fn spawn(pool: PgPool, queued: Arc<Notify>, tell_others: Arc<Notify>) -> mpsc::Sender<Job> {
     let (tx, rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
     let rx = Arc::new(Mutex::new(rx));
     for _ in 0..COMMITTERS {
-        let (pool, rx, queued) = (pool.clone(), rx.clone(), queued.clone());
+        let (pool, rx, queued, tell_others) = (pool.clone(), rx.clone(), queued.clone(), tell_others.clone());
         tokio::spawn(async move {
             loop {
                 let mut batch = Vec::with_capacity(MAX_BATCH);
@@ -43,6 +46,7 @@ pub(super) fn spawn(pool: PgPool, queued: Arc<Notify>) -> mpsc::Sender<Job> {
                 let answers = commit(&pool, &batch).await;
                 if answers.iter().any(|r| matches!(r, Ok(p) if p.deliveries > 0 && !p.replayed)) {
                     queued.notify_one();
+                    tell_others.notify_one();
                 }
                 for (job, answer) in batch.into_iter().zip(answers) {
                     let _ = job.reply.send(answer);
@@ -176,7 +180,6 @@ async fn commit_once(
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        notify(&mut *tx, channel::QUEUED, "").await?;
     }
     tx.commit().await?;
     Ok(Some(plan.answers))

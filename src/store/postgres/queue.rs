@@ -15,10 +15,21 @@ use std::collections::BTreeMap;
 const WHY: &str = "the server stopped while this request was in flight; the receiver may have received it";
 
 impl PgStore {
+    /// A transaction whose commit does not wait for the disk, for claims and attempt records: a
+    /// power cut at the database may lose its last moments of them, and then a claim is taken over
+    /// after its lease and an attempt made again (a re-send, never a loss). Publishes, which are
+    /// acknowledged as stored, wait for the disk.
+    async fn relaxed(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+        Ok(tx)
+    }
+
     /// Claims up to `limit` due deliveries for `lease_ms`, for this node. Deliveries of webhooks
     /// switched off since they were queued are held instead of returned.
     pub async fn claim_due(&self, limit: usize, lease_ms: i64) -> StoreResult<Vec<DueDelivery>> {
         let now = now_ms();
+        let mut tx = self.relaxed().await?;
         let rows: Vec<DueRow> = sqlx::query_as(&format!(
             "WITH claimed AS (
                  UPDATE deliveries SET status = 'delivering', lease_until = $1, leased_by = $2, updated_at = $3
@@ -31,8 +42,9 @@ impl PgStore {
         .bind(self.node())
         .bind(now)
         .bind(limit as i64)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
+        tx.commit().await?;
         let mut due = Vec::with_capacity(rows.len());
         let mut held = Vec::new();
         for row in rows {
@@ -69,7 +81,7 @@ impl PgStore {
     /// at the same moment are skipped.
     pub async fn release_expired_leases(&self) -> StoreResult<u64> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.relaxed().await?;
         let expired: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
             "SELECT id, webhook_id, tenant, attempts, updated_at FROM deliveries
              WHERE status = 'delivering' AND lease_until < $1
@@ -121,7 +133,7 @@ impl PgStore {
         for o in outcomes {
             a.push(o);
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.relaxed().await?;
         a.insert(&mut tx).await?;
         let statuses: Vec<&str> = outcomes.iter().map(|o| o.status.as_str()).collect();
         let next: Vec<Option<i64>> = outcomes.iter().map(|o| o.next_attempt_at).collect();

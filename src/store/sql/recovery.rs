@@ -1,6 +1,6 @@
 //! Operations on one webhook's secret and deliveries: reveal and rotate the secret, recover failed
-//! deliveries, create a test delivery, claim one delivery for a manual retry. (Replaying missed
-//! events writes in batches the backends write differently: see each backend's `replay.rs`.)
+//! deliveries, replay missed events (written by each backend's `queue_missed`, in `replay.rs`),
+//! create a test delivery, claim one delivery for a manual retry.
 
 macro_rules! recovery_queries {
     ($store:ident, $db:ty) => {
@@ -85,6 +85,57 @@ macro_rules! recovery_queries {
                         self.queued.notify_one();
                     }
                     Ok(done.rows_affected())
+                }
+
+                /// Queues to the webhook the events it missed since `since_ms`: its tenant's events
+                /// and broadcasts whose type it subscribes to and that have no delivery to it (so
+                /// nothing it already got is sent twice). Test events, which belong to one webhook
+                /// each, are left out. Queued held when the webhook is off, to go when it is switched
+                /// on. With `dry_run`, only counts. Returns how many.
+                pub async fn replay_missing(
+                    &self,
+                    id: &str,
+                    scope: Option<&str>,
+                    since_ms: i64,
+                    dry_run: bool,
+                ) -> StoreResult<u64> {
+                    let webhook = self.get_webhook(id, scope).await?;
+                    let categories: std::collections::HashMap<String, String> =
+                        self.event_type_names().await?.into_iter().collect();
+                    let status = if webhook.active { "pending" } else { "held" };
+                    let mut cursor = crypto::id_floor("evt_", since_ms);
+                    let mut total = 0u64;
+                    loop {
+                        let page: Vec<(String, String)> = sqlx::query_as(
+                            "SELECT e.id, e.event FROM events e
+                             WHERE e.id >= $1 AND (e.tenant = $2 OR e.tenant IS NULL) AND e.event != 'webhook.test'
+                               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.webhook_id = $3)
+                             ORDER BY e.id LIMIT 1000",
+                        )
+                        .bind(&cursor)
+                        .bind(&webhook.tenant)
+                        .bind(&webhook.id)
+                        .fetch_all(&self.pool)
+                        .await?;
+                        let Some((last, _)) = page.last() else { break };
+                        cursor = format!("{last}~"); // just after `last`: ids are [0-9A-Z] after the prefix
+                        let missed: Vec<(String, String)> = page
+                            .into_iter()
+                            .filter(|(_, event)| {
+                                let category = categories.get(event).map(String::as_str).unwrap_or_default();
+                                $crate::domain::event_type::any_matches(&webhook.events, event, category)
+                            })
+                            .collect();
+                        total += if dry_run || missed.is_empty() {
+                            missed.len() as u64
+                        } else {
+                            self.queue_missed(&webhook, status, &missed).await?
+                        };
+                    }
+                    if total > 0 && !dry_run && webhook.active {
+                        self.queued.notify_one();
+                    }
+                    Ok(total)
                 }
 
                 /// Stores a `webhook.test` event for the webhook's tenant and one delivery to this
