@@ -129,14 +129,18 @@ impl PgStore {
             return Ok(Vec::new());
         }
         let now = now_ms();
+        // Rows are locked in the order of their ids (other multi-row writes here skip the rows they
+        // would wait for), so two transactions never wait on each other.
+        let mut sorted: Vec<&AttemptOutcome> = outcomes.iter().collect();
+        sorted.sort_by(|a, b| a.delivery_id.cmp(&b.delivery_id));
         let mut a = AttemptColumns::default();
-        for o in outcomes {
+        for o in &sorted {
             a.push(o);
         }
         let mut tx = self.relaxed().await?;
         a.insert(&mut tx).await?;
-        let statuses: Vec<&str> = outcomes.iter().map(|o| o.status.as_str()).collect();
-        let next: Vec<Option<i64>> = outcomes.iter().map(|o| o.next_attempt_at).collect();
+        let statuses: Vec<&str> = sorted.iter().map(|o| o.status.as_str()).collect();
+        let next: Vec<Option<i64>> = sorted.iter().map(|o| o.next_attempt_at).collect();
         sqlx::query(
             "UPDATE deliveries d SET status = u.status, next_attempt_at = u.next, last_status_code = u.code,
                  last_error = u.error, attempts = GREATEST(d.attempts, u.attempt), lease_until = NULL, leased_by = NULL,
@@ -177,7 +181,8 @@ impl PgStore {
         if !resets.is_empty() {
             let ids: Vec<&str> = resets.iter().map(|(id, _)| *id).collect();
             sqlx::query(
-                "UPDATE webhooks SET consecutive_failures = 0 WHERE consecutive_failures != 0 AND id = ANY($1)",
+                "UPDATE webhooks SET consecutive_failures = 0 WHERE id IN (
+                     SELECT id FROM webhooks WHERE consecutive_failures != 0 AND id = ANY($1) ORDER BY id FOR UPDATE)",
             )
             .bind(&ids)
             .execute(&mut **tx)

@@ -21,6 +21,8 @@ impl PgStore {
     const LIKE: &'static str = "ILIKE";
     /// Rows read to decide a write are locked until it commits (two nodes may decide at once).
     const FOR_UPDATE: &'static str = " FOR UPDATE";
+    /// Rows another transaction holds are left to it rather than waited for.
+    const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
 
     /// `AND` the webhook would receive `event`: exactly, by `*`, by its category, or by a
     /// `prefix.*` that starts it.

@@ -8,11 +8,14 @@ macro_rules! node_queries {
 
             impl $store {
                 /// Keeps this process's leases alive for another `lease_ms`: a live node's requests
-                /// are never taken over, however long they take.
+                /// are never taken over, however long they take. Rows being recorded at this moment
+                /// (locked) are skipped: they are done, and waiting for them could deadlock.
                 pub async fn renew_leases(&self, lease_ms: i64) -> StoreResult<u64> {
-                    let done = sqlx::query(
-                        "UPDATE deliveries SET lease_until = $1 WHERE status = 'delivering' AND leased_by = $2",
-                    )
+                    let done = sqlx::query(&format!(
+                        "UPDATE deliveries SET lease_until = $1 WHERE id IN (
+                             SELECT id FROM deliveries WHERE status = 'delivering' AND leased_by = $2{})",
+                        Self::SKIP_LOCKED
+                    ))
                     .bind(now_ms() + lease_ms)
                     .bind(self.node())
                     .execute(&self.writer)

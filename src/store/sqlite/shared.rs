@@ -21,6 +21,7 @@ impl SqliteStore {
     const LIKE: &'static str = "LIKE";
     /// No row locks: SQLite's one writer runs one write transaction at a time.
     const FOR_UPDATE: &'static str = "";
+    const SKIP_LOCKED: &'static str = "";
 
     /// `AND` the webhook would receive `event`: exactly, by `*`, by its category, or by a
     /// `prefix.*` that starts it.
