@@ -503,7 +503,22 @@ async fn history_pg(url: &str, n: usize) {
     use monay_webhooks::store::Store;
     Store::open(url).await.unwrap().close().await;
     let pool = sqlx::PgPool::connect(url).await.unwrap();
-    sqlx::query("SET session_replication_role = replica").execute(&pool).await.unwrap(); // no foreign-key checks
+    // What the deliveries refer to: one event and the ten webhooks.
+    sqlx::query("INSERT INTO events (id, tenant, event, data, timestamp) VALUES ('evt_history', NULL, 'wallet.created', '{}', 0)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    for w in 0..10 {
+        sqlx::query(
+            "INSERT INTO webhooks (id, tenant, url, events, secret, created_at, updated_at)
+             VALUES ($1, $2, 'https://example.com/', '[\"*\"]', 'whsec_x', 0, 0)",
+        )
+        .bind(format!("wh_{w}"))
+        .bind(format!("tenant{}", w % 3))
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
     let now = chrono::Utc::now().timestamp_millis();
     let day = 24 * 3_600_000i64;
     let started = Instant::now();

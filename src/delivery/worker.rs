@@ -23,12 +23,8 @@ const RENEW: Duration = Duration::from_secs(2);
 pub async fn run(engine: Engine, concurrency: usize, batch_size: usize, stop: CancellationToken) {
     let slots = Arc::new(Semaphore::new(concurrency));
     let (outcomes_tx, outcomes_rx) = mpsc::channel::<AttemptOutcome>(concurrency * 4);
+    let recorder = tokio::spawn(record_loop(engine.clone(), outcomes_rx));
     let store = engine.store().clone();
-    // Outcomes are recorded by as many tasks as the database takes writes at once.
-    let outcomes_rx = Arc::new(tokio::sync::Mutex::new(outcomes_rx));
-    let recorders: Vec<_> = (0..store.concurrent_writers())
-        .map(|_| tokio::spawn(record_loop(engine.clone(), outcomes_rx.clone())))
-        .collect();
     let mut last_sweep = Instant::now();
     while !stop.is_cancelled() {
         if last_sweep.elapsed() >= RENEW {
@@ -85,17 +81,14 @@ pub async fn run(engine: Engine, concurrency: usize, batch_size: usize, stop: Ca
     // Every slot back means every request has finished and its outcome is queued for recording.
     let _all = slots.acquire_many(concurrency as u32).await;
     drop(outcomes_tx);
-    for recorder in recorders {
-        let _ = recorder.await;
-    }
+    let _ = recorder.await;
     tracing::info!("delivery workers stopped");
 }
 
-/// Stores outcomes as they come, in batches of whatever has arrived meanwhile (one recorder takes a
-/// batch while another stores its own).
-async fn record_loop(engine: Engine, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<AttemptOutcome>>>) {
+/// Stores outcomes as they come, in batches of whatever has arrived meanwhile.
+async fn record_loop(engine: Engine, mut rx: mpsc::Receiver<AttemptOutcome>) {
     let mut batch = Vec::with_capacity(1024);
-    while rx.lock().await.recv_many(&mut batch, 1024).await > 0 {
+    while rx.recv_many(&mut batch, 1024).await > 0 {
         let mut tries = 0;
         while let Err(e) = engine.record(&batch).await {
             tries += 1;

@@ -104,15 +104,6 @@ impl Store {
         matches!(self.backend, Backend::Postgres(_))
     }
 
-    /// How many write transactions are worth running at once: SQLite takes one writer at a time;
-    /// PostgreSQL writes disjoint rows side by side.
-    pub fn concurrent_writers(&self) -> usize {
-        match &self.backend {
-            Backend::Sqlite(_) => 1,
-            Backend::Postgres(_) => 3,
-        }
-    }
-
     /// This process's name among the nodes.
     pub fn node(&self) -> &str {
         match &self.backend {

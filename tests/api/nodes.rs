@@ -246,3 +246,78 @@ async fn a_key_revoked_on_one_node_is_refused_by_the_others_at_once() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_is_announced_once_whatever_the_number_of_nodes() {
+    if !crate::database::on_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("WEBHOOK_CONCURRENCY", "4"),
+        ("WEBHOOK_MAX_RETRIES", "0"),
+        ("WEBHOOK_MAX_FAILURES", "1000"),
+        ("WEBHOOK_ALERT_MIN_ATTEMPTS", "5"),
+        ("WEBHOOK_ALERT_WINDOW", "600000"),
+        ("WEBHOOK_ALERT_INTERVAL", "200"),
+    ];
+    let all: Vec<(Server, String)> = (0..2).map(|_| spawn_with(dir.path(), &env)).collect();
+    let (a, b) = (&all[0].1, &all[1].1);
+    let r = Receiver::answering(|path, _| Reply::status(if path == "/erp" { 500 } else { 200 })).await;
+    let client = reqwest::Client::new();
+    let created: Value = client
+        .post(format!("{a}/api/keys"))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({"tenant": "acme", "name": "acme"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let acme = created["key"].as_str().unwrap().to_string();
+    for (path, events) in [("/erp", "wallet.*"), ("/pager", "system.alert")] {
+        let made = client
+            .post(format!("{a}/api/webhooks"))
+            .bearer_auth(&acme)
+            .json(&json!({"url": r.url(path), "events": [events]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(made.status(), 201);
+    }
+    for i in 0..8 {
+        let base = if i % 2 == 0 { a } else { b };
+        let sent = client
+            .post(format!("{base}/api/events"))
+            .bearer_auth(&acme)
+            .json(&json!({"event": "wallet.created", "data": {}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), 202);
+    }
+    let raised = |r: &Receiver| {
+        r.received().iter().filter(|g| g.path == "/pager" && g.json()["data"]["kind"] == "alert_raised").count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while raised(&r) == 0 {
+        assert!(Instant::now() < deadline, "no alert was announced");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Many evaluation rounds later, on both nodes: still one announcement, and both show the alert
+    // with the same start.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(raised(&r), 1, "the alert was announced by more than one node");
+    let since = |base: &'static str| {
+        let (client, acme) = (client.clone(), acme.clone());
+        async move {
+            let list: Value =
+                client.get(format!("{base}/api/alerts")).bearer_auth(&acme).send().await.unwrap().json().await.unwrap();
+            let alert = list["data"].as_array().unwrap().iter().find(|a| a["kind"] == "success_rate").cloned();
+            alert.expect("the alert is on")["since"].clone()
+        }
+    };
+    let (a, b): (&'static str, &'static str) = (a.clone().leak(), b.clone().leak());
+    assert_eq!(since(a).await, since(b).await);
+}
