@@ -30,14 +30,13 @@ pub struct SqliteStore {
     /// in order, beats letting them collide in SQLite's busy handler, which sleeps.
     writer: SqlitePool,
     /// Woken when deliveries are queued, so workers start at once instead of at their next poll.
-    /// In-process: right for the one process an embedded file serves (several nodes need the
-    /// database to wake them).
+    /// In-process: right for the one process an embedded file serves (PostgreSQL's nodes wake each
+    /// other through the database).
     queued: Arc<Notify>,
     /// The group-commit queue of publishes.
     publisher: tokio::sync::mpsc::Sender<publisher::Job>,
-    /// Recently authenticated keys, so a busy publisher does not cost a query per request. Per
-    /// process: a revocation clears it here at once; another process would keep its entries for
-    /// up to `AUTH_CACHE_TTL`.
+    /// Recently authenticated keys, so a busy publisher does not cost a query per request; a
+    /// revocation clears it at once (there is no other process to tell).
     auth_cache: AuthCache,
     /// The event-type catalog: name → category (cleared when a type is added).
     type_names: Catalog,
