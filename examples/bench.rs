@@ -1,13 +1,15 @@
 //! Benchmark of Monay Webhooks on this machine: starts the release server binary (one or several
 //! nodes) on a fresh database — a SQLite file, or a PostgreSQL database made for each phase — and a
 //! receiver on loopback, then measures and prints
-//!   1. saturated publishing (N events × M webhooks): publish throughput and latency, deliveries/s;
+//!   1. saturated publishing (N events × M webhooks, then fan-out 1): publish throughput and latency,
+//!      deliveries/s;
 //!   2. 1,000 events/s offered: publish p50/p99 and publish → first attempt p50/p99;
 //!   3. peak RSS of the server with a large backlog of pending deliveries;
 //!   4. statistics over a day of history (H deliveries, one attempt each, spread over 24 hours):
 //!      read from the log, then from the rollups.
 //!
 //! Run it with `scripts/bench.sh` (it builds first). Options: --events N --webhooks M --rate R
+//! --events1 E (events of the fan-out-1 saturated phase; 0 skips it)
 //! --seconds S --backlog B (deliveries pending for the RSS phase; 0 skips it) --history H (0 skips it)
 //! --database sqlite|postgres://user@host:port/db (the server; each phase gets a database of its
 //! own beside the one named) --nodes K (server processes on one database, publishers spread across
@@ -35,6 +37,8 @@ struct Args {
     /// `None`: SQLite files; `Some(url)`: a PostgreSQL server.
     postgres: Option<String>,
     nodes: usize,
+    /// Events of the fan-out-1 saturated phase (0 skips it).
+    events1: usize,
 }
 
 fn args() -> Args {
@@ -48,6 +52,7 @@ fn args() -> Args {
         history: 2_000_000,
         postgres: None,
         nodes: 1,
+        events1: 100_000,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     for pair in argv.chunks(2) {
@@ -59,6 +64,7 @@ fn args() -> Args {
         let v: usize = text.replace('_', "").parse().expect("a number after each option");
         match pair[0].as_str() {
             "--nodes" => a.nodes = v.max(1),
+            "--events1" => a.events1 = v,
             "--events" => a.events = v,
             "--webhooks" => a.webhooks = v,
             "--rate" => a.rate = v,
@@ -287,51 +293,11 @@ async fn main() {
         if a.nodes == 1 { "" } else { "s" }
     );
 
-    // 1. Saturated: N events × M webhooks.
-    {
-        let server = Arc::new(Cluster::start(&dbs.fresh("throughput").await, a.nodes));
-        let (url, seen) = start_receiver(Duration::ZERO).await;
-        register(&client, &server.base(), &url, a.webhooks).await;
-        let total = a.events * a.webhooks;
-        let next = Arc::new(AtomicUsize::new(0));
-        let latencies = Arc::new(Mutex::new(Vec::with_capacity(a.events)));
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..a.publishers {
-            let (client, server, next, latencies) = (client.clone(), server.clone(), next.clone(), latencies.clone());
-            let events = a.events;
-            tasks.push(tokio::spawn(async move {
-                loop {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    if n >= events {
-                        break;
-                    }
-                    let (_, ms) = publish(&client, &server.base(), n).await;
-                    latencies.lock().unwrap().push(ms);
-                }
-            }));
-        }
-        for t in tasks {
-            t.await.unwrap();
-        }
-        let publish_secs = started.elapsed().as_secs_f64();
-        let done = wait_count(&seen, total, Duration::from_secs(600)).await;
-        let all_secs = started.elapsed().as_secs_f64();
-        let latency = tail(latencies.lock().unwrap().clone());
-        println!(
-            "\n[1] saturated: {} events × {} webhooks = {} deliveries, {} publishers",
-            a.events, a.webhooks, total, a.publishers
-        );
-        println!("    publish throughput        {:>10.0} events/s", a.events as f64 / publish_secs);
-        println!("    publish latency           {latency}   (saturated)");
-        println!(
-            "    deliveries end to end     {:>10.0} deliveries/s  ({} delivered in {:.1} s{})",
-            seen.count.load(Ordering::Relaxed) as f64 / all_secs,
-            seen.count.load(Ordering::Relaxed),
-            all_secs,
-            if done { "" } else { ", INCOMPLETE" }
-        );
-        println!("    server peak RSS           {:>10}", server.peak_rss());
+    // 1. Saturated: N events × M webhooks, then fan-out 1 (one webhook per event, as most real
+    // traffic is): `events1` events.
+    saturated(&client, &dbs, &a, "1", a.events, a.webhooks).await;
+    if a.events1 > 0 && a.webhooks != 1 {
+        saturated(&client, &dbs, &a, "1b", a.events1, 1).await;
     }
 
     // 2. Offered load: `rate` events/s for `seconds` to one webhook.
@@ -424,6 +390,56 @@ async fn main() {
             Some(_) => history_pg(&dbs.fresh("history").await, a.history).await,
         }
     }
+}
+
+/// Phase 1: `events` events published by `a.publishers` concurrent connections to `webhooks`
+/// webhooks each, as fast as the server takes them; throughput and latency until all are delivered.
+async fn saturated(client: &reqwest::Client, dbs: &Databases, a: &Args, phase: &str, events: usize, webhooks: usize) {
+    let server = Arc::new(Cluster::start(&dbs.fresh(&format!("throughput{webhooks}")).await, a.nodes));
+    let (url, seen) = start_receiver(Duration::ZERO).await;
+    register(client, &server.base(), &url, webhooks).await;
+    let total = events * webhooks;
+    let next = Arc::new(AtomicUsize::new(0));
+    let latencies = Arc::new(Mutex::new(Vec::with_capacity(events)));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..a.publishers {
+        let (client, server, next, latencies) = (client.clone(), server.clone(), next.clone(), latencies.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= events {
+                    break;
+                }
+                let (_, ms) = publish(&client, &server.base(), n).await;
+                latencies.lock().unwrap().push(ms);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let publish_secs = started.elapsed().as_secs_f64();
+    let done = wait_count(&seen, total, Duration::from_secs(600)).await;
+    let all_secs = started.elapsed().as_secs_f64();
+    let latency = tail(latencies.lock().unwrap().clone());
+    let delivered = seen.count.load(Ordering::Relaxed);
+    println!(
+        "\n[{phase}] saturated: {events} events × {webhooks} webhook{} = {total} deliveries, {} publishers",
+        if webhooks == 1 { " (fan-out 1)" } else { "s" },
+        a.publishers
+    );
+    println!("    publish throughput        {:>10.0} events/s", events as f64 / publish_secs);
+    println!("    publish latency           {latency}   (saturated)");
+    println!(
+        "    deliveries end to end     {:>10.0} deliveries/s  ({delivered} delivered in {all_secs:.1} s{})",
+        delivered as f64 / all_secs,
+        if done { "" } else { ", INCOMPLETE" }
+    );
+    if webhooks == 1 {
+        println!("    published and delivered   {:>10.0} events/s", delivered.min(events) as f64 / all_secs);
+    }
+    println!("    server peak RSS           {:>10}", server.peak_rss());
 }
 
 /// Phase 4: a day of history written straight into a fresh database (10 webhooks of 3 tenants, one
