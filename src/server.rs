@@ -67,6 +67,7 @@ pub async fn run(
         stop: stop.clone(),
         config: Arc::new(config),
     };
+    tracing::info!("database: {}, this process is {}", store.backend(), store.node());
     tracing::info!("Monay Webhooks listening on http://{addr}");
     let stopping = stop.clone();
     tokio::spawn(async move {
