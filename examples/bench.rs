@@ -135,17 +135,34 @@ impl Cluster {
 struct Seen {
     first: Mutex<HashMap<String, Instant>>,
     count: AtomicUsize,
+    /// (path, event id) of every request: one webhook per path, so a pair seen twice is a delivery
+    /// made twice.
+    pairs: Mutex<std::collections::HashSet<(String, String)>>,
+    /// Event ids of deliveries made twice.
+    twice: Mutex<Vec<String>>,
+}
+
+/// How many deliveries reached the receiver twice, with the first few event ids.
+fn twice(seen: &Seen) -> String {
+    let twice = seen.twice.lock().unwrap();
+    match twice.len() {
+        0 => "none".to_string(),
+        n => format!("{n} (e.g. {})", twice.iter().take(3).cloned().collect::<Vec<_>>().join(", ")),
+    }
 }
 
 async fn start_receiver(delay: Duration) -> (String, Arc<Seen>) {
     let seen = Arc::new(Seen::default());
     let s = seen.clone();
-    let app = axum::Router::new().fallback(move |headers: HeaderMap| {
+    let app = axum::Router::new().fallback(move |uri: axum::http::Uri, headers: HeaderMap| {
         let s = s.clone();
         async move {
             let now = Instant::now();
             if let Some(id) = headers.get("x-webhook-id").and_then(|v| v.to_str().ok()) {
                 s.first.lock().unwrap().entry(id.to_string()).or_insert(now);
+                if !s.pairs.lock().unwrap().insert((uri.path().to_string(), id.to_string())) {
+                    s.twice.lock().unwrap().push(id.to_string());
+                }
             }
             s.count.fetch_add(1, Ordering::Relaxed);
             if !delay.is_zero() {
@@ -334,6 +351,7 @@ async fn main() {
         println!("    publish latency           {}", tail(sent.iter().map(|s| s.2).collect()));
         println!("    publish → first attempt   {}", tail(to_first));
         println!("    delivered                 {delivered} of {n}{}", if delivered == n { "" } else { "  LOST" });
+        println!("    delivered twice           {}", twice(&seen));
     }
 
     // 3. Backlog: peak RSS with `backlog` deliveries pending (the receiver answers slowly).
@@ -439,6 +457,7 @@ async fn saturated(client: &reqwest::Client, dbs: &Databases, a: &Args, phase: &
     if webhooks == 1 {
         println!("    published and delivered   {:>10.0} events/s", delivered.min(events) as f64 / all_secs);
     }
+    println!("    delivered twice           {}", twice(&seen));
     println!("    server peak RSS           {:>10}", server.peak_rss());
 }
 
