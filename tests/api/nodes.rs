@@ -66,8 +66,22 @@ fn copies(r: &Receiver) -> HashMap<String, usize> {
 }
 
 async fn get(base: &str, path: &str, key: &str) -> (u16, Value) {
-    let resp = reqwest::Client::new().get(format!("{base}{path}")).bearer_auth(key).send().await.unwrap();
+    call(reqwest::Method::GET, base, path, key, None).await
+}
+
+/// A request with a key and an optional JSON body: its status and JSON answer.
+async fn call(method: reqwest::Method, base: &str, path: &str, key: &str, body: Option<Value>) -> (u16, Value) {
+    let mut req = reqwest::Client::new().request(method, format!("{base}{path}")).bearer_auth(key);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let resp = req.send().await.unwrap();
     (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+}
+
+/// `POST` of a JSON body.
+async fn post(base: &str, path: &str, key: &str, body: Value) -> (u16, Value) {
+    call(reqwest::Method::POST, base, path, key, Some(body)).await
 }
 
 /// Every delivery in the log, page after page.
@@ -193,14 +207,8 @@ async fn a_stream_on_one_node_shows_attempts_made_by_another() {
         reqwest::Client::new().get(format!("{a}/api/stream")).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
     assert_eq!(stream.status(), 200);
     // A test delivery is sent by the node that is asked: B.
-    let sent = reqwest::Client::new()
-        .post(format!("{b}/api/webhooks/{hook}/test"))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(sent.status(), 200);
-    let sent: Value = sent.json().await.unwrap();
+    let (status, sent) = call(reqwest::Method::POST, b, &format!("/api/webhooks/{hook}/test"), ADMIN_TOKEN, None).await;
+    assert_eq!(status, 200);
     let delivery = sent["deliveryId"].as_str().map(str::to_string);
     let seen = crate::stream::read_until(&mut stream, |event, data| {
         event == "attempt" && data["trigger"] == "test" && data["webhookId"] == hook.as_str()
@@ -221,22 +229,12 @@ async fn a_key_revoked_on_one_node_is_refused_by_the_others_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let all = nodes(dir.path(), 2, "4");
     let (a, b) = (&all[0].1, &all[1].1);
-    let created: Value = reqwest::Client::new()
-        .post(format!("{a}/api/keys"))
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&json!({"tenant": "acme", "name": "leaked"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, created) = post(a, "/api/keys", ADMIN_TOKEN, json!({"tenant": "acme", "name": "leaked"})).await;
     let (key, id) = (created["key"].as_str().unwrap(), created["id"].as_str().unwrap());
     // B knows the key (and remembers it for a few seconds).
     assert_eq!(get(b, "/api/webhooks", key).await.0, 200);
-    let revoked =
-        reqwest::Client::new().delete(format!("{a}/api/keys/{id}")).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
-    assert!(revoked.status().is_success(), "{}", revoked.status());
+    let (revoked, _) = call(reqwest::Method::DELETE, a, &format!("/api/keys/{id}"), ADMIN_TOKEN, None).await;
+    assert!((200..300).contains(&revoked), "{revoked}");
     let deadline = Instant::now() + Duration::from_secs(1);
     loop {
         if get(b, "/api/webhooks", key).await.0 == 401 {
@@ -264,38 +262,16 @@ async fn an_alert_is_announced_once_whatever_the_number_of_nodes() {
     let all: Vec<(Server, String)> = (0..2).map(|_| spawn_with(dir.path(), &env)).collect();
     let (a, b) = (&all[0].1, &all[1].1);
     let r = Receiver::answering(|path, _| Reply::status(if path == "/erp" { 500 } else { 200 })).await;
-    let client = reqwest::Client::new();
-    let created: Value = client
-        .post(format!("{a}/api/keys"))
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&json!({"tenant": "acme", "name": "acme"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, created) = post(a, "/api/keys", ADMIN_TOKEN, json!({"tenant": "acme", "name": "acme"})).await;
     let acme = created["key"].as_str().unwrap().to_string();
     for (path, events) in [("/erp", "wallet.*"), ("/pager", "system.alert")] {
-        let made = client
-            .post(format!("{a}/api/webhooks"))
-            .bearer_auth(&acme)
-            .json(&json!({"url": r.url(path), "events": [events]}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(made.status(), 201);
+        let (status, _) = post(a, "/api/webhooks", &acme, json!({"url": r.url(path), "events": [events]})).await;
+        assert_eq!(status, 201);
     }
     for i in 0..8 {
         let base = if i % 2 == 0 { a } else { b };
-        let sent = client
-            .post(format!("{base}/api/events"))
-            .bearer_auth(&acme)
-            .json(&json!({"event": "wallet.created", "data": {}}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(sent.status(), 202);
+        let (status, _) = post(base, "/api/events", &acme, json!({"event": "wallet.created", "data": {}})).await;
+        assert_eq!(status, 202);
     }
     let raised = |r: &Receiver| {
         r.received().iter().filter(|g| g.path == "/pager" && g.json()["data"]["kind"] == "alert_raised").count()
@@ -309,15 +285,11 @@ async fn an_alert_is_announced_once_whatever_the_number_of_nodes() {
     // with the same start.
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(raised(&r), 1, "the alert was announced by more than one node");
-    let since = |base: &'static str| {
-        let (client, acme) = (client.clone(), acme.clone());
-        async move {
-            let list: Value =
-                client.get(format!("{base}/api/alerts")).bearer_auth(&acme).send().await.unwrap().json().await.unwrap();
-            let alert = list["data"].as_array().unwrap().iter().find(|a| a["kind"] == "success_rate").cloned();
-            alert.expect("the alert is on")["since"].clone()
-        }
-    };
-    let (a, b): (&'static str, &'static str) = (a.clone().leak(), b.clone().leak());
-    assert_eq!(since(a).await, since(b).await);
+    let mut since = Vec::new();
+    for base in [a, b] {
+        let (_, list) = get(base, "/api/alerts", &acme).await;
+        let alert = list["data"].as_array().unwrap().iter().find(|a| a["kind"] == "success_rate").cloned();
+        since.push(alert.expect("the alert is on")["since"].clone());
+    }
+    assert_eq!(since[0], since[1]);
 }

@@ -4,8 +4,8 @@
 
 use super::PgStore;
 use super::StoreResult;
-use crate::crypto::{id_floor, id_time};
-use crate::store::tally::{latency_class, BUCKET_MS, HORIZON_MS, SETTLE_MS};
+use crate::crypto::id_floor;
+use crate::store::tally::{latency_class, BUCKET_MS};
 use std::collections::BTreeMap;
 
 /// The advisory lock of the rollup.
@@ -14,42 +14,9 @@ const ROLLUP_LOCK: i64 = 0x6d6f_6e61_7901;
 type AttemptRow = (String, String, i64, i64, i64, i64, i64);
 
 impl PgStore {
-    /// Where the rollup stands: everything before this time is in the rollup tables.
-    pub async fn rolled_until(&self) -> StoreResult<Option<i64>> {
-        Ok(sqlx::query_scalar("SELECT rolled_until FROM stats_rollup WHERE id = 1").fetch_optional(&self.pool).await?)
-    }
-
-    /// Rolls up every bucket that has settled by `now` (the `rollups` job passes the database's
-    /// clock, the one every node shares); returns how many buckets were rolled.
-    pub async fn roll_up(&self, now: i64) -> StoreResult<usize> {
-        let mut from = match self.rolled_until().await? {
-            Some(t) => t,
-            None => self.first_bucket(now).await?,
-        };
-        let mut rolled = 0;
-        while from + BUCKET_MS + SETTLE_MS <= now {
-            if !self.roll_bucket(from).await? {
-                break;
-            }
-            from += BUCKET_MS;
-            rolled += 1;
-        }
-        Ok(rolled)
-    }
-
-    /// Where a first rollup starts: the oldest attempt or delivery, at most [`HORIZON_MS`] back.
-    async fn first_bucket(&self, now: i64) -> StoreResult<i64> {
-        let (attempt, delivery): (Option<String>, Option<String>) =
-            sqlx::query_as("SELECT (SELECT MIN(id) FROM attempts), (SELECT MIN(id) FROM deliveries)")
-                .fetch_one(&self.pool)
-                .await?;
-        let oldest = [attempt, delivery].iter().flatten().filter_map(|id| id_time(id)).min().unwrap_or(now);
-        Ok(oldest.max(now - HORIZON_MS).div_euclid(BUCKET_MS) * BUCKET_MS)
-    }
-
     /// Aggregates one bucket from the log and stores it with the new high-water mark, in one
     /// transaction. `false` when another node holds the rollup or has rolled this bucket already.
-    async fn roll_bucket(&self, start: i64) -> StoreResult<bool> {
+    pub(super) async fn roll_bucket(&self, start: i64) -> StoreResult<bool> {
         let end = start + BUCKET_MS;
         let mut tx = self.pool.begin().await?;
         let locked: bool =

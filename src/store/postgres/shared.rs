@@ -13,6 +13,7 @@ crate::store::sql::key_queries!(PgStore, Postgres);
 crate::store::sql::node_queries!(PgStore, Postgres);
 crate::store::sql::recovery_queries!(PgStore, Postgres);
 crate::store::sql::retention_queries!(PgStore, Postgres);
+crate::store::sql::rollup_queries!(PgStore, Postgres);
 crate::store::sql::sealing_queries!(PgStore, Postgres);
 crate::store::sql::webhook_queries!(PgStore, Postgres);
 

@@ -13,6 +13,7 @@ mod keys;
 mod nodes;
 mod recovery;
 mod retention;
+mod rollups;
 mod sealing;
 mod webhooks;
 
@@ -24,5 +25,6 @@ pub(crate) use keys::key_queries;
 pub(crate) use nodes::node_queries;
 pub(crate) use recovery::recovery_queries;
 pub(crate) use retention::retention_queries;
+pub(crate) use rollups::rollup_queries;
 pub(crate) use sealing::sealing_queries;
 pub(crate) use webhooks::webhook_queries;

@@ -5,8 +5,8 @@
 
 use super::SqliteStore;
 use super::StoreResult;
-use crate::crypto::{id_floor, id_time};
-use crate::store::tally::{latency_class, BUCKET_MS, HORIZON_MS, SETTLE_MS};
+use crate::crypto::id_floor;
+use crate::store::tally::{latency_class, BUCKET_MS};
 use sqlx::{QueryBuilder, Sqlite};
 use std::collections::BTreeMap;
 
@@ -18,38 +18,10 @@ type LatencyKey = (String, String, i64);
 type DeliveryRow = (String, String, String, i64);
 
 impl SqliteStore {
-    /// Where the rollup stands: everything before this time is in the rollup tables.
-    pub async fn rolled_until(&self) -> StoreResult<Option<i64>> {
-        Ok(sqlx::query_scalar("SELECT rolled_until FROM stats_rollup WHERE id = 1").fetch_optional(&self.pool).await?)
-    }
-
-    /// Rolls up every bucket that has settled by `now`; returns how many buckets were rolled.
-    pub async fn roll_up(&self, now: i64) -> StoreResult<usize> {
-        let mut from = match self.rolled_until().await? {
-            Some(t) => t,
-            None => self.first_bucket(now).await?,
-        };
-        let mut rolled = 0;
-        while from + BUCKET_MS + SETTLE_MS <= now {
-            self.roll_bucket(from).await?;
-            from += BUCKET_MS;
-            rolled += 1;
-        }
-        Ok(rolled)
-    }
-
-    /// Where a first rollup starts: the oldest attempt or delivery, at most [`HORIZON_MS`] back.
-    async fn first_bucket(&self, now: i64) -> StoreResult<i64> {
-        let attempt: Option<String> = sqlx::query_scalar("SELECT MIN(id) FROM attempts").fetch_one(&self.pool).await?;
-        let delivery: Option<String> =
-            sqlx::query_scalar("SELECT MIN(id) FROM deliveries").fetch_one(&self.pool).await?;
-        let oldest = [attempt, delivery].iter().flatten().filter_map(|id| id_time(id)).min().unwrap_or(now);
-        Ok(oldest.max(now - HORIZON_MS).div_euclid(BUCKET_MS) * BUCKET_MS)
-    }
-
     /// Aggregates one bucket from the log (on a reader) and stores it with the new high-water mark
-    /// in one short write, so a crash can neither lose nor double a bucket.
-    async fn roll_bucket(&self, start: i64) -> StoreResult<()> {
+    /// in one short write, so a crash can neither lose nor double a bucket. Always its turn: there
+    /// is one process.
+    pub(super) async fn roll_bucket(&self, start: i64) -> StoreResult<bool> {
         let end = start + BUCKET_MS;
         let (a_from, a_to) = (id_floor("att_", start), id_floor("att_", end));
         let attempts: Vec<AttemptRow> = sqlx::query_as(
@@ -128,6 +100,6 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 }

@@ -13,6 +13,7 @@ crate::store::sql::key_queries!(SqliteStore, Sqlite);
 crate::store::sql::node_queries!(SqliteStore, Sqlite);
 crate::store::sql::recovery_queries!(SqliteStore, Sqlite);
 crate::store::sql::retention_queries!(SqliteStore, Sqlite);
+crate::store::sql::rollup_queries!(SqliteStore, Sqlite);
 crate::store::sql::sealing_queries!(SqliteStore, Sqlite);
 crate::store::sql::webhook_queries!(SqliteStore, Sqlite);
 
