@@ -1,12 +1,13 @@
-//! The worker pool: claims due deliveries in batches, sends them concurrently (bounded by
-//! `WEBHOOK_CONCURRENCY`), and hands outcomes to one recorder that stores them in batches.
+//! The worker pool: takes fresh deliveries handed over by the publish commit and claims due ones
+//! in batches, sends them concurrently (bounded by `WEBHOOK_CONCURRENCY`: both share its slots),
+//! and hands outcomes to one recorder that stores them in batches.
 
 use super::engine::Engine;
 use crate::domain::AttemptTrigger;
-use crate::store::AttemptOutcome;
+use crate::store::{AttemptOutcome, DueDelivery};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 /// How often an idle worker looks for retries that have come due.
@@ -25,6 +26,15 @@ pub async fn run(engine: Engine, concurrency: usize, batch_size: usize, stop: Ca
     let (outcomes_tx, outcomes_rx) = mpsc::channel::<AttemptOutcome>(concurrency * 4);
     let recorder = tokio::spawn(record_loop(engine.clone(), outcomes_rx));
     let store = engine.store().clone();
+    let mut handed = store.handoff().attach(slots.clone(), engine.lease_ms());
+    let taker = {
+        let (engine, outcomes) = (engine.clone(), outcomes_tx.clone());
+        tokio::spawn(async move {
+            while let Some(h) = handed.recv().await {
+                send(&engine, h.delivery, h.slot, &outcomes);
+            }
+        })
+    };
     let mut last_sweep = Instant::now();
     while !stop.is_cancelled() {
         if last_sweep.elapsed() >= RENEW {
@@ -61,14 +71,8 @@ pub async fn run(engine: Engine, concurrency: usize, batch_size: usize, stop: Ca
         };
         let claimed = due.len();
         for delivery in due {
-            let permit = slots.clone().acquire_owned().await.expect("the semaphore is never closed");
-            let engine = engine.clone();
-            let outcomes = outcomes_tx.clone();
-            tokio::spawn(async move {
-                let (_, outcome) = engine.attempt(&delivery, AttemptTrigger::Scheduled, None).await;
-                let _ = outcomes.send(outcome).await;
-                drop(permit);
-            });
+            let slot = slots.clone().acquire_owned().await.expect("the semaphore is never closed");
+            send(&engine, delivery, slot, &outcomes_tx);
         }
         if claimed < wanted {
             tokio::select! {
@@ -78,11 +82,24 @@ pub async fn run(engine: Engine, concurrency: usize, batch_size: usize, stop: Ca
             }
         }
     }
+    // No more handed deliveries; those of commits under way still come, and are sent.
+    store.handoff().detach();
+    let _ = taker.await;
     // Every slot back means every request has finished and its outcome is queued for recording.
     let _all = slots.acquire_many(concurrency as u32).await;
     drop(outcomes_tx);
     let _ = recorder.await;
     tracing::info!("delivery workers stopped");
+}
+
+/// Sends one delivery in its own task, holding its slot until the outcome is queued for recording.
+fn send(engine: &Engine, delivery: DueDelivery, slot: OwnedSemaphorePermit, outcomes: &mpsc::Sender<AttemptOutcome>) {
+    let (engine, outcomes) = (engine.clone(), outcomes.clone());
+    tokio::spawn(async move {
+        let (_, outcome) = engine.attempt(&delivery, AttemptTrigger::Scheduled, None).await;
+        let _ = outcomes.send(outcome).await;
+        drop(slot);
+    });
 }
 
 /// Stores outcomes as they come, in batches of whatever has arrived meanwhile.

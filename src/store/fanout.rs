@@ -10,8 +10,11 @@ use std::collections::HashMap;
 
 /// The webhooks that take new deliveries: the active ones, and those the engine switched off (their
 /// deliveries are queued held, so nothing published meanwhile is lost to them).
-pub(crate) const HOOKS_SQL: &str =
-    "SELECT id, tenant, events, active FROM webhooks WHERE active = TRUE OR hold_new = TRUE";
+pub(crate) const HOOKS_SQL: &str = "SELECT id, tenant, events, active, url, secret, previous_secret,
+    previous_secret_expires_at FROM webhooks WHERE active = TRUE OR hold_new = TRUE";
+
+/// A row of [`HOOKS_SQL`].
+pub(crate) type HookRow = (String, String, String, bool, String, String, Option<String>, Option<i64>);
 
 /// A webhook that may receive the batch's events.
 pub(crate) struct Hook {
@@ -20,12 +23,27 @@ pub(crate) struct Hook {
     patterns: Vec<String>,
     /// Switched off by the engine: its deliveries are queued held.
     pub held: bool,
+    /// Where and how to send (for deliveries handed straight to the workers).
+    pub url: String,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_secret_expires_at: Option<i64>,
 }
 
 impl Hook {
     /// From a row of [`HOOKS_SQL`].
-    pub fn new((id, tenant, events, active): (String, String, String, bool)) -> Self {
-        Hook { id, tenant, patterns: serde_json::from_str(&events).unwrap_or_default(), held: !active }
+    pub fn new(row: HookRow) -> Self {
+        let (id, tenant, events, active, url, secret, previous_secret, previous_secret_expires_at) = row;
+        Hook {
+            id,
+            tenant,
+            patterns: serde_json::from_str(&events).unwrap_or_default(),
+            held: !active,
+            url,
+            secret,
+            previous_secret,
+            previous_secret_expires_at,
+        }
     }
 }
 
@@ -56,6 +74,7 @@ pub(crate) struct NewDelivery<'a> {
     pub event_id: String,
     pub hook: &'a Hook,
     pub event: &'a str,
+    pub data: &'a str,
 }
 
 /// What a batch comes to: one answer per publish, in order, and the rows to write.
@@ -100,6 +119,7 @@ pub(crate) fn plan<'a>(batch: &[Publish<'a>], hooks: &'a [Hook], seen: &HashMap<
                 event_id: id.clone(),
                 hook,
                 event: &new.event,
+                data: &new.data,
             });
             count += 1;
         }
@@ -127,6 +147,10 @@ mod tests {
             tenant: tenant.into(),
             patterns: patterns.iter().map(|p| p.to_string()).collect(),
             held: false,
+            url: format!("https://{id}.example/hook"),
+            secret: "whsec_test".into(),
+            previous_secret: None,
+            previous_secret_expires_at: None,
         }
     }
 

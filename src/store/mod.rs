@@ -7,6 +7,7 @@ mod cache;
 mod error;
 mod fanout;
 mod filters;
+mod handoff;
 mod model;
 mod postgres;
 mod rows;
@@ -17,6 +18,7 @@ mod tally;
 
 pub use crate::domain::{SecretInfo, Stats};
 pub use error::{StoreError, StoreResult};
+pub use handoff::{Handed, Handoff};
 pub use model::{
     AttemptOutcome, AuditFilter, DeliveryFilter, Disabled, DueDelivery, EventFilter, LastAttempt, NewEvent, NewWebhook,
     Published, StatsQuery, WebhookFilter, WebhookPatch,
@@ -109,6 +111,14 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(db) => db.node(),
             Backend::Postgres(db) => db.node(),
+        }
+    }
+
+    /// Where publishes hand fresh deliveries straight to this process's workers.
+    pub fn handoff(&self) -> &Handoff {
+        match &self.backend {
+            Backend::Sqlite(db) => db.handoff(),
+            Backend::Postgres(db) => db.handoff(),
         }
     }
 

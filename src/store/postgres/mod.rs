@@ -58,6 +58,8 @@ pub struct PgStore {
     type_names: Catalog,
     /// Seals webhook secrets at rest (`WEBHOOK_ENCRYPTION_KEY`); `None` stores them as they are.
     sealer: Option<Sealer>,
+    /// Fresh deliveries handed straight to this node's workers.
+    handoff: super::Handoff,
 }
 
 impl PgStore {
@@ -75,16 +77,20 @@ impl PgStore {
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         let (queued, tell_others) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        let node: Arc<str> = node.into();
+        let handoff = super::Handoff::default();
+        let hand = super::handoff::Hand { handoff: handoff.clone(), sealer: sealer.clone(), node: node.clone() };
         let store = PgStore {
-            publisher: publisher::spawn(pool.clone(), queued.clone(), tell_others.clone()),
+            publisher: publisher::spawn(pool.clone(), queued.clone(), tell_others.clone(), hand),
             writer: pool.clone(),
             pool,
-            node: node.into(),
+            node,
             queued,
             tell_others,
             auth_cache: AuthCache::default(),
             type_names: Catalog::default(),
             sealer,
+            handoff,
         };
         store.seed_event_types().await?;
         store.check_sealing().await?;
@@ -95,6 +101,11 @@ impl PgStore {
     /// This node's name among the nodes.
     pub fn node(&self) -> &str {
         &self.node
+    }
+
+    /// Where publishes hand fresh deliveries to this node's workers.
+    pub fn handoff(&self) -> &super::Handoff {
+        &self.handoff
     }
 
     /// Resolves when deliveries have been queued since the last call (here or on another node).

@@ -4,11 +4,14 @@
 //! idempotency key made meanwhile by another committer or node starts over and answers from it.
 //! After a commit that queued deliveries, this node's workers are woken at once and the other
 //! nodes' through `NOTIFY`, sent apart from the commit and coalesced (see `listen`): a `NOTIFY`
-//! inside each publish would serialise the commits behind PostgreSQL's notification lock.
+//! inside each publish would serialise the commits behind PostgreSQL's notification lock. While
+//! this node's workers have free slots, fresh deliveries are stored claimed by this node and handed
+//! straight to them (`handoff`); only those left queued wake anyone.
 
 use super::now_ms;
 use super::{StoreError, StoreResult};
 use crate::store::fanout::{self, Hook, Publish, Seen, HOOKS_SQL};
+use crate::store::handoff::{Hand, Handing};
 use crate::store::model::{NewEvent, Published};
 use sqlx::PgPool;
 use std::collections::HashMap;
@@ -32,19 +35,21 @@ pub(super) struct Job {
 
 /// Starts the committers; publishes are sent to the returned queue. After a commit that queued
 /// deliveries, `queued` (this node's workers) and `tell_others` are woken.
-pub(super) fn spawn(pool: PgPool, queued: Arc<Notify>, tell_others: Arc<Notify>) -> mpsc::Sender<Job> {
+pub(super) fn spawn(pool: PgPool, queued: Arc<Notify>, tell_others: Arc<Notify>, hand: Hand) -> mpsc::Sender<Job> {
     let (tx, rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
     let rx = Arc::new(Mutex::new(rx));
+    let hand = Arc::new(hand);
     for _ in 0..COMMITTERS {
-        let (pool, rx, queued, tell_others) = (pool.clone(), rx.clone(), queued.clone(), tell_others.clone());
+        let (pool, rx, queued, tell_others, hand) =
+            (pool.clone(), rx.clone(), queued.clone(), tell_others.clone(), hand.clone());
         tokio::spawn(async move {
             loop {
                 let mut batch = Vec::with_capacity(MAX_BATCH);
                 if rx.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
                     return;
                 }
-                let answers = commit(&pool, &batch).await;
-                if answers.iter().any(|r| matches!(r, Ok(p) if p.deliveries > 0 && !p.replayed)) {
+                let (answers, left_queued) = commit(&pool, &batch, &hand).await;
+                if left_queued {
                     queued.notify_one();
                     tell_others.notify_one();
                 }
@@ -57,29 +62,31 @@ pub(super) fn spawn(pool: PgPool, queued: Arc<Notify>, tell_others: Arc<Notify>)
     tx
 }
 
-/// Commits a batch; one answer per publish.
-async fn commit(pool: &PgPool, batch: &[Job]) -> Vec<StoreResult<Published>> {
+/// Commits a batch: one answer per publish, and whether deliveries were left in the queue (the
+/// handed ones are with this node's workers by then).
+async fn commit(pool: &PgPool, batch: &[Job], hand: &Hand) -> (Vec<StoreResult<Published>>, bool) {
     let publishes: Vec<Publish> = batch.iter().map(|j| Publish { new: &j.new, category: &j.category }).collect();
-    for _ in 1..TRIES {
-        match commit_once(pool, &publishes).await {
-            Ok(Some(answers)) => return answers,
+    let failed = |why: String| (batch.iter().map(|_| Err(StoreError::Database(why.clone()))).collect(), false);
+    for _ in 0..TRIES {
+        match commit_once(pool, &publishes, hand).await {
+            Ok(Some((answers, handing, left_queued))) => {
+                handing.send();
+                return (answers, left_queued);
+            }
             Ok(None) => continue,
-            Err(e) => return batch.iter().map(|_| Err(StoreError::Database(e.to_string()))).collect(),
+            Err(e) => return failed(e.to_string()),
         }
     }
-    match commit_once(pool, &publishes).await {
-        Ok(Some(answers)) => answers,
-        Ok(None) => batch.iter().map(|_| Err(StoreError::Database("idempotency keys kept colliding".into()))).collect(),
-        Err(e) => batch.iter().map(|_| Err(StoreError::Database(e.to_string()))).collect(),
-    }
+    failed("idempotency keys kept colliding".into())
 }
+
+/// What a committed batch comes to: an answer per publish, the deliveries for the workers, and
+/// whether some were left in the queue.
+type Committed = (Vec<StoreResult<Published>>, Handing, bool);
 
 /// One try: `None` when an idempotency key of the batch was stored by another commit meanwhile
 /// (nothing is kept; the next try answers from that commit).
-async fn commit_once(
-    pool: &PgPool,
-    publishes: &[Publish<'_>],
-) -> Result<Option<Vec<StoreResult<Published>>>, sqlx::Error> {
+async fn commit_once(pool: &PgPool, publishes: &[Publish<'_>], hand: &Hand) -> Result<Option<Committed>, sqlx::Error> {
     let now = now_ms();
     let mut tx = pool.begin().await?;
     let hooks: Vec<Hook> = sqlx::query_as(HOOKS_SQL).fetch_all(&mut *tx).await?.into_iter().map(Hook::new).collect();
@@ -101,6 +108,8 @@ async fn commit_once(
         }
     }
     let plan = fanout::plan(publishes, &hooks, &seen);
+    let handing = hand.reserve(&plan, now);
+    let lease_until = handing.lease_until(now);
 
     if !plan.events.is_empty() {
         let mut cols: [Vec<Option<&str>>; 7] = Default::default();
@@ -151,25 +160,33 @@ async fn commit_once(
     }
     if !plan.deliveries.is_empty() {
         let mut cols: [Vec<&str>; 6] = Default::default();
-        for d in &plan.deliveries {
+        let mut leases: (Vec<Option<i64>>, Vec<Option<&str>>) = Default::default();
+        for (d, handed) in plan.deliveries.iter().zip(&handing.handed) {
             let values = [
                 d.id.as_str(),
                 d.event_id.as_str(),
                 d.hook.id.as_str(),
                 d.hook.tenant.as_str(),
                 d.event,
-                if d.hook.held { "held" } else { "pending" },
+                match (d.hook.held, handed) {
+                    (true, _) => "held",
+                    (false, true) => "delivering",
+                    (false, false) => "pending",
+                },
             ];
             for (col, value) in cols.iter_mut().zip(values) {
                 col.push(value);
             }
+            leases.0.push(lease_until.filter(|_| *handed));
+            leases.1.push(Some(&*hand.node).filter(|_| *handed));
         }
         let [ids, events, hooks, tenants, types, statuses] = &cols;
         sqlx::query(
-            "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts, next_attempt_at, created_at, updated_at)
-             SELECT id, event_id, webhook_id, tenant, event, status, 0, $7, $7, $7
-             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-                  AS d(id, event_id, webhook_id, tenant, event, status)",
+            "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts, next_attempt_at,
+                                     created_at, updated_at, lease_until, leased_by)
+             SELECT id, event_id, webhook_id, tenant, event, status, 0, $7, $7, $7, lease_until, leased_by
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $8::int8[], $9::text[])
+                  AS d(id, event_id, webhook_id, tenant, event, status, lease_until, leased_by)",
         )
         .bind(ids)
         .bind(events)
@@ -178,9 +195,12 @@ async fn commit_once(
         .bind(types)
         .bind(statuses)
         .bind(now)
+        .bind(&leases.0)
+        .bind(&leases.1)
         .execute(&mut *tx)
         .await?;
     }
     tx.commit().await?;
-    Ok(Some(plan.answers))
+    let left_queued = handing.leaves_queued(&plan);
+    Ok(Some((plan.answers, handing, left_queued)))
 }

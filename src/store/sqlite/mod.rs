@@ -44,6 +44,8 @@ pub struct SqliteStore {
     sealer: Option<Sealer>,
     /// This process: the holder of its leases.
     node: Arc<str>,
+    /// Fresh deliveries handed straight to this process's workers.
+    handoff: super::Handoff,
 }
 
 impl SqliteStore {
@@ -89,15 +91,19 @@ impl SqliteStore {
         }
         let pool = SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(options).await?;
         let queued = Arc::new(Notify::new());
+        let node: Arc<str> = node.into();
+        let handoff = super::Handoff::default();
+        let hand = super::handoff::Hand { handoff: handoff.clone(), sealer: sealer.clone(), node: node.clone() };
         let store = SqliteStore {
             pool,
-            publisher: publisher::spawn(writer.clone(), queued.clone()),
+            publisher: publisher::spawn(writer.clone(), queued.clone(), hand),
             writer,
             queued,
             auth_cache: AuthCache::default(),
             type_names: Catalog::default(),
             sealer,
-            node: node.into(),
+            node,
+            handoff,
         };
         store.seed_event_types().await?;
         store.check_sealing().await?;
@@ -107,6 +113,11 @@ impl SqliteStore {
     /// This process's name, as the holder of its leases.
     pub fn node(&self) -> &str {
         &self.node
+    }
+
+    /// Where publishes hand fresh deliveries to this process's workers.
+    pub fn handoff(&self) -> &super::Handoff {
+        &self.handoff
     }
 
     /// Resolves when deliveries have been queued since the last call.

@@ -1,11 +1,13 @@
 //! Group commit for publishing: concurrent publishes are queued to one task that stores whatever has
 //! arrived meanwhile (events, their idempotency checks and their deliveries) in one transaction.
 //! Each publisher still gets its answer only after the commit, so nothing acknowledged can be lost;
-//! SQLite writes each touched page once per batch instead of once per event.
+//! SQLite writes each touched page once per batch instead of once per event. While the workers
+//! have free slots, fresh deliveries are stored claimed and handed straight to them (`handoff`).
 
 use super::now_ms;
 use super::{StoreError, StoreResult};
 use crate::store::fanout::{self, Hook, Publish, Seen, HOOKS_SQL};
+use crate::store::handoff::{Hand, Handing};
 use crate::store::model::{NewEvent, Published};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use std::collections::HashMap;
@@ -24,15 +26,16 @@ pub(super) struct Job {
 }
 
 /// Starts the committer; publishes are sent to the returned queue.
-pub(super) fn spawn(writer: SqlitePool, queued: Arc<Notify>) -> mpsc::Sender<Job> {
+pub(super) fn spawn(writer: SqlitePool, queued: Arc<Notify>, hand: Hand) -> mpsc::Sender<Job> {
     let (tx, mut rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
     tokio::spawn(async move {
         let mut jobs = Vec::with_capacity(MAX_BATCH);
         while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
             let batch = std::mem::take(&mut jobs);
-            match commit(&writer, &batch).await {
-                Ok(results) => {
-                    if results.iter().any(|r| matches!(r, Ok(p) if p.deliveries > 0 && !p.replayed)) {
+            match commit(&writer, &batch, &hand).await {
+                Ok((results, handing, left_queued)) => {
+                    handing.send();
+                    if left_queued {
                         queued.notify_one();
                     }
                     for (job, result) in batch.into_iter().zip(results) {
@@ -51,13 +54,17 @@ pub(super) fn spawn(writer: SqlitePool, queued: Arc<Notify>) -> mpsc::Sender<Job
     tx
 }
 
-async fn commit(writer: &SqlitePool, batch: &[Job]) -> Result<Vec<StoreResult<Published>>, sqlx::Error> {
+/// What a committed batch comes to: an answer per publish, the deliveries for the workers, and
+/// whether some were left in the queue.
+type Committed = (Vec<StoreResult<Published>>, Handing, bool);
+
+async fn commit(writer: &SqlitePool, batch: &[Job], hand: &Hand) -> Result<Committed, sqlx::Error> {
     let now = now_ms();
     // Publishes are acknowledged as stored, so their commit waits for the disk (FULL); the writer's
     // other transactions (claims, attempt records) may be replayed after a power loss, and skip it.
     let mut conn = writer.acquire().await?;
     sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
-    let result = commit_in(&mut conn, batch, now).await;
+    let result = commit_in(&mut conn, batch, hand, now).await;
     sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
     result
 }
@@ -65,8 +72,9 @@ async fn commit(writer: &SqlitePool, batch: &[Job]) -> Result<Vec<StoreResult<Pu
 async fn commit_in(
     conn: &mut sqlx::SqliteConnection,
     batch: &[Job],
+    hand: &Hand,
     now: i64,
-) -> Result<Vec<StoreResult<Published>>, sqlx::Error> {
+) -> Result<Committed, sqlx::Error> {
     use sqlx::Connection;
     let mut tx = conn.begin().await?;
     let hooks: Vec<Hook> = sqlx::query_as(HOOKS_SQL).fetch_all(&mut *tx).await?.into_iter().map(Hook::new).collect();
@@ -85,6 +93,8 @@ async fn commit_in(
         }
     }
     let plan = fanout::plan(&publishes, &hooks, &seen);
+    let handing = hand.reserve(&plan, now);
+    let lease_until = handing.lease_until(now);
 
     for chunk in plan.events.chunks(256) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
@@ -107,24 +117,36 @@ async fn commit_in(
         });
         q.build().execute(&mut *tx).await?;
     }
-    for chunk in plan.deliveries.chunks(500) {
+    let deliveries: Vec<_> = plan.deliveries.iter().zip(&handing.handed).collect();
+    for chunk in deliveries.chunks(400) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts, next_attempt_at, created_at, updated_at) ",
+            "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts, next_attempt_at,
+             created_at, updated_at, lease_until, leased_by) ",
         );
-        q.push_values(chunk, |mut row, d| {
+        q.push_values(chunk, |mut row, (d, handed)| {
             row.push_bind(d.id.as_str())
                 .push_bind(d.event_id.as_str())
                 .push_bind(d.hook.id.as_str())
                 .push_bind(d.hook.tenant.as_str())
                 .push_bind(d.event)
-                .push(if d.hook.held { "'held'" } else { "'pending'" })
+                .push(match (d.hook.held, **handed) {
+                    (true, _) => "'held'",
+                    (false, true) => "'delivering'",
+                    (false, false) => "'pending'",
+                })
                 .push("0")
                 .push_bind(now)
                 .push_bind(now)
                 .push_bind(now);
+            if **handed {
+                row.push_bind(lease_until).push_bind(&*hand.node);
+            } else {
+                row.push("NULL").push("NULL");
+            }
         });
         q.build().execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    Ok(plan.answers)
+    let left_queued = handing.leaves_queued(&plan);
+    Ok((plan.answers, handing, left_queued))
 }
