@@ -124,6 +124,23 @@ impl Cluster {
         self.nodes[i].base.clone()
     }
 
+    /// The counters of every node's `/metrics`, summed (`name{labels}` → value), and the CPU time
+    /// the nodes have used, in seconds.
+    async fn counters(&self, client: &reqwest::Client) -> (HashMap<String, f64>, f64) {
+        let mut sums = HashMap::new();
+        let mut cpu = 0.0;
+        for node in &self.nodes {
+            let text = client.get(format!("{}/metrics", node.base)).bearer_auth(TOKEN).send().await.unwrap();
+            for line in text.text().await.unwrap().lines().filter(|l| !l.starts_with('#')) {
+                if let Some((name, value)) = line.rsplit_once(' ') {
+                    *sums.entry(name.to_string()).or_insert(0.0) += value.parse::<f64>().unwrap_or(0.0);
+                }
+            }
+            cpu += process_cpu(node.child.id());
+        }
+        (sums, cpu)
+    }
+
     /// Peak resident memory of each node, in MB.
     fn peak_rss(&self) -> String {
         self.nodes.iter().map(|n| format!("{:.1}", n.peak_rss_mb())).collect::<Vec<_>>().join(" + ") + " MB"
@@ -223,6 +240,65 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// CPU seconds a process has used (user + system, from `/proc/<pid>/stat`).
+fn process_cpu(pid: u32) -> f64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // After the name (which may hold spaces): state is field 3, utime 14, stime 15.
+    let fields: Vec<&str> = text.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    let ticks = |field: usize| fields.get(field - 3).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(14) + ticks(15)) / 100.0
+}
+
+/// CPU seconds the whole machine has been busy (user, nice, system, irq, softirq; `/proc/stat`).
+fn machine_cpu() -> f64 {
+    let text = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<f64> =
+        text.lines().next().unwrap_or_default().split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    [0, 1, 2, 5, 6].iter().filter_map(|i| fields.get(*i)).sum::<f64>() / 100.0
+}
+
+/// Where a saturated phase's time went: the server's CPU per event, the machine's load, and each kind
+/// of write transaction (from the nodes' `/metrics`, before and after).
+fn breakdown(
+    before: &(HashMap<String, f64>, f64),
+    after: &(HashMap<String, f64>, f64),
+    machine: f64,
+    secs: f64,
+    events: usize,
+) {
+    let delta = |name: &str| after.0.get(name).unwrap_or(&0.0) - before.0.get(name).unwrap_or(&0.0);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    println!(
+        "    where the time went       server CPU {:.0} µs per event ({:.2} cores); machine {:.0} % busy",
+        (after.1 - before.1) * 1e6 / events as f64,
+        (after.1 - before.1) / secs,
+        100.0 * machine / (secs * cores)
+    );
+    let (waits, waited) =
+        (delta("monay_publish_commit_wait_seconds_count"), delta("monay_publish_commit_wait_seconds_sum"));
+    for (work, items) in [("publish", "events"), ("claim", "deliveries"), ("record", "attempts"), ("leases", "leases")]
+    {
+        let tx = delta(&format!("monay_store_transactions_total{{work=\"{work}\"}}"));
+        let rows = delta(&format!("monay_store_rows_total{{work=\"{work}\"}}"));
+        let busy = delta(&format!("monay_store_busy_seconds_total{{work=\"{work}\"}}"));
+        if tx == 0.0 {
+            println!("      {work:<8} no transactions");
+            continue;
+        }
+        println!(
+            "      {work:<8} {tx:>7.0} transactions, {:>6.1} {items} each, {:>6.2} ms each, {:>5.1} % of the run{}",
+            rows / tx,
+            busy * 1000.0 / tx,
+            100.0 * busy / secs,
+            if work == "publish" && waits > 0.0 {
+                format!("; waited {:.2} ms for its commit", waited * 1000.0 / waits)
+            } else {
+                String::new()
+            }
+        );
     }
 }
 
@@ -419,6 +495,8 @@ async fn saturated(client: &reqwest::Client, dbs: &Databases, a: &Args, phase: &
     let total = events * webhooks;
     let next = Arc::new(AtomicUsize::new(0));
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(events)));
+    let before = server.counters(client).await;
+    let machine_before = machine_cpu();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..a.publishers {
@@ -440,6 +518,8 @@ async fn saturated(client: &reqwest::Client, dbs: &Databases, a: &Args, phase: &
     let publish_secs = started.elapsed().as_secs_f64();
     let done = wait_count(&seen, total, Duration::from_secs(600)).await;
     let all_secs = started.elapsed().as_secs_f64();
+    let machine = machine_cpu() - machine_before;
+    let after = server.counters(client).await;
     let latency = tail(latencies.lock().unwrap().clone());
     let delivered = seen.count.load(Ordering::Relaxed);
     println!(
@@ -459,6 +539,7 @@ async fn saturated(client: &reqwest::Client, dbs: &Databases, a: &Args, phase: &
     }
     println!("    delivered twice           {}", twice(&seen));
     println!("    server peak RSS           {:>10}", server.peak_rss());
+    breakdown(&before, &after, machine, all_secs, events);
 }
 
 /// Phase 4: a day of history written straight into a fresh database (10 webhooks of 3 tenants, one

@@ -1,7 +1,9 @@
 //! Prometheus metrics of this process: attempts by outcome and error kind, attempt and publish
-//! latency histograms, events published; queue depth and disabled webhooks are read at scrape time.
+//! latency histograms, events published; queue depth and disabled webhooks are read at scrape time;
+//! the store's write transactions by kind of work (how many, rows, time) and the group-commit wait.
 
 use crate::domain::ErrorKind;
+use crate::store::Activity;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -70,7 +72,7 @@ impl Metrics {
     }
 
     /// The exposition text, with the gauges read at scrape time.
-    pub fn render(&self, queue: &[(&str, i64)], disabled_webhooks: i64) -> String {
+    pub fn render(&self, queue: &[(&str, i64)], disabled_webhooks: i64, store: &Activity) -> String {
         let mut out = String::with_capacity(4096);
         out.push_str("# HELP monay_attempts_total Delivery attempts by outcome and error kind.\n");
         out.push_str("# TYPE monay_attempts_total counter\n");
@@ -95,6 +97,32 @@ impl Metrics {
         }
         out.push_str("# HELP monay_webhooks_disabled Webhooks switched off.\n# TYPE monay_webhooks_disabled gauge\n");
         let _ = writeln!(out, "monay_webhooks_disabled {disabled_webhooks}");
+        let totals = store.totals();
+        type Value = fn(&crate::store::WorkTotals) -> String;
+        let series: [(&str, &str, Value); 3] = [
+            ("monay_store_transactions_total", "Write transactions by kind of work.", |t| t.transactions.to_string()),
+            (
+                "monay_store_rows_total",
+                "Items written by kind of work (events published, deliveries claimed, attempts recorded, leases).",
+                |t| t.rows.to_string(),
+            ),
+            ("monay_store_busy_seconds_total", "Time inside write transactions by kind of work.", |t| {
+                (t.busy_us as f64 / 1e6).to_string()
+            }),
+        ];
+        for (name, help, value) in series {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+            for t in &totals {
+                let _ = writeln!(out, "{name}{{work=\"{}\"}} {}", t.work.as_str(), value(t));
+            }
+        }
+        let (waited, wait_us) = store.publish_wait();
+        out.push_str(
+            "# HELP monay_publish_commit_wait_seconds Time publishes waited for their group commit to start.\n",
+        );
+        out.push_str("# TYPE monay_publish_commit_wait_seconds summary\n");
+        let _ = writeln!(out, "monay_publish_commit_wait_seconds_sum {}", wait_us as f64 / 1e6);
+        let _ = writeln!(out, "monay_publish_commit_wait_seconds_count {waited}");
         out
     }
 }

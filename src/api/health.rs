@@ -61,5 +61,8 @@ async fn metrics(
 ) -> crate::error::AppResult<([(axum::http::HeaderName, &'static str); 1], String)> {
     let queue = state.store.queue_depth().await?;
     let disabled = state.store.disabled_webhooks().await?;
-    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(&queue, disabled)))
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(&queue, disabled, state.store.activity()),
+    ))
 }

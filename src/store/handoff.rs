@@ -61,15 +61,17 @@ impl Handoff {
     }
 }
 
-/// What a publisher needs to hand deliveries over: where to, the key that opens webhook secrets,
-/// and this node (the holder of their leases).
-pub(crate) struct Hand {
+/// What a backend's publisher works with beside its database: where to hand deliveries over, the
+/// key that opens webhook secrets, this node (the holder of their leases), and where its work is
+/// counted.
+pub(crate) struct Publishing {
     pub handoff: Handoff,
     pub sealer: Option<Sealer>,
     pub node: Arc<str>,
+    pub activity: Arc<super::Activity>,
 }
 
-impl Hand {
+impl Publishing {
     /// Works out which of `plan`'s deliveries go to the workers, reserving a slot for each (first
     /// come, while slots are free; never a held one, nor one whose secret does not open, which the
     /// queue then reports).

@@ -3,6 +3,7 @@
 //! own folder behind it, chosen by `DATABASE_URL`: `sqlite/` (the embedded default, one process)
 //! and `postgres/` (several nodes on one database).
 
+mod activity;
 mod cache;
 mod error;
 mod fanout;
@@ -17,6 +18,7 @@ mod stats_sql;
 mod tally;
 
 pub use crate::domain::{SecretInfo, Stats};
+pub use activity::{Activity, Work, WorkTotals};
 pub use error::{StoreError, StoreResult};
 pub use handoff::{Handed, Handoff};
 pub use model::{
@@ -42,6 +44,8 @@ pub type LiveSink = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
 #[derive(Clone, Debug)]
 pub struct Store {
     backend: Backend,
+    /// What its write paths spend (for `/metrics` and the benchmark).
+    activity: std::sync::Arc<Activity>,
 }
 
 /// The backends a `Store` can stand for.
@@ -83,14 +87,20 @@ impl Store {
     pub async fn open_with(url: &str, sealer: Option<Sealer>) -> Result<Self, OpenError> {
         // This process among the nodes sharing the database: the holder of its leases.
         let node = crate::crypto::new_id("node_");
+        let activity = std::sync::Arc::new(Activity::default());
         let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite(sqlite::SqliteStore::open_with(url, sealer, &node).await?)
+            Backend::Sqlite(sqlite::SqliteStore::open_with(url, sealer, &node, activity.clone()).await?)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres(postgres::PgStore::open_with(url, sealer, &node).await?)
+            Backend::Postgres(postgres::PgStore::open_with(url, sealer, &node, activity.clone()).await?)
         } else {
             return Err(OpenError::Unsupported(url.to_string()));
         };
-        Ok(Store { backend })
+        Ok(Store { backend, activity })
+    }
+
+    /// What the write paths have spent since this process started.
+    pub fn activity(&self) -> &Activity {
+        &self.activity
     }
 
     /// The backend's name (`sqlite`, `postgres`).

@@ -98,6 +98,11 @@ async fn metrics_count_what_happened() {
     assert_eq!(metric(&text, "monay_publish_duration_seconds_count"), 3.0);
     assert_eq!(metric(&text, "monay_queue_depth{status=\"pending\"}"), 0.0);
     assert_eq!(metric(&text, "monay_webhooks_disabled"), 1.0);
+    // Where the writes went: 3 events stored in 1 to 3 group commits, 6 attempts recorded.
+    assert_eq!(metric(&text, "monay_store_rows_total{work=\"publish\"}"), 3.0);
+    assert!((1.0..=3.0).contains(&metric(&text, "monay_store_transactions_total{work=\"publish\"}")));
+    assert_eq!(metric(&text, "monay_store_rows_total{work=\"record\"}"), 6.0);
+    assert_eq!(metric(&text, "monay_publish_commit_wait_seconds_count"), 3.0);
 }
 
 /// Statistics read from the rollup tables equal those read from the log, for every scope and window:

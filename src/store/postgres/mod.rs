@@ -58,6 +58,8 @@ pub struct PgStore {
     type_names: Catalog,
     /// Seals webhook secrets at rest (`WEBHOOK_ENCRYPTION_KEY`); `None` stores them as they are.
     sealer: Option<Sealer>,
+    /// What the write paths spend.
+    activity: Arc<super::Activity>,
     /// Fresh deliveries handed straight to this node's workers.
     handoff: super::Handoff,
 }
@@ -66,7 +68,12 @@ impl PgStore {
     /// Connects to the database of `url` (creating it when missing and allowed), runs its
     /// migrations (one node at a time: sqlx takes an advisory lock), seeds the catalog and checks
     /// the sealing of secrets.
-    pub async fn open_with(url: &str, sealer: Option<Sealer>, node: &str) -> Result<Self, OpenError> {
+    pub async fn open_with(
+        url: &str,
+        sealer: Option<Sealer>,
+        node: &str,
+        activity: Arc<super::Activity>,
+    ) -> Result<Self, OpenError> {
         create_if_missing(url).await?;
         let options = PgConnectOptions::from_str(url)?.application_name("monay-webhooks");
         let pool = PgPoolOptions::new()
@@ -79,7 +86,12 @@ impl PgStore {
         let (queued, tell_others) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
         let node: Arc<str> = node.into();
         let handoff = super::Handoff::default();
-        let hand = super::handoff::Hand { handoff: handoff.clone(), sealer: sealer.clone(), node: node.clone() };
+        let hand = super::handoff::Publishing {
+            handoff: handoff.clone(),
+            sealer: sealer.clone(),
+            node: node.clone(),
+            activity: activity.clone(),
+        };
         let store = PgStore {
             publisher: publisher::spawn(pool.clone(), queued.clone(), tell_others.clone(), hand),
             writer: pool.clone(),
@@ -91,6 +103,7 @@ impl PgStore {
             type_names: Catalog::default(),
             sealer,
             handoff,
+            activity,
         };
         store.seed_event_types().await?;
         store.check_sealing().await?;

@@ -11,8 +11,9 @@
 use super::now_ms;
 use super::{StoreError, StoreResult};
 use crate::store::fanout::{self, Hook, Publish, Seen, HOOKS_SQL};
-use crate::store::handoff::{Hand, Handing};
+use crate::store::handoff::{Handing, Publishing};
 use crate::store::model::{NewEvent, Published};
+use crate::store::Work;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,12 +31,19 @@ pub(super) struct Job {
     pub new: NewEvent,
     /// The event type's catalog category (for `category:` subscriptions).
     pub category: String,
+    /// When it was queued for its commit.
+    pub queued: std::time::Instant,
     pub reply: oneshot::Sender<StoreResult<Published>>,
 }
 
 /// Starts the committers; publishes are sent to the returned queue. After a commit that queued
 /// deliveries, `queued` (this node's workers) and `tell_others` are woken.
-pub(super) fn spawn(pool: PgPool, queued: Arc<Notify>, tell_others: Arc<Notify>, hand: Hand) -> mpsc::Sender<Job> {
+pub(super) fn spawn(
+    pool: PgPool,
+    queued: Arc<Notify>,
+    tell_others: Arc<Notify>,
+    hand: Publishing,
+) -> mpsc::Sender<Job> {
     let (tx, rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
     let rx = Arc::new(Mutex::new(rx));
     let hand = Arc::new(hand);
@@ -48,7 +56,10 @@ pub(super) fn spawn(pool: PgPool, queued: Arc<Notify>, tell_others: Arc<Notify>,
                 if rx.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
                     return;
                 }
+                hand.activity.waited(batch.iter().map(|j| j.queued));
+                let started = std::time::Instant::now();
                 let (answers, left_queued) = commit(&pool, &batch, &hand).await;
+                hand.activity.done(Work::Publish, batch.len(), started);
                 if left_queued {
                     queued.notify_one();
                     tell_others.notify_one();
@@ -64,7 +75,7 @@ pub(super) fn spawn(pool: PgPool, queued: Arc<Notify>, tell_others: Arc<Notify>,
 
 /// Commits a batch: one answer per publish, and whether deliveries were left in the queue (the
 /// handed ones are with this node's workers by then).
-async fn commit(pool: &PgPool, batch: &[Job], hand: &Hand) -> (Vec<StoreResult<Published>>, bool) {
+async fn commit(pool: &PgPool, batch: &[Job], hand: &Publishing) -> (Vec<StoreResult<Published>>, bool) {
     let publishes: Vec<Publish> = batch.iter().map(|j| Publish { new: &j.new, category: &j.category }).collect();
     let failed = |why: String| (batch.iter().map(|_| Err(StoreError::Database(why.clone()))).collect(), false);
     for _ in 0..TRIES {
@@ -86,7 +97,11 @@ type Committed = (Vec<StoreResult<Published>>, Handing, bool);
 
 /// One try: `None` when an idempotency key of the batch was stored by another commit meanwhile
 /// (nothing is kept; the next try answers from that commit).
-async fn commit_once(pool: &PgPool, publishes: &[Publish<'_>], hand: &Hand) -> Result<Option<Committed>, sqlx::Error> {
+async fn commit_once(
+    pool: &PgPool,
+    publishes: &[Publish<'_>],
+    hand: &Publishing,
+) -> Result<Option<Committed>, sqlx::Error> {
     let now = now_ms();
     let mut tx = pool.begin().await?;
     let hooks: Vec<Hook> = sqlx::query_as(HOOKS_SQL).fetch_all(&mut *tx).await?.into_iter().map(Hook::new).collect();

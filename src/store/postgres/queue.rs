@@ -8,8 +8,10 @@ use crate::crypto;
 use crate::domain::ErrorKind;
 use crate::store::model::{AttemptOutcome, Disabled, DueDelivery, Health};
 use crate::store::rows::{DueRow, DUE_COLUMNS, DUE_SELECT};
+use crate::store::Work;
 use sqlx::{Postgres, Transaction};
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 /// Why a taken-over delivery got an `interrupted` attempt.
 const WHY: &str = "the server stopped while this request was in flight; the receiver may have received it";
@@ -30,6 +32,7 @@ impl PgStore {
     pub async fn claim_due(&self, limit: usize, lease_ms: i64) -> StoreResult<Vec<DueDelivery>> {
         let now = now_ms();
         let mut tx = self.relaxed().await?;
+        let started = Instant::now();
         let rows: Vec<DueRow> = sqlx::query_as(&format!(
             "WITH claimed AS (
                  UPDATE deliveries SET status = 'delivering', lease_until = $1, leased_by = $2, updated_at = $3
@@ -45,6 +48,7 @@ impl PgStore {
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.activity.done(Work::Claim, rows.len(), started);
         let mut due = Vec::with_capacity(rows.len());
         let mut held = Vec::new();
         for row in rows {
@@ -82,6 +86,7 @@ impl PgStore {
     pub async fn release_expired_leases(&self) -> StoreResult<u64> {
         let now = now_ms();
         let mut tx = self.relaxed().await?;
+        let started = Instant::now();
         let expired: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
             "SELECT id, webhook_id, tenant, attempts, updated_at FROM deliveries
              WHERE status = 'delivering' AND lease_until < $1
@@ -110,6 +115,7 @@ impl PgStore {
         .await?;
         notify(&mut *tx, channel::QUEUED, "").await?;
         tx.commit().await?;
+        self.activity.done(Work::Leases, expired.len(), started);
         self.queued.notify_one();
         Ok(expired.len() as u64)
     }
@@ -138,6 +144,7 @@ impl PgStore {
             a.push(o);
         }
         let mut tx = self.relaxed().await?;
+        let started = Instant::now();
         a.insert(&mut tx).await?;
         let statuses: Vec<&str> = sorted.iter().map(|o| o.status.as_str()).collect();
         let next: Vec<Option<i64>> = sorted.iter().map(|o| o.next_attempt_at).collect();
@@ -161,6 +168,7 @@ impl PgStore {
         .await?;
         let disabled = self.count_failures(&mut tx, outcomes, max_failures, now).await?;
         tx.commit().await?;
+        self.activity.done(Work::Record, outcomes.len(), started);
         Ok(disabled)
     }
 

@@ -19,7 +19,12 @@ macro_rules! event_queries {
                     let (reply, answer) = tokio::sync::oneshot::channel();
                     let stopped = || StoreError::Database("the publisher has stopped".into());
                     self.publisher
-                        .send(super::publisher::Job { new: new.clone(), category, reply })
+                        .send(super::publisher::Job {
+                            new: new.clone(),
+                            category,
+                            queued: std::time::Instant::now(),
+                            reply,
+                        })
                         .await
                         .map_err(|_| stopped())?;
                     answer.await.map_err(|_| stopped())?

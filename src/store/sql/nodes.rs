@@ -11,6 +11,7 @@ macro_rules! node_queries {
                 /// are never taken over, however long they take. Rows being recorded at this moment
                 /// (locked) are skipped: they are done, and waiting for them could deadlock.
                 pub async fn renew_leases(&self, lease_ms: i64) -> StoreResult<u64> {
+                    let started = std::time::Instant::now();
                     let done = sqlx::query(&format!(
                         "UPDATE deliveries SET lease_until = $1 WHERE id IN (
                              SELECT id FROM deliveries WHERE status = 'delivering' AND leased_by = $2{})",
@@ -20,6 +21,7 @@ macro_rules! node_queries {
                     .bind(self.node())
                     .execute(&self.writer)
                     .await?;
+                    self.activity.done($crate::store::Work::Leases, done.rows_affected() as usize, started);
                     Ok(done.rows_affected())
                 }
 

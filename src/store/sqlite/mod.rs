@@ -44,6 +44,8 @@ pub struct SqliteStore {
     sealer: Option<Sealer>,
     /// This process: the holder of its leases.
     node: Arc<str>,
+    /// What the write paths spend.
+    activity: Arc<super::Activity>,
     /// Fresh deliveries handed straight to this process's workers.
     handoff: super::Handoff,
 }
@@ -53,7 +55,12 @@ impl SqliteStore {
     /// catalog and checks the sealing of secrets with `sealer` when there is one: secrets stored in
     /// the clear before are sealed now, and a database whose sealed secrets do not open (no key, or
     /// another one) is refused rather than served.
-    pub async fn open_with(url: &str, sealer: Option<Sealer>, node: &str) -> Result<Self, OpenError> {
+    pub async fn open_with(
+        url: &str,
+        sealer: Option<Sealer>,
+        node: &str,
+        activity: Arc<super::Activity>,
+    ) -> Result<Self, OpenError> {
         let path = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
@@ -93,7 +100,12 @@ impl SqliteStore {
         let queued = Arc::new(Notify::new());
         let node: Arc<str> = node.into();
         let handoff = super::Handoff::default();
-        let hand = super::handoff::Hand { handoff: handoff.clone(), sealer: sealer.clone(), node: node.clone() };
+        let hand = super::handoff::Publishing {
+            handoff: handoff.clone(),
+            sealer: sealer.clone(),
+            node: node.clone(),
+            activity: activity.clone(),
+        };
         let store = SqliteStore {
             pool,
             publisher: publisher::spawn(writer.clone(), queued.clone(), hand),
@@ -104,6 +116,7 @@ impl SqliteStore {
             sealer,
             node,
             handoff,
+            activity,
         };
         store.seed_event_types().await?;
         store.check_sealing().await?;

@@ -7,8 +7,9 @@
 use super::now_ms;
 use super::{StoreError, StoreResult};
 use crate::store::fanout::{self, Hook, Publish, Seen, HOOKS_SQL};
-use crate::store::handoff::{Hand, Handing};
+use crate::store::handoff::{Handing, Publishing};
 use crate::store::model::{NewEvent, Published};
+use crate::store::Work;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,16 +23,19 @@ pub(super) struct Job {
     pub new: NewEvent,
     /// The event type's catalog category (for `category:` subscriptions).
     pub category: String,
+    /// When it was queued for its commit.
+    pub queued: std::time::Instant,
     pub reply: oneshot::Sender<StoreResult<Published>>,
 }
 
 /// Starts the committer; publishes are sent to the returned queue.
-pub(super) fn spawn(writer: SqlitePool, queued: Arc<Notify>, hand: Hand) -> mpsc::Sender<Job> {
+pub(super) fn spawn(writer: SqlitePool, queued: Arc<Notify>, hand: Publishing) -> mpsc::Sender<Job> {
     let (tx, mut rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
     tokio::spawn(async move {
         let mut jobs = Vec::with_capacity(MAX_BATCH);
         while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
             let batch = std::mem::take(&mut jobs);
+            hand.activity.waited(batch.iter().map(|j| j.queued));
             match commit(&writer, &batch, &hand).await {
                 Ok((results, handing, left_queued)) => {
                     handing.send();
@@ -58,13 +62,17 @@ pub(super) fn spawn(writer: SqlitePool, queued: Arc<Notify>, hand: Hand) -> mpsc
 /// whether some were left in the queue.
 type Committed = (Vec<StoreResult<Published>>, Handing, bool);
 
-async fn commit(writer: &SqlitePool, batch: &[Job], hand: &Hand) -> Result<Committed, sqlx::Error> {
+async fn commit(writer: &SqlitePool, batch: &[Job], hand: &Publishing) -> Result<Committed, sqlx::Error> {
     let now = now_ms();
     // Publishes are acknowledged as stored, so their commit waits for the disk (FULL); the writer's
     // other transactions (claims, attempt records) may be replayed after a power loss, and skip it.
     let mut conn = writer.acquire().await?;
+    let started = std::time::Instant::now();
     sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
     let result = commit_in(&mut conn, batch, hand, now).await;
+    if let Ok((answers, ..)) = &result {
+        hand.activity.done(Work::Publish, answers.len(), started);
+    }
     sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
     result
 }
@@ -72,7 +80,7 @@ async fn commit(writer: &SqlitePool, batch: &[Job], hand: &Hand) -> Result<Commi
 async fn commit_in(
     conn: &mut sqlx::SqliteConnection,
     batch: &[Job],
-    hand: &Hand,
+    hand: &Publishing,
     now: i64,
 ) -> Result<Committed, sqlx::Error> {
     use sqlx::Connection;

@@ -7,8 +7,10 @@ use crate::crypto;
 use crate::domain::{AttemptTrigger, ErrorKind};
 use crate::store::model::{AttemptOutcome, Disabled, DueDelivery, Health};
 use crate::store::rows::{DueRow, DUE_SELECT};
+use crate::store::Work;
 use sqlx::{QueryBuilder, Sqlite};
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 /// The parts of an attempt row serialised before the write lock is taken.
 struct PreparedAttempt {
@@ -23,6 +25,7 @@ impl SqliteStore {
     pub async fn claim_due(&self, limit: usize, lease_ms: i64) -> StoreResult<Vec<DueDelivery>> {
         let now = now_ms();
         let mut tx = self.writer.begin().await?;
+        let started = Instant::now();
         let ids: Vec<String> = sqlx::query_scalar(
             "UPDATE deliveries SET status = 'delivering', lease_until = $1, updated_at = $2, leased_by = $4
              WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $2
@@ -36,6 +39,7 @@ impl SqliteStore {
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.activity.done(Work::Claim, ids.len(), started);
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -99,6 +103,7 @@ impl SqliteStore {
         const WHY: &str = "the server stopped while this request was in flight; the receiver may have received it";
         let now = now_ms();
         let mut tx = self.writer.begin().await?;
+        let started = Instant::now();
         let taken: Vec<(String, String, String, i64, i64)> = sqlx::query_as(&format!(
             "SELECT id, webhook_id, tenant, attempts, updated_at FROM deliveries WHERE {WHERE}"
         ))
@@ -139,6 +144,7 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.activity.done(Work::Leases, taken.len(), started);
         Ok(done.rows_affected())
     }
 
@@ -161,6 +167,7 @@ impl SqliteStore {
             .collect();
         let update_sql = batch_update_sql(UPDATE_CHUNK);
         let mut tx = self.writer.begin().await?;
+        let started = Instant::now();
         // A delivery deleted with its webhook while in flight has nothing left to record.
         let mut existing = std::collections::HashSet::new();
         for chunk in outcomes.chunks(500) {
@@ -256,6 +263,7 @@ impl SqliteStore {
             }
         }
         tx.commit().await?;
+        self.activity.done(Work::Record, live.len(), started);
         Ok(disabled)
     }
 }
