@@ -78,12 +78,19 @@ impl SqliteStore {
             .pragma("temp_store", "memory");
         // The writer never checkpoints: a checkpoint run inside a commit (SQLite's default) holds up
         // every write behind it for as long as it copies and syncs. A background task checkpoints
-        // on a reader instead (`Store::checkpoint`, run by the `checkpoints` job).
+        // on a reader instead (`Store::checkpoint`, run by the `checkpoints` job). Its commits wait
+        // for the disk (FULL), but for the hot transactions that may be replayed (`relaxed`).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(60))
-            .connect_with(options.clone().pragma("cache_size", "-16000").pragma("wal_autocheckpoint", "0"))
+            .connect_with(
+                options
+                    .clone()
+                    .synchronous(SqliteSynchronous::Full)
+                    .pragma("cache_size", "-16000")
+                    .pragma("wal_autocheckpoint", "0"),
+            )
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         // The file holds webhook secrets: readable by this user only (the WAL files too).
@@ -136,6 +143,15 @@ impl SqliteStore {
     /// Resolves when deliveries have been queued since the last call.
     pub async fn queued(&self) {
         self.queued.notified().await
+    }
+
+    /// A write transaction whose commit does not wait for the disk, for claims, attempt records and
+    /// lease take-overs: a power cut may lose its last moments of them, and then a claim is taken
+    /// over at the next start and an attempt made again (a re-send, never a loss). Publishes, which
+    /// are acknowledged as stored, wait for the disk. (The setting travels with BEGIN, in one round
+    /// trip to SQLite's thread; the publisher sets it back.)
+    async fn relaxed(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.writer.begin_with("PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE").await
     }
 
     /// Is the database answering?

@@ -64,16 +64,12 @@ type Committed = (Vec<StoreResult<Published>>, Handing, bool);
 
 async fn commit(writer: &SqlitePool, batch: &[Job], hand: &Publishing) -> Result<Committed, sqlx::Error> {
     let now = now_ms();
-    // Publishes are acknowledged as stored, so their commit waits for the disk (FULL); the writer's
-    // other transactions (claims, attempt records) may be replayed after a power loss, and skip it.
     let mut conn = writer.acquire().await?;
     let started = std::time::Instant::now();
-    sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
     let result = commit_in(&mut conn, batch, hand, now).await;
     if let Ok((answers, ..)) = &result {
         hand.activity.done(Work::Publish, answers.len(), started);
     }
-    sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
     result
 }
 
@@ -84,7 +80,10 @@ async fn commit_in(
     now: i64,
 ) -> Result<Committed, sqlx::Error> {
     use sqlx::Connection;
-    let mut tx = conn.begin().await?;
+    // Publishes are acknowledged as stored, so their commit waits for the disk (FULL); the writer's
+    // hot transactions (claims, attempt records) may be replayed after a power loss, and skip it
+    // (`relaxed`). The setting travels with BEGIN: each statement is a round trip to SQLite's thread.
+    let mut tx = conn.begin_with("PRAGMA synchronous = FULL; BEGIN IMMEDIATE").await?;
     let hooks: Vec<Hook> = sqlx::query_as(HOOKS_SQL).fetch_all(&mut *tx).await?.into_iter().map(Hook::new).collect();
     let publishes: Vec<Publish> = batch.iter().map(|j| Publish { new: &j.new, category: &j.category }).collect();
     let mut seen = HashMap::new();

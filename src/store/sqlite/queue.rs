@@ -24,7 +24,7 @@ impl SqliteStore {
     /// they were queued are held instead of returned.
     pub async fn claim_due(&self, limit: usize, lease_ms: i64) -> StoreResult<Vec<DueDelivery>> {
         let now = now_ms();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.relaxed().await?;
         let started = Instant::now();
         let ids: Vec<String> = sqlx::query_scalar(
             "UPDATE deliveries SET status = 'delivering', lease_until = $1, updated_at = $2, leased_by = $4
@@ -102,7 +102,7 @@ impl SqliteStore {
         const WHERE: &str = "status = 'delivering' AND ($1 IS NULL OR lease_until < $1)";
         const WHY: &str = "the server stopped while this request was in flight; the receiver may have received it";
         let now = now_ms();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.relaxed().await?;
         let started = Instant::now();
         let taken: Vec<(String, String, String, i64, i64)> = sqlx::query_as(&format!(
             "SELECT id, webhook_id, tenant, attempts, updated_at FROM deliveries WHERE {WHERE}"
@@ -166,7 +166,7 @@ impl SqliteStore {
             })
             .collect();
         let update_sql = batch_update_sql(UPDATE_CHUNK);
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.relaxed().await?;
         let started = Instant::now();
         // A delivery deleted with its webhook while in flight has nothing left to record.
         let mut existing = std::collections::HashSet::new();
