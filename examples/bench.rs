@@ -386,6 +386,9 @@ async fn main() {
         if a.nodes == 1 { "" } else { "s" }
     );
 
+    // 0. The machine's ceiling for this load: HTTP exchanges over loopback alone.
+    ceiling(&client, a.publishers).await;
+
     // 1. Saturated: N events × M webhooks, then fan-out 1 (one webhook per event, as most real
     // traffic is): `events1` events.
     saturated(&client, &dbs, &a, "1", a.events, a.webhooks).await;
@@ -484,6 +487,45 @@ async fn main() {
             Some(_) => history_pg(&dbs.fresh("history").await, a.history).await,
         }
     }
+}
+
+/// Phase 0: `publishers` connections POSTing an event-sized body to the benchmark's receiver (an
+/// empty handler) for 3 s: the HTTP exchanges per second this machine makes over loopback with the
+/// load generator beside the server. Every event costs two (published in, delivered out).
+async fn ceiling(client: &reqwest::Client, publishers: usize) {
+    let (url, seen) = start_receiver(Duration::ZERO).await;
+    let body = json!({"event": "transaction.completed",
+                      "data": {"transactionId": "txn_0", "amount": 1000, "currency": "USD"}});
+    let machine = machine_cpu();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..publishers {
+        let (client, url, body) = (client.clone(), format!("{url}/p{i}"), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0;
+            while started.elapsed() < Duration::from_secs(3) {
+                let r = client.post(&url).header("x-webhook-id", format!("c{n}")).json(&body).send().await.unwrap();
+                let _ = r.bytes().await;
+                n += 1;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let exchanges = seen.count.load(Ordering::Relaxed) as f64 / secs;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    println!("\n[0] ceiling: {publishers} connections POSTing an event to an empty handler over loopback (no server)");
+    println!(
+        "    HTTP exchanges            {exchanges:>10.0} /s  ({:.0} µs of machine CPU each; machine {:.0} % busy)",
+        (machine_cpu() - machine) * 1e6 / (exchanges * secs),
+        100.0 * (machine_cpu() - machine) / (secs * cores)
+    );
+    println!(
+        "    so at most                {:>10.0} events/s published and delivered (two exchanges each)",
+        exchanges / 2.0
+    );
 }
 
 /// Phase 1: `events` events published by `a.publishers` concurrent connections to `webhooks`
