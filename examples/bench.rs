@@ -403,6 +403,8 @@ async fn main() {
         register(&client, &server.base(), &url, 1).await;
         let n = a.rate * a.seconds;
         let sent: Arc<Mutex<Vec<(String, Instant, f64)>>> = Arc::new(Mutex::new(Vec::with_capacity(n)));
+        let before = server.counters(&client).await;
+        let (machine_before, started) = (machine_cpu(), Instant::now());
         let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / a.rate as f64));
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
         let mut tasks = Vec::with_capacity(n);
@@ -419,6 +421,8 @@ async fn main() {
             t.await.unwrap();
         }
         wait_count(&seen, n, Duration::from_secs(120)).await;
+        let (secs, machine) = (started.elapsed().as_secs_f64(), machine_cpu() - machine_before);
+        let after = server.counters(&client).await;
         let sent = sent.lock().unwrap().clone();
         let first = seen.first.lock().unwrap();
         let to_first: Vec<f64> = sent
@@ -431,6 +435,7 @@ async fn main() {
         println!("    publish → first attempt   {}", tail(to_first));
         println!("    delivered                 {delivered} of {n}{}", if delivered == n { "" } else { "  LOST" });
         println!("    delivered twice           {}", twice(&seen));
+        breakdown(&before, &after, machine, secs, n);
     }
 
     // 3. Backlog: peak RSS with `backlog` deliveries pending (the receiver answers slowly).
