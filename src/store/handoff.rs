@@ -72,6 +72,11 @@ pub(crate) struct Publishing {
 }
 
 impl Publishing {
+    /// This node's, with a new hand-off point (the workers attach to it).
+    pub fn new(sealer: Option<Sealer>, node: Arc<str>, activity: Arc<super::Activity>) -> Self {
+        Publishing { handoff: Handoff::default(), sealer, node, activity }
+    }
+
     /// Works out which of `plan`'s deliveries go to the workers, reserving a slot for each (first
     /// come, while slots are free; never a held one, nor one whose secret does not open, which the
     /// queue then reports).

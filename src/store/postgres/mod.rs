@@ -85,13 +85,8 @@ impl PgStore {
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         let (queued, tell_others) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
         let node: Arc<str> = node.into();
-        let handoff = super::Handoff::default();
-        let hand = super::handoff::Publishing {
-            handoff: handoff.clone(),
-            sealer: sealer.clone(),
-            node: node.clone(),
-            activity: activity.clone(),
-        };
+        let hand = super::handoff::Publishing::new(sealer.clone(), node.clone(), activity.clone());
+        let handoff = hand.handoff.clone();
         let store = PgStore {
             publisher: publisher::spawn(pool.clone(), queued.clone(), tell_others.clone(), hand),
             writer: pool.clone(),

@@ -106,13 +106,8 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(options).await?;
         let queued = Arc::new(Notify::new());
         let node: Arc<str> = node.into();
-        let handoff = super::Handoff::default();
-        let hand = super::handoff::Publishing {
-            handoff: handoff.clone(),
-            sealer: sealer.clone(),
-            node: node.clone(),
-            activity: activity.clone(),
-        };
+        let hand = super::handoff::Publishing::new(sealer.clone(), node.clone(), activity.clone());
+        let handoff = hand.handoff.clone();
         let store = SqliteStore {
             pool,
             publisher: publisher::spawn(writer.clone(), queued.clone(), hand),
