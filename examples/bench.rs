@@ -1,9 +1,12 @@
 //! Benchmark of Monay Webhooks on this machine: starts the release server binary (one or several
 //! nodes) on a fresh database — a SQLite file, or a PostgreSQL database made for each phase — and a
 //! receiver on loopback, then measures and prints
+//!   0. the machine's ceiling: HTTP exchanges per second over loopback with no server at all;
 //!   1. saturated publishing (N events × M webhooks, then fan-out 1): publish throughput and latency,
-//!      deliveries/s;
-//!   2. 1,000 events/s offered: publish p50/p99 and publish → first attempt p50/p99;
+//!      deliveries/s, and where the time went (the nodes' `/metrics` before and after: write
+//!      transactions by kind, the group-commit wait, the server's CPU per event);
+//!   2. 1,000 events/s offered: publish and publish → first attempt p50/p99/p99.9/max, and the same
+//!      breakdown;
 //!   3. peak RSS of the server with a large backlog of pending deliveries;
 //!   4. statistics over a day of history (H deliveries, one attempt each, spread over 24 hours):
 //!      read from the log, then from the rollups.
