@@ -61,9 +61,9 @@ impl Handoff {
     }
 }
 
-/// What a backend's publisher works with beside its database: where to hand deliveries over, the
-/// key that opens webhook secrets, this node (the holder of their leases), and where its work is
-/// counted.
+/// What a backend's publisher works with beside its database (and what the backend is opened
+/// with): where to hand deliveries over, the key that opens webhook secrets, this node (the holder
+/// of their leases), and where its work is counted.
 pub(crate) struct Publishing {
     pub handoff: Handoff,
     pub sealer: Option<Sealer>,

@@ -46,6 +46,8 @@ pub struct Store {
     backend: Backend,
     /// What its write paths spend (for `/metrics` and the benchmark).
     activity: std::sync::Arc<Activity>,
+    /// Where its publishes hand fresh deliveries to this process's workers.
+    handoff: Handoff,
 }
 
 /// The backends a `Store` can stand for.
@@ -88,14 +90,16 @@ impl Store {
         // This process among the nodes sharing the database: the holder of its leases.
         let node = crate::crypto::new_id("node_");
         let activity = std::sync::Arc::new(Activity::default());
+        let publishing = handoff::Publishing::new(sealer, node.into(), activity.clone());
+        let handoff = publishing.handoff.clone();
         let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite(sqlite::SqliteStore::open_with(url, sealer, &node, activity.clone()).await?)
+            Backend::Sqlite(sqlite::SqliteStore::open_with(url, publishing).await?)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres(postgres::PgStore::open_with(url, sealer, &node, activity.clone()).await?)
+            Backend::Postgres(postgres::PgStore::open_with(url, publishing).await?)
         } else {
             return Err(OpenError::Unsupported(url.to_string()));
         };
-        Ok(Store { backend, activity })
+        Ok(Store { backend, activity, handoff })
     }
 
     /// What the write paths have spent since this process started.
@@ -126,10 +130,7 @@ impl Store {
 
     /// Where publishes hand fresh deliveries straight to this process's workers.
     pub fn handoff(&self) -> &Handoff {
-        match &self.backend {
-            Backend::Sqlite(db) => db.handoff(),
-            Backend::Postgres(db) => db.handoff(),
-        }
+        &self.handoff
     }
 
     /// Hears the other nodes until `stop` (PostgreSQL `LISTEN`): wake-ups, revocations, new event

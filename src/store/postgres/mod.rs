@@ -60,20 +60,15 @@ pub struct PgStore {
     sealer: Option<Sealer>,
     /// What the write paths spend.
     activity: Arc<super::Activity>,
-    /// Fresh deliveries handed straight to this node's workers.
-    handoff: super::Handoff,
 }
 
 impl PgStore {
     /// Connects to the database of `url` (creating it when missing and allowed), runs its
     /// migrations (one node at a time: sqlx takes an advisory lock), seeds the catalog and checks
     /// the sealing of secrets.
-    pub async fn open_with(
-        url: &str,
-        sealer: Option<Sealer>,
-        node: &str,
-        activity: Arc<super::Activity>,
-    ) -> Result<Self, OpenError> {
+    pub async fn open_with(url: &str, publishing: super::handoff::Publishing) -> Result<Self, OpenError> {
+        let (sealer, node, activity) =
+            (publishing.sealer.clone(), publishing.node.clone(), publishing.activity.clone());
         create_if_missing(url).await?;
         let options = PgConnectOptions::from_str(url)?.application_name("monay-webhooks");
         let pool = PgPoolOptions::new()
@@ -84,11 +79,8 @@ impl PgStore {
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         let (queued, tell_others) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
-        let node: Arc<str> = node.into();
-        let hand = super::handoff::Publishing::new(sealer.clone(), node.clone(), activity.clone());
-        let handoff = hand.handoff.clone();
         let store = PgStore {
-            publisher: publisher::spawn(pool.clone(), queued.clone(), tell_others.clone(), hand),
+            publisher: publisher::spawn(pool.clone(), queued.clone(), tell_others.clone(), publishing),
             writer: pool.clone(),
             pool,
             node,
@@ -97,7 +89,6 @@ impl PgStore {
             auth_cache: AuthCache::default(),
             type_names: Catalog::default(),
             sealer,
-            handoff,
             activity,
         };
         store.seed_event_types().await?;
@@ -109,11 +100,6 @@ impl PgStore {
     /// This node's name among the nodes.
     pub fn node(&self) -> &str {
         &self.node
-    }
-
-    /// Where publishes hand fresh deliveries to this node's workers.
-    pub fn handoff(&self) -> &super::Handoff {
-        &self.handoff
     }
 
     /// Resolves when deliveries have been queued since the last call (here or on another node).

@@ -46,21 +46,16 @@ pub struct SqliteStore {
     node: Arc<str>,
     /// What the write paths spend.
     activity: Arc<super::Activity>,
-    /// Fresh deliveries handed straight to this process's workers.
-    handoff: super::Handoff,
 }
 
 impl SqliteStore {
     /// Opens (creating when missing) the SQLite file of `url`, runs its migrations, seeds the
-    /// catalog and checks the sealing of secrets with `sealer` when there is one: secrets stored in
+    /// catalog and checks the sealing of secrets with the publisher's `sealer` when there is one: secrets stored in
     /// the clear before are sealed now, and a database whose sealed secrets do not open (no key, or
     /// another one) is refused rather than served.
-    pub async fn open_with(
-        url: &str,
-        sealer: Option<Sealer>,
-        node: &str,
-        activity: Arc<super::Activity>,
-    ) -> Result<Self, OpenError> {
+    pub async fn open_with(url: &str, publishing: super::handoff::Publishing) -> Result<Self, OpenError> {
+        let (sealer, node, activity) =
+            (publishing.sealer.clone(), publishing.node.clone(), publishing.activity.clone());
         let path = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
@@ -105,19 +100,15 @@ impl SqliteStore {
         }
         let pool = SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(options).await?;
         let queued = Arc::new(Notify::new());
-        let node: Arc<str> = node.into();
-        let hand = super::handoff::Publishing::new(sealer.clone(), node.clone(), activity.clone());
-        let handoff = hand.handoff.clone();
         let store = SqliteStore {
             pool,
-            publisher: publisher::spawn(writer.clone(), queued.clone(), hand),
+            publisher: publisher::spawn(writer.clone(), queued.clone(), publishing),
             writer,
             queued,
             auth_cache: AuthCache::default(),
             type_names: Catalog::default(),
             sealer,
             node,
-            handoff,
             activity,
         };
         store.seed_event_types().await?;
@@ -128,11 +119,6 @@ impl SqliteStore {
     /// This process's name, as the holder of its leases.
     pub fn node(&self) -> &str {
         &self.node
-    }
-
-    /// Where publishes hand fresh deliveries to this process's workers.
-    pub fn handoff(&self) -> &super::Handoff {
-        &self.handoff
     }
 
     /// Resolves when deliveries have been queued since the last call.
