@@ -17,6 +17,8 @@ use tokio::sync::{mpsc, oneshot, Notify};
 
 /// Most events stored in one transaction.
 const MAX_BATCH: usize = 512;
+/// Most values bound to one command (SQLite allows 32,766).
+const MAX_BOUND: usize = 30_000;
 
 /// One publish waiting for its batch.
 pub(super) struct Job {
@@ -103,8 +105,12 @@ async fn commit_in(
     let handing = hand.reserve(&plan, now);
     let lease_until = handing.lease_until(now);
 
+    // The inserts go as few commands as SQLite's limit on bound values allows: each statement sent
+    // on its own is a round trip to SQLite's thread.
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("");
+    let mut bound = 0;
     for chunk in plan.events.chunks(256) {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+        q.push(
             "INSERT INTO events (id, tenant, event, data, timestamp, idempotency_scope, idempotency_key, request_hash, deliveries) ",
         );
         q.push_values(chunk, |mut row, e| {
@@ -122,11 +128,17 @@ async fn commit_in(
                 .push_bind(fingerprint)
                 .push_bind(e.deliveries);
         });
-        q.build().execute(&mut *tx).await?;
+        q.push(";\n");
+        bound += 9 * chunk.len();
     }
     let deliveries: Vec<_> = plan.deliveries.iter().zip(&handing.handed).collect();
     for chunk in deliveries.chunks(400) {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+        if bound + 10 * chunk.len() > MAX_BOUND {
+            q.build().execute(&mut *tx).await?;
+            q.reset();
+            bound = 0;
+        }
+        q.push(
             "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts, next_attempt_at,
              created_at, updated_at, lease_until, leased_by) ",
         );
@@ -151,6 +163,10 @@ async fn commit_in(
                 row.push("NULL").push("NULL");
             }
         });
+        q.push(";\n");
+        bound += 10 * chunk.len();
+    }
+    if bound > 0 {
         q.build().execute(&mut *tx).await?;
     }
     tx.commit().await?;

@@ -165,79 +165,20 @@ impl SqliteStore {
                 response_headers: o.response_headers.as_ref().and_then(|h| serde_json::to_string(h).ok()),
             })
             .collect();
-        let update_sql = batch_update_sql(UPDATE_CHUNK);
-        let mut tx = self.relaxed().await?;
-        let started = Instant::now();
-        // A delivery deleted with its webhook while in flight has nothing left to record.
-        let mut existing = std::collections::HashSet::new();
-        for chunk in outcomes.chunks(500) {
-            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT id FROM deliveries WHERE id IN (");
-            let mut list = q.separated(", ");
-            for o in chunk {
-                list.push_bind(&o.delivery_id);
-            }
-            q.push(")");
-            existing.extend(q.build_query_scalar::<String>().fetch_all(&mut *tx).await?);
-        }
-        let live: Vec<(&AttemptOutcome, &PreparedAttempt)> =
-            outcomes.iter().zip(&rows).filter(|(o, _)| existing.contains(&o.delivery_id)).collect();
-        for chunk in live.chunks(64) {
-            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO attempts (id, delivery_id, webhook_id, tenant, attempt, trigger, started_at, duration_ms,
-                 request_headers, response_status, response_headers, response_body, error_kind, error) ",
-            );
-            q.push_values(chunk, |mut row, (o, prepared)| {
-                row.push_bind(&prepared.id)
-                    .push_bind(&o.delivery_id)
-                    .push_bind(&o.webhook_id)
-                    .push_bind(&o.tenant)
-                    .push_bind(o.attempt)
-                    .push_bind(o.trigger.as_str())
-                    .push_bind(o.started_at.timestamp_millis())
-                    .push_bind(o.duration_ms)
-                    .push_bind(&prepared.request_headers)
-                    .push_bind(o.response_status.map(i64::from))
-                    .push_bind(&prepared.response_headers)
-                    .push_bind(&o.response_body)
-                    .push_bind(o.error_kind.map(ErrorKind::as_str))
-                    .push_bind(&o.error);
-            });
-            q.build().execute(&mut *tx).await?;
-        }
-        // All deliveries of a chunk in one statement, found by primary key (each statement is a
-        // round trip to SQLite's thread; an UPDATE … FROM (VALUES …) would be planned as a scan).
-        for chunk in live.chunks(UPDATE_CHUNK) {
-            let sql = if chunk.len() == UPDATE_CHUNK { update_sql.clone() } else { batch_update_sql(chunk.len()) };
-            let mut q = sqlx::query(&sql);
-            for (o, _) in chunk {
-                q = q
-                    .bind(&o.delivery_id)
-                    .bind(o.status.as_str())
-                    .bind(o.next_attempt_at)
-                    .bind(o.response_status.map(i64::from))
-                    .bind(&o.error)
-                    .bind(o.attempt);
-            }
-            q.bind(now).execute(&mut *tx).await?;
-        }
         // Each webhook's failure count: reset by a success, raised by each failure after it.
         let mut health: BTreeMap<&str, Health> = BTreeMap::new();
         for o in outcomes.iter().filter(|o| o.counts_for_health || o.gone) {
             health.entry(&o.webhook_id).or_default().add(o);
         }
-        // Webhooks whose batch ended in success reset in one statement that writes only rows not at
-        // zero already (the common case writes nothing).
         let (resets, counted): (Vec<_>, Vec<_>) = health.into_iter().partition(|(_, h)| h.only_success());
-        if !resets.is_empty() {
-            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "UPDATE webhooks SET consecutive_failures = 0 WHERE consecutive_failures != 0 AND id IN (",
-            );
-            let mut list = q.separated(", ");
-            for (webhook_id, _) in &resets {
-                list.push_bind(*webhook_id);
-            }
-            q.push(")");
-            q.build().execute(&mut *tx).await?;
+        let mut tx = self.relaxed().await?;
+        let started = Instant::now();
+        // The attempts, the deliveries' states and the resets go as one command: each statement
+        // sent on its own is a round trip to SQLite's thread, which costs more than the writing.
+        let resets: Vec<&str> = resets.iter().map(|(id, _)| *id).collect();
+        for (i, (chunk, rows)) in outcomes.chunks(RECORD_CHUNK).zip(rows.chunks(RECORD_CHUNK)).enumerate() {
+            let resets = if i == 0 { &resets[..] } else { &[] };
+            record_command(chunk, rows, resets, now).build().execute(&mut *tx).await?;
         }
         let mut disabled = Vec::new();
         for (webhook_id, h) in counted {
@@ -263,36 +204,97 @@ impl SqliteStore {
             }
         }
         tx.commit().await?;
-        self.activity.done(Work::Record, live.len(), started);
+        self.activity.done(Work::Record, outcomes.len(), started);
         Ok(disabled)
     }
 }
 
+/// Outcomes per command (about 25 bound values each, well under SQLite's limit of 32,766).
+const RECORD_CHUNK: usize = 320;
+/// Rows per attempts INSERT.
+const INSERT_CHUNK: usize = 64;
 /// Deliveries per batched UPDATE: its CASE expressions cost rows² comparisons, so keep it small.
 const UPDATE_CHUNK: usize = 40;
 
-/// `UPDATE deliveries SET col = CASE id WHEN ?1 THEN ?2 … END, … WHERE id IN (?1, …)` for `rows`
-/// deliveries bound as (id, status, next_attempt_at, last_status_code, last_error, attempt) each,
-/// then the update time.
-fn batch_update_sql(rows: usize) -> String {
-    let column = |offset: usize| {
-        let mut case = String::from("CASE id");
-        for i in 0..rows {
-            case.push_str(&format!(" WHEN ?{} THEN ?{}", 6 * i + 1, 6 * i + 1 + offset));
+/// Binds one delivery's new value of a column.
+type SetValue<'a> = fn(&mut QueryBuilder<'a, Sqlite>, &'a AttemptOutcome);
+
+/// One command (several statements, their values bound in order) that stores `outcomes`: the
+/// attempts of deliveries that still exist (one deleted with its webhook while in flight has
+/// nothing left to record), the deliveries' new states found by primary key (an `UPDATE … FROM
+/// (VALUES …)` would be planned as a scan), and the failure counts of `resets` set back to zero
+/// where they are not already.
+fn record_command<'a>(
+    outcomes: &'a [AttemptOutcome],
+    rows: &'a [PreparedAttempt],
+    resets: &[&'a str],
+    now: i64,
+) -> QueryBuilder<'a, Sqlite> {
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("");
+    for (chunk, rows) in outcomes.chunks(INSERT_CHUNK).zip(rows.chunks(INSERT_CHUNK)) {
+        q.push(
+            "INSERT INTO attempts (id, delivery_id, webhook_id, tenant, attempt, trigger, started_at, duration_ms,
+             request_headers, response_status, response_headers, response_body, error_kind, error) SELECT * FROM (",
+        );
+        q.push_values(chunk.iter().zip(rows), |mut row, (o, prepared)| {
+            row.push_bind(&prepared.id)
+                .push_bind(&o.delivery_id)
+                .push_bind(&o.webhook_id)
+                .push_bind(&o.tenant)
+                .push_bind(o.attempt)
+                .push_bind(o.trigger.as_str())
+                .push_bind(o.started_at.timestamp_millis())
+                .push_bind(o.duration_ms)
+                .push_bind(&prepared.request_headers)
+                .push_bind(o.response_status.map(i64::from))
+                .push_bind(&prepared.response_headers)
+                .push_bind(&o.response_body)
+                .push_bind(o.error_kind.map(ErrorKind::as_str))
+                .push_bind(&o.error);
+        });
+        q.push(") AS v WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = v.column2);\n");
+    }
+    for chunk in outcomes.chunks(UPDATE_CHUNK) {
+        q.push("UPDATE deliveries SET ");
+        let columns: [(&str, SetValue<'a>); 5] = [
+            ("status", |q, o| {
+                q.push_bind(o.status.as_str());
+            }),
+            ("next_attempt_at", |q, o| {
+                q.push_bind(o.next_attempt_at);
+            }),
+            ("last_status_code", |q, o| {
+                q.push_bind(o.response_status.map(i64::from));
+            }),
+            ("last_error", |q, o| {
+                q.push_bind(&o.error);
+            }),
+            ("attempts", |q, o| {
+                q.push("MAX(attempts, ").push_bind(o.attempt).push(")");
+            }),
+        ];
+        for (column, value) in columns {
+            q.push(column).push(" = CASE id");
+            for o in chunk {
+                q.push(" WHEN ").push_bind(&o.delivery_id).push(" THEN ");
+                value(&mut q, o);
+            }
+            q.push(" ELSE ").push(column).push(" END, ");
         }
-        case.push_str(" END");
-        case
-    };
-    let ids: Vec<String> = (0..rows).map(|i| format!("?{}", 6 * i + 1)).collect();
-    format!(
-        "UPDATE deliveries SET status = {}, next_attempt_at = {}, last_status_code = {}, last_error = {},
-         attempts = MAX(attempts, {}), lease_until = NULL, leased_by = NULL, updated_at = ?{} WHERE id IN ({})",
-        column(1),
-        column(2),
-        column(3),
-        column(4),
-        column(5),
-        6 * rows + 1,
-        ids.join(", ")
-    )
+        q.push("lease_until = NULL, leased_by = NULL, updated_at = ").push_bind(now).push(" WHERE id IN (");
+        let mut ids = q.separated(", ");
+        for o in chunk {
+            ids.push_bind(&o.delivery_id);
+        }
+        q.push(");\n");
+    }
+    if !resets.is_empty() {
+        q.push("UPDATE webhooks SET consecutive_failures = 0 WHERE consecutive_failures != 0 AND id IN (");
+        let mut ids = q.separated(", ");
+        for id in resets {
+            ids.push_bind(*id);
+        }
+        q.push(");");
+    }
+    q
 }
