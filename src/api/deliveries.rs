@@ -1,16 +1,18 @@
-//! `/api/deliveries`: the delivery log, and one delivery with its attempts (the rules are in
+//! `/api/deliveries`: the delivery log, one delivery with its attempts, retries (the rules are in
 //! `service::deliveries`).
 
 use super::auth::Actor;
-use super::extract::Params;
+use super::extract::{Body, Params};
 use super::openapi::{get, post, Routes};
 use crate::domain::{Delivery, Page, Principal};
 use crate::error::AppResult;
 pub use crate::service::deliveries::ListQuery;
-use crate::service::deliveries::{self, DeliveryOut, RetryOut};
+use crate::service::deliveries::{self, DeliveryOut, RetryFailedIn, RetryOut};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
+use schemars::JsonSchema;
+use serde::Serialize;
 
 pub fn routes() -> Routes {
     Routes::new("Deliveries")
@@ -28,6 +30,32 @@ pub fn routes() -> Routes {
             .describe("Sends it again at once, whatever its state; a failed retry leaves the delivery as it was.")
             .json::<RetryOut>(200, "The attempt's outcome and the delivery after it.")
             .error(409, "The delivery is being sent right now; try again shortly."))
+        .op(post("/deliveries/retry-failed", retry_failed)
+            .summary("Retry failed deliveries in bulk")
+            .describe(
+                "Queues again every failed delivery the filters select (those of a webhook that is off are \
+                 held until it is switched on). The filters are the delivery log's; `dryRun` only counts.",
+            )
+            .body::<RetryFailedIn>()
+            .json::<RetriedOut>(200, "How many deliveries were (or, with dryRun, would be) queued again."))
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct RetriedOut {
+    /// Deliveries queued again (with `dryRun`: that would be).
+    retried: u64,
+    dry_run: bool,
+}
+
+/// `POST /api/deliveries/retry-failed`: queues again the failed deliveries the filters select.
+async fn retry_failed(
+    State(state): State<AppState>,
+    actor: Actor,
+    Body(input): Body<RetryFailedIn>,
+) -> AppResult<Json<RetriedOut>> {
+    let dry_run = input.dry_run;
+    Ok(Json(RetriedOut { retried: deliveries::retry_failed(&state, &actor, input).await?, dry_run }))
 }
 
 /// `GET /api/deliveries`: a page of the log (`webhookId`, `event`, `status`, `since`, `until`, …).

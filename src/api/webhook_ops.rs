@@ -28,6 +28,18 @@ pub fn routes() -> Routes {
             .summary("Disable a webhook")
             .describe("Its pending deliveries are held until it is enabled again.")
             .json::<Webhook>(200, "The webhook, secret masked."))
+        .op(post("/webhooks/{id}/pause", pause_webhook)
+            .summary("Pause a webhook")
+            .describe(
+                "Switches it off without losing anything: its pending deliveries, and those of events published \
+                 while it is paused, are held until it is resumed.",
+            )
+            .json::<Webhook>(200, "The webhook, secret masked."))
+        .op(post("/webhooks/{id}/resume", resume_webhook)
+            .summary("Resume a paused webhook")
+            .describe("Switches it on; what was held is sent. A webhook that is on is answered as it is.")
+            .json::<Webhook>(200, "The webhook, secret masked.")
+            .error(409, "The webhook is disabled, not paused: enable it instead."))
         .op(get("/webhooks/{id}/secret", reveal_secret)
             .summary("Reveal the signing secret")
             .json::<SecretInfo>(200, "The secret, and the previous one while it still signs."))
@@ -38,9 +50,12 @@ pub fn routes() -> Routes {
             .json::<SecretInfo>(200, "The new secret."))
         .op(post("/webhooks/{id}/recover", recover_webhook)
             .summary("Recover failed deliveries")
-            .describe("Queues again the webhook's failed deliveries created since `since`.")
+            .describe(
+                "Queues again the webhook's failed deliveries created since `since` (held while it is off). \
+                 `dryRun` only counts.",
+            )
             .body::<RecoverIn>()
-            .json::<RecoveredOut>(200, "How many deliveries were queued again."))
+            .json::<RecoveredOut>(200, "How many deliveries were (or, with dryRun, would be) queued again."))
         .op(post("/webhooks/{id}/replay-missing", replay_missing)
             .summary("Replay the events a webhook missed")
             .describe(
@@ -53,9 +68,11 @@ pub fn routes() -> Routes {
 }
 
 #[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 struct RecoveredOut {
-    /// Deliveries queued again.
+    /// Deliveries queued again (with `dryRun`: that would be).
     recovered: u64,
+    dry_run: bool,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -94,6 +111,24 @@ pub(crate) async fn disable_webhook(
     Ok(Json(webhook_ops::set_active(&state, &actor, &id, false).await?))
 }
 
+/// `POST /api/webhooks/{id}/pause`: switches the webhook off; what it would get is held.
+pub(crate) async fn pause_webhook(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> AppResult<Json<Webhook>> {
+    Ok(Json(webhook_ops::pause(&state, &actor, &id).await?))
+}
+
+/// `POST /api/webhooks/{id}/resume`: switches a paused webhook on; what was held goes.
+pub(crate) async fn resume_webhook(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> AppResult<Json<Webhook>> {
+    Ok(Json(webhook_ops::resume(&state, &actor, &id).await?))
+}
+
 /// `GET /api/webhooks/{id}/secret`: the signing secret, and the previous one while it still signs.
 pub(crate) async fn reveal_secret(
     State(state): State<AppState>,
@@ -123,7 +158,8 @@ async fn recover_webhook(
     Path(id): Path<String>,
     Body(input): Body<RecoverIn>,
 ) -> AppResult<Json<RecoveredOut>> {
-    Ok(Json(RecoveredOut { recovered: webhook_ops::recover(&state, &actor, &id, input).await? }))
+    let dry_run = input.dry_run;
+    Ok(Json(RecoveredOut { recovered: webhook_ops::recover(&state, &actor, &id, input).await?, dry_run }))
 }
 
 /// `POST /api/webhooks/{id}/replay-missing`: queues to the webhook the events it missed since `since`.

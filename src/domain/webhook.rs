@@ -17,6 +17,9 @@ pub struct Webhook {
     /// The signing secret; masked (see [`mask_secret`]) everywhere but on creation and reveal.
     pub secret: String,
     pub active: bool,
+    /// Paused by a person: switched off, and events published meanwhile are queued to it held, to
+    /// go when it is resumed.
+    pub paused: bool,
     pub disabled_reason: Option<String>,
     pub consecutive_failures: i64,
     pub created_at: DateTime<Utc>,

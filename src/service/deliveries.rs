@@ -111,3 +111,45 @@ pub async fn retry(state: &AppState, actor: &Actor, id: &str) -> AppResult<Retry
     let delivery = state.store.get_delivery(id, actor.scope()).await?;
     Ok(RetryOut { attempt: super::webhook_ops::attempt_result(&due, sent), delivery })
 }
+
+/// Which failed deliveries to queue again: the delivery log's filters (without status, paging).
+#[derive(Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryFailedIn {
+    pub webhook_id: Option<String>,
+    /// An event type.
+    pub event: Option<String>,
+    pub tenant: Option<String>,
+    /// Created at or after: RFC 3339 or unix milliseconds.
+    #[schemars(extend("anyOf" = [{"format": "date-time"}, {"pattern": "^-?[0-9]{1,15}$"}, {"maxLength": 0}]))]
+    pub since: Option<String>,
+    /// Created before: RFC 3339 or unix milliseconds.
+    #[schemars(extend("anyOf" = [{"format": "date-time"}, {"pattern": "^-?[0-9]{1,15}$"}, {"maxLength": 0}]))]
+    pub until: Option<String>,
+    /// Count only; queue nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// Queues again every failed delivery the filters select (held where its webhook is off); only
+/// counts with `dryRun`. Answers how many.
+pub async fn retry_failed(state: &AppState, actor: &Actor, input: RetryFailedIn) -> AppResult<u64> {
+    let dry_run = input.dry_run;
+    let query = ListQuery {
+        webhook_id: input.webhook_id,
+        event: input.event,
+        status: None,
+        tenant: input.tenant,
+        since: input.since,
+        until: input.until,
+        limit: None,
+        cursor: None,
+    };
+    let filter = query.filter(&actor.principal)?;
+    let count = state.store.requeue_failed(&filter, dry_run).await?;
+    if !dry_run {
+        let tenant = filter.scope.as_deref().or(filter.tenant.as_deref());
+        actor.audit(state, "deliveries.retried", filter.webhook_id.as_deref(), tenant).await;
+    }
+    Ok(count)
+}

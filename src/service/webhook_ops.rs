@@ -8,7 +8,7 @@ use crate::delivery::sender::Sent;
 use crate::domain::{validate, AttemptResult, AttemptTrigger, SecretInfo, Webhook};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::{DueDelivery, WebhookPatch};
+use crate::store::{DeliveryFilter, DueDelivery, WebhookPatch};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -29,6 +29,7 @@ pub struct RotateIn {
 }
 
 #[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct RecoverIn {
     /// An RFC 3339 time or unix milliseconds.
     #[schemars(extend("anyOf" = [
@@ -37,6 +38,9 @@ pub struct RecoverIn {
         {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_i64}
     ]))]
     pub since: serde_json::Value,
+    /// Count only; queue nothing.
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -114,12 +118,44 @@ pub async fn rotate_secret(state: &AppState, actor: &Actor, id: &str, input: Rot
     Ok(info)
 }
 
-/// Queues again the webhook's failed deliveries created since `since`; answers how many.
+/// Pauses the webhook: its pending deliveries and those of events published meanwhile are held,
+/// to go when it is resumed.
+pub async fn pause(state: &AppState, actor: &Actor, id: &str) -> AppResult<Webhook> {
+    let webhook = state.store.pause_webhook(id, actor.scope()).await?;
+    actor.audit(state, "webhook.paused", Some(id), Some(&webhook.tenant)).await;
+    Ok(webhook.masked())
+}
+
+/// Resumes a paused webhook: switched on, what was held goes. A webhook that is on already is
+/// answered as it is; one switched off (not paused) is refused: enabling it is a separate choice.
+pub async fn resume(state: &AppState, actor: &Actor, id: &str) -> AppResult<Webhook> {
+    let current = state.store.get_webhook(id, actor.scope()).await?;
+    if current.active {
+        return Ok(current.masked());
+    }
+    if !current.paused {
+        return Err(AppError::conflict("not_paused", "this webhook is disabled, not paused: enable it instead"));
+    }
+    let patch = WebhookPatch { active: Some(true), ..WebhookPatch::default() };
+    let webhook = state.store.update_webhook(id, actor.scope(), patch).await?;
+    actor.audit(state, "webhook.resumed", Some(id), Some(&webhook.tenant)).await;
+    Ok(webhook.masked())
+}
+
+/// Queues again the webhook's failed deliveries created since `since` (only counts with
+/// `dryRun`); answers how many.
 pub async fn recover(state: &AppState, actor: &Actor, id: &str, input: RecoverIn) -> AppResult<u64> {
-    state.store.get_webhook(id, actor.scope()).await?;
-    let since = since_time(&input.since)?;
-    let recovered = state.store.recover_failed(id, actor.scope(), since).await?;
-    actor.audit(state, "webhook.recovered", Some(id), None).await;
+    let webhook = state.store.get_webhook(id, actor.scope()).await?;
+    let filter = DeliveryFilter {
+        scope: actor.scope().map(str::to_string),
+        webhook_id: Some(id.to_string()),
+        since: Some(since_time(&input.since)?),
+        ..DeliveryFilter::default()
+    };
+    let recovered = state.store.requeue_failed(&filter, input.dry_run).await?;
+    if !input.dry_run {
+        actor.audit(state, "webhook.recovered", Some(id), Some(&webhook.tenant)).await;
+    }
     Ok(recovered)
 }
 

@@ -227,7 +227,7 @@ delegate! {
     // One webhook's secret and recovery.
     pub async fn webhook_secret(&self, id: &str, scope: Option<&str>) -> StoreResult<SecretInfo>;
     pub async fn rotate_secret(&self, id: &str, scope: Option<&str>, new_secret: &str, grace_ms: i64) -> StoreResult<SecretInfo>;
-    pub async fn recover_failed(&self, id: &str, scope: Option<&str>, since_ms: i64) -> StoreResult<u64>;
+    pub async fn requeue_failed(&self, filter: &DeliveryFilter, dry_run: bool) -> StoreResult<u64>;
     pub async fn replay_missing(&self, id: &str, scope: Option<&str>, since_ms: i64, dry_run: bool) -> StoreResult<u64>;
     pub async fn create_test_delivery(&self, id: &str, scope: Option<&str>, lease_ms: i64) -> StoreResult<DueDelivery>;
     pub async fn claim_for_retry(&self, delivery_id: &str, scope: Option<&str>, lease_ms: i64) -> StoreResult<(DueDelivery, DeliveryStatus, Option<i64>)>;
@@ -255,6 +255,7 @@ delegate! {
     pub async fn get_webhook(&self, id: &str, scope: Option<&str>) -> StoreResult<Webhook>;
     pub async fn list_webhooks(&self, filter: &WebhookFilter) -> StoreResult<Page<Webhook>>;
     pub async fn update_webhook(&self, id: &str, scope: Option<&str>, patch: WebhookPatch) -> StoreResult<Webhook>;
+    pub async fn pause_webhook(&self, id: &str, scope: Option<&str>) -> StoreResult<Webhook>;
     pub async fn delete_webhook(&self, id: &str, scope: Option<&str>) -> StoreResult<()>;
 }
 

@@ -24,10 +24,11 @@ pub(crate) struct WebhookRow {
     pub consecutive_failures: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    pub paused: bool,
 }
 
 pub(crate) const WEBHOOK_COLUMNS: &str = "id, tenant, url, events, description, secret, active, disabled_reason, \
-                                          consecutive_failures, created_at, updated_at";
+                                          consecutive_failures, created_at, updated_at, paused";
 
 impl WebhookRow {
     pub fn into_webhook(self, sealer: Option<&Sealer>) -> StoreResult<Webhook> {
@@ -40,6 +41,7 @@ impl WebhookRow {
             description: self.description,
             secret,
             active: self.active,
+            paused: self.paused,
             disabled_reason: self.disabled_reason,
             consecutive_failures: self.consecutive_failures,
             created_at: to_time(self.created_at),

@@ -84,6 +84,91 @@ async fn a_failed_delivery_is_retried_by_hand_and_recovered_in_bulk() {
 }
 
 #[tokio::test]
+async fn the_failed_deliveries_of_a_filtered_view_are_retried_in_bulk() {
+    let s = TestServer::start_with(|c| c.max_retries = 0).await;
+    let r = Receiver::answering(|_, _| Reply::status(500)).await;
+    let a = s.webhook(ADMIN_TOKEN, &r.url("/a"), &["*"]).await;
+    let b = s.webhook(ADMIN_TOKEN, &r.url("/b"), &["*"]).await;
+    let (a, b) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
+    s.post(ADMIN_TOKEN, "/api/events", json!({"event": "user.created", "data": {}})).await;
+    s.post(ADMIN_TOKEN, "/api/events", json!({"event": "wallet.created", "data": {}})).await;
+    eventually(WAIT, "4 failed deliveries", || async {
+        data(&s.get(ADMIN_TOKEN, "/api/deliveries?status=failed").await).len() == 4
+    })
+    .await;
+    r.set_rule(|_, _| Reply::status(200));
+    let view = json!({"webhookId": a, "event": "user.created"});
+
+    // Counted first: nothing moves.
+    let counted = s.post(ADMIN_TOKEN, "/api/deliveries/retry-failed", json!({"webhookId": a, "event": "user.created", "dryRun": true})).await;
+    assert_eq!(counted.status, StatusCode::OK, "{}", counted.body);
+    assert_eq!(counted.body, json!({"retried": 1, "dryRun": true}));
+    let recover_count =
+        s.post(ADMIN_TOKEN, &format!("/api/webhooks/{b}/recover"), json!({"since": 0, "dryRun": true})).await;
+    assert_eq!(recover_count.body, json!({"recovered": 2, "dryRun": true}));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(r.count(), 4, "a dry run sends nothing");
+
+    // A tenant sees only its own deliveries: none of these.
+    let acme = s.tenant_key("acme").await;
+    let theirs = s.post(&acme, "/api/deliveries/retry-failed", json!({})).await;
+    assert_eq!(theirs.body["retried"], 0, "{}", theirs.body);
+
+    // The view's one failed delivery goes again; the three others stay failed.
+    let retried = s.post(ADMIN_TOKEN, "/api/deliveries/retry-failed", view).await;
+    assert_eq!(retried.body, json!({"retried": 1, "dryRun": false}));
+    let got = r.wait_for(5, WAIT).await;
+    assert_eq!(got[4].path, "/a");
+    assert_eq!(got[4].json()["event"], "user.created");
+    assert_eq!(data(&s.get(ADMIN_TOKEN, "/api/deliveries?status=failed").await).len(), 3);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(r.count(), 5, "only the view's delivery was sent again");
+    let audit = data(&s.get(ADMIN_TOKEN, "/api/audit?action=deliveries.retried").await);
+    assert_eq!(audit.len(), 2, "each run is audited, the tenant's that found nothing too");
+    assert_eq!(audit[0]["target"], a);
+
+    let bad = s.post(ADMIN_TOKEN, "/api/deliveries/retry-failed", json!({"since": "yesterday"})).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.field(), "since");
+}
+
+#[tokio::test]
+async fn a_paused_webhook_holds_what_it_would_get_and_sends_it_when_resumed() {
+    let s = TestServer::start().await;
+    let r = Receiver::start().await;
+    let hook = s.webhook(ADMIN_TOKEN, &r.url("/p"), &["*"]).await;
+    let id = hook["id"].as_str().unwrap();
+    let paused = s.post(ADMIN_TOKEN, &format!("/api/webhooks/{id}/pause"), json!({})).await;
+    assert_eq!(paused.status, StatusCode::OK, "{}", paused.body);
+    assert_eq!((paused.body["paused"].clone(), paused.body["active"].clone()), (json!(true), json!(false)));
+    for i in 0..2 {
+        s.post(ADMIN_TOKEN, "/api/events", json!({"event": "user.created", "data": {"n": i}})).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(r.count(), 0, "nothing goes while paused");
+    let held = data(&s.get(ADMIN_TOKEN, &format!("/api/deliveries?webhookId={id}&status=held")).await);
+    assert_eq!(held.len(), 2, "queued, held");
+
+    let resumed = s.post(ADMIN_TOKEN, &format!("/api/webhooks/{id}/resume"), json!({})).await;
+    assert_eq!((resumed.body["paused"].clone(), resumed.body["active"].clone()), (json!(false), json!(true)));
+    r.wait_for(2, WAIT).await;
+    let again = s.post(ADMIN_TOKEN, &format!("/api/webhooks/{id}/resume"), json!({})).await;
+    assert_eq!(again.status, StatusCode::OK, "resuming a webhook that is on changes nothing");
+
+    // Disabled is not paused: resuming it is refused, so nobody switches on by mistake what a
+    // person switched off.
+    s.post(ADMIN_TOKEN, &format!("/api/webhooks/{id}/disable"), json!({})).await;
+    let refused = s.post(ADMIN_TOKEN, &format!("/api/webhooks/{id}/resume"), json!({})).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert_eq!(refused.code(), "not_paused");
+    for action in ["webhook.paused", "webhook.resumed"] {
+        assert_eq!(data(&s.get(ADMIN_TOKEN, &format!("/api/audit?action={action}")).await).len(), 1, "{action}");
+    }
+    let acme = s.tenant_key("acme").await;
+    assert_eq!(s.post(&acme, &format!("/api/webhooks/{id}/pause"), json!({})).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn the_old_secret_stops_signing_when_the_grace_period_ends() {
     let s = TestServer::start().await;
     let r = Receiver::start().await;

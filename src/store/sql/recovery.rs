@@ -7,7 +7,8 @@ macro_rules! recovery_queries {
         const _: () = {
             use $crate::crypto::{self, seal};
             use $crate::domain::{DeliveryStatus, SecretInfo};
-            use $crate::store::{now_ms, to_time, DueDelivery, StoreError, StoreResult};
+            use $crate::store::{filters, now_ms, to_time, DeliveryFilter, DueDelivery, StoreError, StoreResult};
+            use sqlx::QueryBuilder;
 
             impl $store {
                 /// The webhook's current secret, and the previous one while it still signs.
@@ -59,32 +60,35 @@ macro_rules! recovery_queries {
                     self.webhook_secret(id, scope).await
                 }
 
-                /// Queues again the webhook's failed deliveries created since `since_ms` (held if the
-                /// webhook is off, to go when it is switched on). Returns how many.
-                pub async fn recover_failed(&self, id: &str, scope: Option<&str>, since_ms: i64) -> StoreResult<u64> {
-                    let webhook = self.get_webhook(id, scope).await?;
+                /// Queues again the failed deliveries `filter` selects (its status is ignored):
+                /// pending where their webhook is on, held where it is off (to go when it is switched
+                /// on). With `dry_run`, only counts. Returns how many.
+                pub async fn requeue_failed(&self, filter: &DeliveryFilter, dry_run: bool) -> StoreResult<u64> {
+                    let filter = DeliveryFilter { status: None, ..filter.clone() };
+                    if dry_run {
+                        let mut q = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM deliveries WHERE status = 'failed'");
+                        filters::deliveries(&mut q, &filter);
+                        let count: i64 = q.build_query_scalar().fetch_one(&self.pool).await?;
+                        return Ok(count as u64);
+                    }
                     let now = now_ms();
-                    let status = if webhook.active { "pending" } else { "held" };
                     let mut tx = self.writer.begin().await?;
-                    let done = sqlx::query(
-                        "UPDATE deliveries SET status = $1, next_attempt_at = $2, updated_at = $2
-                         WHERE webhook_id = $3 AND status = 'failed' AND created_at >= $4",
-                    )
-                    .bind(status)
-                    .bind(now)
-                    .bind(id)
-                    .bind(since_ms)
-                    .execute(&mut *tx)
-                    .await?;
-                    let queued = done.rows_affected() > 0 && webhook.active;
-                    if queued {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "UPDATE deliveries SET status = CASE WHEN EXISTS (SELECT 1 FROM webhooks w
+                             WHERE w.id = deliveries.webhook_id AND w.active = TRUE) THEN 'pending' ELSE 'held' END,
+                             next_attempt_at = ",
+                    );
+                    q.push_bind(now).push(", updated_at = ").push_bind(now).push(" WHERE status = 'failed'");
+                    filters::deliveries(&mut q, &filter);
+                    let done = q.build().execute(&mut *tx).await?.rows_affected();
+                    if done > 0 {
                         self.queued_in(&mut tx).await?;
                     }
                     tx.commit().await?;
-                    if queued {
+                    if done > 0 {
                         self.queued.notify_one();
                     }
-                    Ok(done.rows_affected())
+                    Ok(done)
                 }
 
                 /// Queues to the webhook the events it missed since `since_ms`: its tenant's events
