@@ -2,7 +2,7 @@
 //! API (`crate::service`: the same validation, tenant scoping and audit entries), with the signed-in
 //! session as the key.
 
-use crate::app::model::{Answer, CreatedKey, DeliveryView, LogFilter, Overview, WebhookView};
+use crate::app::model::{Answer, CreatedKey, DeliveryView, LogFilter, Overview, Recovery, WebhookView};
 use crate::domain::{ApiKey, AttemptResult, AuditEntry, Delivery, EventType, Page, SecretInfo, Webhook};
 use leptos::prelude::*;
 
@@ -173,6 +173,43 @@ pub async fn set_active(
     .await
 }
 
+/// Pauses a webhook (what it would get is held) or resumes it (what was held goes).
+#[server(prefix = "/console", endpoint = "set_paused", client = crate::app::csrf::ConsoleClient)]
+pub async fn set_paused(
+    #[server(default)] id: String,
+    #[server(default)] paused: bool,
+) -> Result<Answer<Webhook>, ServerFnError> {
+    answer(async move {
+        use crate::service::webhook_ops::{pause, resume};
+        let (state, actor) = ssr::actor().await?;
+        if paused { pause(&state, &actor, &id).await } else { resume(&state, &actor, &id).await }.map_err(ssr::fail)
+    })
+    .await
+}
+
+/// What a webhook's recovery would do since `since` (unix ms): its failed deliveries to queue again
+/// and the events it missed; with `run`, does the one named by `what` (`recover` or `replay`).
+#[server(prefix = "/console", endpoint = "recovery", client = crate::app::csrf::ConsoleClient)]
+pub async fn webhook_recovery(
+    #[server(default)] id: String,
+    #[server(default)] since: i64,
+    #[server(default)] what: String,
+) -> Result<Answer<Recovery>, ServerFnError> {
+    answer(async move {
+        use crate::service::webhook_ops::{recover, replay_missing, RecoverIn, ReplayIn};
+        let (state, actor) = ssr::actor().await?;
+        let since_value = serde_json::Value::from(since);
+        let failed = recover(&state, &actor, &id, RecoverIn { since: since_value.clone(), dry_run: what != "recover" })
+            .await
+            .map_err(ssr::fail)?;
+        let missed = replay_missing(&state, &actor, &id, ReplayIn { since: since_value, dry_run: what != "replay" })
+            .await
+            .map_err(ssr::fail)?;
+        Ok(Recovery { failed, missed })
+    })
+    .await
+}
+
 /// Deletes a webhook.
 #[server(prefix = "/console", endpoint = "delete_webhook", client = crate::app::csrf::ConsoleClient)]
 pub async fn delete_webhook(#[server(default)] id: String) -> Result<Answer<()>, ServerFnError> {
@@ -231,6 +268,28 @@ pub async fn deliveries(#[server(default)] filter: LogFilter) -> Result<Answer<P
             cursor: ssr::given(filter.cursor),
         };
         list(&state, &actor, query).await.map_err(ssr::fail)
+    })
+    .await
+}
+
+/// How many failed deliveries the log's view holds; with `run`, queues them again.
+#[server(prefix = "/console", endpoint = "retry_failed", client = crate::app::csrf::ConsoleClient)]
+pub async fn retry_failed(
+    #[server(default)] filter: LogFilter,
+    #[server(default)] run: bool,
+) -> Result<Answer<u64>, ServerFnError> {
+    answer(async move {
+        use crate::service::deliveries::RetryFailedIn;
+        let (state, actor) = ssr::actor().await?;
+        let input = RetryFailedIn {
+            webhook_id: ssr::given(filter.webhook_id),
+            event: ssr::given(filter.event),
+            tenant: ssr::given(filter.tenant),
+            since: ssr::given(filter.since),
+            until: ssr::given(filter.until),
+            dry_run: !run,
+        };
+        crate::service::deliveries::retry_failed(&state, &actor, input).await.map_err(ssr::fail)
     })
     .await
 }

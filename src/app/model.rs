@@ -84,6 +84,14 @@ pub struct CreatedKey {
 }
 
 /// Filters of the delivery log, as they stand in the page's URL.
+/// A webhook's recovery since a time: its failed deliveries that can be queued again, and the
+/// events it missed (counted, or — for the one asked to run — done).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Recovery {
+    pub failed: u64,
+    pub missed: u64,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LogFilter {
     pub webhook_id: String,

@@ -127,11 +127,63 @@ pub fn StatusBadge(status: DeliveryStatus) -> impl IntoView {
 }
 
 #[component]
-pub fn ActiveBadge(active: bool) -> impl IntoView {
-    if active {
-        view! { <span class="badge status-succeeded">"active"</span> }
-    } else {
-        view! { <span class="badge status-failed">"disabled"</span> }
+pub fn ActiveBadge(active: bool, #[prop(optional)] paused: bool) -> impl IntoView {
+    match (active, paused) {
+        (true, _) => view! { <span class="badge status-succeeded">"active"</span> },
+        (false, true) => view! { <span class="badge status-held">"paused"</span> },
+        (false, false) => view! { <span class="badge status-failed">"disabled"</span> },
+    }
+}
+
+/// Unix milliseconds now: the browser's clock in the browser, the server's while rendering.
+pub fn now_ms() -> i64 {
+    #[cfg(feature = "hydrate")]
+    return js_sys::Date::now() as i64;
+    #[cfg(not(feature = "hydrate"))]
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// A `datetime-local` input's value (`2026-11-30T07:30`) in the browser's time zone, as unix ms.
+pub fn local_time_ms(value: &str) -> Option<i64> {
+    if value.is_empty() {
+        return None;
+    }
+    #[cfg(feature = "hydrate")]
+    return Some(js_sys::Date::new(&wasm_bindgen::JsValue::from_str(value)).get_time())
+        .filter(|t| t.is_finite())
+        .map(|t| t as i64);
+    #[cfg(not(feature = "hydrate"))]
+    chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M").ok().map(|t| t.and_utc().timestamp_millis())
+}
+
+/// The quick choices of a "since" picker, and how far back each goes.
+pub const SINCE_CHOICES: [(&str, &str, i64); 3] =
+    [("1h", "Last hour", 3_600_000), ("24h", "Last 24 hours", 86_400_000), ("7d", "Last 7 days", 604_800_000)];
+
+/// The time a "since" picker stands for now: a quick choice counted back from now, or the custom
+/// time; `None` while the custom time is empty.
+pub fn since_ms(choice: &str, custom: &str) -> Option<i64> {
+    match SINCE_CHOICES.iter().find(|(key, ..)| *key == choice) {
+        Some((.., back)) => Some(now_ms() - back),
+        None => local_time_ms(custom),
+    }
+}
+
+/// A "since" picker: quick choices (last hour, 24 hours, 7 days) or a custom time.
+#[component]
+pub fn SincePicker(choice: RwSignal<String>, custom: RwSignal<String>) -> impl IntoView {
+    view! {
+        <label>"Since"
+            <select prop:value=move || choice.get() on:change=move |e| choice.set(event_target_value(&e))>
+                {SINCE_CHOICES.iter().map(|(key, label, _)| view! { <option value=*key>{*label}</option> }).collect_view()}
+                <option value="custom">"Custom…"</option>
+            </select>
+        </label>
+        <Show when=move || choice.get() == "custom">
+            <label>"From"
+                <input type="datetime-local" prop:value=move || custom.get() on:input=move |e| custom.set(event_target_value(&e))/>
+            </label>
+        </Show>
     }
 }
 

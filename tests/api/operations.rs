@@ -100,7 +100,13 @@ async fn the_failed_deliveries_of_a_filtered_view_are_retried_in_bulk() {
     let view = json!({"webhookId": a, "event": "user.created"});
 
     // Counted first: nothing moves.
-    let counted = s.post(ADMIN_TOKEN, "/api/deliveries/retry-failed", json!({"webhookId": a, "event": "user.created", "dryRun": true})).await;
+    let counted = s
+        .post(
+            ADMIN_TOKEN,
+            "/api/deliveries/retry-failed",
+            json!({"webhookId": a, "event": "user.created", "dryRun": true}),
+        )
+        .await;
     assert_eq!(counted.status, StatusCode::OK, "{}", counted.body);
     assert_eq!(counted.body, json!({"retried": 1, "dryRun": true}));
     let recover_count =

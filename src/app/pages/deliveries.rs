@@ -1,7 +1,7 @@
-//! The delivery log (filters kept in the URL, CSV export of the filtered view) and one delivery with
-//! its attempts and a retry button.
+//! The delivery log (filters kept in the URL, CSV export of the filtered view, bulk retry of its
+//! failed deliveries) and one delivery with its attempts and a retry button.
 
-use crate::app::data::{deliveries, get_delivery_view, retry};
+use crate::app::data::{deliveries, get_delivery_view, retry, retry_failed};
 use crate::app::model::{settle, DeliveryView, LogFilter};
 use crate::app::ui::{principal, Empty, ErrorBox, Loading, StatusBadge, When};
 use crate::domain::{Attempt, Delivery, DeliveryStatus, Role};
@@ -52,6 +52,7 @@ pub fn DeliveriesPage() -> impl IntoView {
             <label>"Until" <input name="until" placeholder="RFC 3339 or unix ms" prop:value=move || param("until")/></label>
             <button type="submit" class="secondary">"Apply"</button>
         </Form>
+        <RetryFailed filter reload=move || page.refetch()/>
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match settle(page.await) {
@@ -72,6 +73,54 @@ pub fn DeliveriesPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// "Retry all N failed in this view": the failed deliveries the filters select (whatever the page),
+/// counted, then queued again after a confirmation.
+#[component]
+fn RetryFailed(filter: Memo<LogFilter>, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    // Failed deliveries are in the view unless the status filter names another state.
+    let in_view = move || matches!(filter.get().status.as_str(), "" | "failed");
+    let count = Resource::new(
+        move || (filter.get(), in_view()),
+        |(f, in_view)| async move {
+            if !in_view {
+                return Ok(Ok(0));
+            }
+            retry_failed(LogFilter { cursor: String::new(), ..f }, false).await
+        },
+    );
+    let asking = RwSignal::new(false);
+    let run = Action::new(move |_: &()| retry_failed(filter.get_untracked(), true));
+    Effect::new(move |_| {
+        if let Some(Ok(Ok(_))) = run.value().get() {
+            asking.set(false);
+            count.refetch();
+            reload();
+        }
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let n = settle(count.await).unwrap_or(0);
+                (n > 0).then(|| view! {
+                    <div class="bulk" data-testid="retry-failed">
+                        <Show when=move || asking.get() fallback=move || view! {
+                            <button class="secondary" on:click=move |_| asking.set(true)>{format!("Retry all {n} failed in this view")}</button>
+                        }>
+                            <span>{if n == 1 { "Queue 1 failed delivery again, now?".to_string() } else { format!("Queue {n} failed deliveries again, now?") }}</span>
+                            <button on:click=move |_| { run.dispatch(()); } disabled=move || run.pending().get()>{format!("Retry {n}")}</button>
+                            <button class="secondary" on:click=move |_| asking.set(false)>"Cancel"</button>
+                        </Show>
+                    </div>
+                })
+            })}
+        </Transition>
+        {move || run.value().get().map(|r| match settle(r) {
+            Ok(n) => view! { <p class="notice" role="status" data-testid="retry-failed-done">{format!("{n} queued again.")}</p> }.into_any(),
+            Err(p) => view! { <ErrorBox problem=p/> }.into_any(),
+        })}
     }
 }
 

@@ -1,10 +1,15 @@
-//! One webhook: secret, test, enable and disable, its statistics, its deliveries, and the edit form.
+//! One webhook: secret, test, enable and disable, pause and resume, recovery, its statistics, its
+//! deliveries, and the edit form.
 
-use crate::app::data::{delete_webhook, get_webhook_view, reveal_secret, rotate_secret, send_test, set_active};
-use crate::app::model::{settle, WebhookView};
+use crate::app::data::{
+    delete_webhook, get_webhook_view, reveal_secret, rotate_secret, send_test, set_active, set_paused, webhook_recovery,
+};
+use crate::app::model::{settle, Recovery, WebhookView};
 use crate::app::pages::deliveries::DeliveryTable;
 use crate::app::pages::webhooks::WebhookForm;
-use crate::app::ui::{millis, percent, ActiveBadge, Card, Empty, ErrorBox, LineChart, Loading, When};
+use crate::app::ui::{
+    millis, percent, since_ms, ActiveBadge, Card, Empty, ErrorBox, LineChart, Loading, SincePicker, When,
+};
 use crate::domain::{AttemptResult, SecretInfo};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -31,10 +36,15 @@ fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> i
     let w = v.webhook.clone();
     let id = StoredValue::new(w.id.clone());
     let active = RwSignal::new(w.active);
+    let paused = RwSignal::new(w.paused);
     let switch = Action::new(move |on: &bool| set_active(id.get_value(), *on));
+    let pause = Action::new(move |on: &bool| set_paused(id.get_value(), *on));
+    let asking_pause = RwSignal::new(false);
     Effect::new(move |_| {
-        if let Some(Ok(Ok(updated))) = switch.value().get() {
+        if let Some(Ok(Ok(updated))) = switch.value().get().or_else(|| pause.value().get()) {
             active.set(updated.active);
+            paused.set(updated.paused);
+            asking_pause.set(false);
             reload();
         }
     });
@@ -47,17 +57,38 @@ fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> i
                 <p class="muted">{w.description.clone()} " · tenant " {w.tenant.clone()} " · " <code>{w.id.clone()}</code></p>
             </div>
             <div class="actions">
-                <span data-testid="webhook-status">{move || view! { <ActiveBadge active=active.get()/> }}</span>
-                <button class="secondary" on:click=move |_| { switch.dispatch(!active.get_untracked()); } disabled=move || switch.pending().get()>
-                    {move || if active.get() { "Disable" } else { "Enable" }}
-                </button>
+                <span data-testid="webhook-status">{move || view! { <ActiveBadge active=active.get() paused=paused.get()/> }}</span>
+                <Show when=move || paused.get() fallback=move || view! {
+                    <Show when=move || active.get()>
+                        <button class="secondary" on:click=move |_| asking_pause.set(true)>"Pause…"</button>
+                    </Show>
+                    <button class="secondary" on:click=move |_| { switch.dispatch(!active.get_untracked()); } disabled=move || switch.pending().get()>
+                        {move || if active.get() { "Disable" } else { "Enable" }}
+                    </button>
+                }>
+                    <button on:click=move |_| { pause.dispatch(false); } disabled=move || pause.pending().get()>"Resume"</button>
+                </Show>
                 <button on:click=move |_| { test.dispatch(()); } disabled=move || test.pending().get()>
                     {move || if test.pending().get() { "Sending…" } else { "Send test event" }}
                 </button>
             </div>
         </div>
-        {w.disabled_reason.clone().filter(|_| !w.active).map(|r| view! { <p class="alert alert-warning">"Disabled: " {r}</p> })}
-        {move || switch.value().get().and_then(|r| settle(r).err()).map(|p| view! { <ErrorBox problem=p/> })}
+        <Show when=move || asking_pause.get()>
+            <div class="card confirm" role="group" aria-label="Confirm pause">
+                <p>"Pause deliveries to this webhook? Nothing is lost: what it would get meanwhile is queued, held, and sent when you resume."</p>
+                <div class="actions">
+                    <button on:click=move |_| { pause.dispatch(true); } disabled=move || pause.pending().get()>"Pause deliveries"</button>
+                    <button class="secondary" on:click=move |_| asking_pause.set(false)>"Cancel"</button>
+                </div>
+            </div>
+        </Show>
+        {if w.paused {
+            Some(view! { <p class="alert alert-warning">"Paused: deliveries are held until you resume."</p> })
+        } else {
+            None
+        }}
+        {w.disabled_reason.clone().filter(|_| !w.active && !w.paused).map(|r| view! { <p class="alert alert-warning">"Disabled: " {r}</p> })}
+        {move || switch.value().get().or_else(|| pause.value().get()).and_then(|r| settle(r).err()).map(|p| view! { <ErrorBox problem=p/> })}
         {move || test.value().get().map(|r| match settle(r) {
             Ok(result) => view! { <TestResult result/> }.into_any(),
             Err(p) => view! { <ErrorBox problem=p/> }.into_any(),
@@ -73,6 +104,7 @@ fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> i
             <LineChart title="Success rate, last 24 hours" values=s.series.iter().map(|b| b.success_rate.map(|r| r * 100.0)).collect() labels=s.series.iter().map(|b| b.start.format("%d %b %H:%M").to_string()).collect() max=Some(100.0) unit="%"/>
             <LineChart title="Average response time, last 24 hours" values=s.series.iter().map(|b| b.avg_response_ms).collect() labels=s.series.iter().map(|b| b.start.format("%d %b %H:%M").to_string()).collect() max=None unit="ms"/>
         </section>
+        <RecoveryCard id=w.id.clone()/>
         <Receives patterns=w.events.clone() catalog=v.event_types.clone()/>
         <Secret id=w.id.clone() masked=w.secret.clone()/>
         <section class="card">
@@ -91,6 +123,70 @@ fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> i
             <WebhookForm existing=Some(w) types=v.event_types/>
         </section>
         <DeleteWebhook id=id.get_value()/>
+    }
+}
+
+/// Recovery since a time: the failed deliveries to queue again and the events the webhook missed
+/// (while it was off, or before it subscribed), counted first, then each queued on request.
+#[component]
+fn RecoveryCard(id: String) -> impl IntoView {
+    let id = StoredValue::new(id);
+    let choice = RwSignal::new("24h".to_string());
+    let custom = RwSignal::new(String::new());
+    // What the last call asked: "" counts, "recover" or "replay" runs that one.
+    let asked = RwSignal::new(String::new());
+    let call = Action::new(move |(since, what): &(i64, String)| webhook_recovery(id.get_value(), *since, what.clone()));
+    let run = move |what: &'static str| {
+        if let Some(since) = since_ms(&choice.get_untracked(), &custom.get_untracked()) {
+            asked.set(what.to_string());
+            call.dispatch((since, what.to_string()));
+        }
+    };
+    let answer = move || call.value().get().map(settle);
+    view! {
+        <section class="card" aria-label="Recovery" data-testid="recovery">
+            <h2>"Recovery"</h2>
+            <p class="muted">"Send again what failed, or what this webhook missed while it was off."</p>
+            <div class="filters">
+                <SincePicker choice custom/>
+                <button class="secondary" on:click=move |_| run("") disabled=move || call.pending().get()>"Check"</button>
+            </div>
+            {move || match answer() {
+                None => None,
+                Some(Err(p)) => Some(view! { <ErrorBox problem=p/> }.into_any()),
+                Some(Ok(r)) => Some(view! { <RecoveryAnswer r asked=asked.get() run/> }.into_any()),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn RecoveryAnswer(
+    r: Recovery,
+    asked: String,
+    run: impl Fn(&'static str) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let plural = |n: u64, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
+    let done = match asked.as_str() {
+        "recover" => Some(format!("{} queued again.", plural(r.failed, "failed delivery", "failed deliveries"))),
+        "replay" => Some(format!("{} queued.", plural(r.missed, "missed event", "missed events"))),
+        _ => None,
+    };
+    match done {
+        Some(message) => view! { <p class="notice" role="status" data-testid="recovery-done">{message}</p> }.into_any(),
+        None => view! {
+            <ul class="recovery" data-testid="recovery-counts">
+                <li>
+                    {plural(r.failed, "failed delivery", "failed deliveries")} " can be sent again. "
+                    <button on:click=move |_| run("recover") disabled=r.failed == 0>{format!("Recover {} failed", r.failed)}</button>
+                </li>
+                <li>
+                    {plural(r.missed, "event", "events")} " it missed (published while it was off, or before it subscribed). "
+                    <button on:click=move |_| run("replay") disabled=r.missed == 0>{format!("Replay {} missed", r.missed)}</button>
+                </li>
+            </ul>
+        }
+        .into_any(),
     }
 }
 
