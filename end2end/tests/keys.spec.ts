@@ -16,7 +16,9 @@ test('create a key (shown once), revoke it, and find both in the audit log', asy
   await expect(row).toHaveCount(1);
   await expect(row).toContainText(tenant);
 
-  await row.getByRole('button', { name: 'Revoke' }).click();
+  await row.getByRole('button', { name: 'Revoke…' }).click();
+  await expect(row).toContainText('Requests with this key will be refused');
+  await row.getByRole('button', { name: 'Revoke now' }).click();
   await expect(page.getByTestId('keys').locator('tr', { hasText: name })).toHaveCount(0);
 
   await open(page, '/audit?action=key.revoked');

@@ -12,6 +12,10 @@ test("a tenant cannot see another tenant's webhook", async ({ page, request }) =
 
   await signIn(page, globexKey);
   await expect(page.getByRole('link', { name: 'API keys' })).toHaveCount(0);
+  // Opened by its address, the keys page offers a tenant nothing it may not use.
+  await open(page, '/keys');
+  await expect(page.getByTestId('keys-admin-only')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Create key' })).toHaveCount(0);
   await open(page, '/webhooks');
   await expect(page.getByTestId('empty')).toBeVisible();
   await open(page, `/webhooks/${acmeHook.id}`);

@@ -14,6 +14,10 @@ test('register a webhook against a real receiver, send a test and see the attemp
   await form.pickEvent('transaction.completed');
   await form.create();
   await expect(page.getByTestId('new-secret')).toContainText('whsec_');
+  // The form is emptied (a second click cannot make a duplicate) and the secret is in view.
+  await expect(page.getByLabel('Endpoint URL')).toHaveValue('');
+  await expect(page.getByLabel('Description')).toHaveValue('');
+  await expect(page.getByTestId('new-secret')).toBeInViewport();
 
   await page.getByRole('link', { name: 'Open the webhook' }).click();
   await expect(page.getByRole('heading', { name: receiver.url('/orders') })).toBeVisible();
@@ -66,6 +70,38 @@ test('reveal and rotate the signing secret', async ({ page, request }) => {
   await expect(detail.secret()).not.toHaveText(hook.secret);
   await expect(detail.secret()).toContainText('whsec_');
   await expect(page.getByText('The previous secret also signs until')).toBeVisible();
+  await receiver.stop();
+});
+
+test('rotate the secret with a chosen overlap, after confirming; Copy follows the clipboard', async ({ page, context, request }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  const receiver = await Receiver.start();
+  const api = new Api(request);
+  const hook = await api.webhook(receiver.url('/grace'), ['user.*']);
+  await signIn(page);
+  await open(page, `/webhooks/${hook.id}`);
+  const detail = new WebhookDetail(page);
+  await detail.reveal();
+  await expect(detail.secret()).toHaveText(hook.secret);
+  await page.getByRole('button', { name: 'Copy' }).click();
+  await expect(page.getByRole('button', { name: 'Copied' })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(hook.secret);
+
+  // Cancelled: nothing changes.
+  await page.getByRole('button', { name: 'Rotate…' }).click();
+  await page.getByRole('group', { name: 'Confirm rotation' }).getByRole('button', { name: 'Cancel' }).click();
+  expect((await api.get(`/webhooks/${hook.id}/secret`)).secret).toBe(hook.secret);
+
+  const before = Date.now();
+  await detail.rotate('1 hour');
+  await expect(detail.secret()).not.toHaveText(hook.secret);
+  // The clipboard still holds the old secret, so the button no longer says it holds this one.
+  await expect(page.getByRole('button', { name: 'Copy', exact: true })).toBeVisible();
+  const secret = await api.get(`/webhooks/${hook.id}/secret`);
+  expect(secret.previousSecret).toBe(hook.secret);
+  const until = Date.parse(secret.previousSecretExpiresAt) - before;
+  expect(until).toBeGreaterThan(3_500_000);
+  expect(until).toBeLessThan(3_700_000);
   await receiver.stop();
 });
 

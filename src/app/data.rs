@@ -230,12 +230,15 @@ pub async fn reveal_secret(#[server(default)] id: String) -> Result<Answer<Secre
     .await
 }
 
-/// A new generated secret; the old one keeps signing for a day.
+/// A new generated secret; the old one keeps signing beside it for `grace_seconds`.
 #[server(prefix = "/console", endpoint = "rotate_secret", client = crate::app::csrf::ConsoleClient)]
-pub async fn rotate_secret(#[server(default)] id: String) -> Result<Answer<SecretInfo>, ServerFnError> {
+pub async fn rotate_secret(
+    #[server(default)] id: String,
+    #[server(default)] grace_seconds: i64,
+) -> Result<Answer<SecretInfo>, ServerFnError> {
     answer(async move {
         let (state, actor) = ssr::actor().await?;
-        let input = crate::service::webhook_ops::RotateIn::default();
+        let input = crate::service::webhook_ops::RotateIn { secret: None, grace_seconds: Some(grace_seconds) };
         crate::service::webhook_ops::rotate_secret(&state, &actor, &id, input).await.map_err(ssr::fail)
     })
     .await

@@ -2,7 +2,7 @@
 
 use crate::app::data::{audit, create_key, event_types, keys, revoke_key};
 use crate::app::model::settle;
-use crate::app::ui::{field_error, Empty, ErrorBox, Loading, When};
+use crate::app::ui::{field_error, principal, Empty, ErrorBox, Loading, When};
 use crate::domain::event_type::CATEGORIES;
 use crate::domain::Role;
 use leptos::prelude::*;
@@ -50,6 +50,19 @@ pub fn CatalogPage() -> impl IntoView {
 
 #[component]
 pub fn KeysPage() -> impl IntoView {
+    if !principal().is_some_and(|p| p.role == Role::Admin) {
+        return view! {
+            <div class="page-head"><h1>"API keys"</h1></div>
+            <p class="card" data-testid="keys-admin-only">"API keys are made and revoked by an administrator of this service. Ask one for a key of your tenant."</p>
+        }
+        .into_any();
+    }
+    view! { <KeyAdmin/> }.into_any()
+}
+
+/// Keys as an administrator manages them: create (shown once), list, revoke (confirmed).
+#[component]
+fn KeyAdmin() -> impl IntoView {
     let list = Resource::new(|| (), |_| keys());
     let name = RwSignal::new(String::new());
     let role = RwSignal::new("tenant".to_string());
@@ -100,6 +113,7 @@ pub fn KeysPage() -> impl IntoView {
                             <tbody>
                                 {keys.into_iter().map(|k| {
                                     let id = k.id.clone();
+                                    let asking = RwSignal::new(false);
                                     view! {
                                         <tr>
                                             <td>{k.name.clone()}</td>
@@ -108,7 +122,20 @@ pub fn KeysPage() -> impl IntoView {
                                             <td>{k.tenant.clone().unwrap_or_default()}</td>
                                             <td><When t=k.created_at/></td>
                                             <td>{k.last_used_at.map(|t| view! { <When t/> })}</td>
-                                            <td><button class="danger small" on:click=move |_| { revoke.dispatch(id.clone()); }>"Revoke"</button></td>
+                                            <td>
+                                                <Show when=move || asking.get() fallback=move || view! {
+                                                    <button class="danger small" on:click=move |_| asking.set(true)>"Revoke…"</button>
+                                                }>
+                                                    {
+                                                        let id = id.clone();
+                                                        view! {
+                                                            <span class="small">"Requests with this key will be refused. "</span>
+                                                            <button class="danger small" on:click=move |_| { revoke.dispatch(id.clone()); }>"Revoke now"</button>
+                                                            <button class="secondary small" on:click=move |_| asking.set(false)>"Cancel"</button>
+                                                        }
+                                                    }
+                                                </Show>
+                                            </td>
                                         </tr>
                                     }
                                 }).collect_view()}

@@ -242,7 +242,9 @@ fn Secret(id: String, masked: String) -> impl IntoView {
     let id = StoredValue::new(id);
     let shown = RwSignal::new(None::<SecretInfo>);
     let reveal = Action::new(move |_: &()| reveal_secret(id.get_value()));
-    let rotate = Action::new(move |_: &()| rotate_secret(id.get_value()));
+    let rotate = Action::new(move |grace: &i64| rotate_secret(id.get_value(), *grace));
+    let asking = RwSignal::new(false);
+    let grace = RwSignal::new(GRACE_CHOICES[2].0.to_string());
     Effect::new(move |_| {
         if let Some(Ok(Ok(s))) = reveal.value().get() {
             shown.set(Some(s));
@@ -251,18 +253,21 @@ fn Secret(id: String, masked: String) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(Ok(s))) = rotate.value().get() {
             shown.set(Some(s));
+            asking.set(false);
         }
     });
-    let copied = RwSignal::new(false);
+    // The secret last put on the clipboard: "Copied" only while it is the one shown.
+    let copied = RwSignal::new(None::<String>);
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
         if let Some(s) = shown.get_untracked() {
             if let Some(window) = web_sys::window() {
                 let _ = window.navigator().clipboard().write_text(&s.secret);
-                copied.set(true);
+                copied.set(Some(s.secret));
             }
         }
     };
+    let is_copied = move || copied.get().is_some_and(|c| shown.with(|s| s.as_ref().is_some_and(|s| s.secret == c)));
     let error = move || {
         reveal
             .value()
@@ -281,14 +286,32 @@ fn Secret(id: String, masked: String) -> impl IntoView {
             })}
             <div class="actions">
                 <button class="secondary" on:click=move |_| { reveal.dispatch(()); }>"Reveal"</button>
-                <button class="secondary" on:click=copy disabled=move || shown.get().is_none()>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
-                <button class="secondary" on:click=move |_| { rotate.dispatch(()); } disabled=move || rotate.pending().get()>"Rotate"</button>
+                <button class="secondary" on:click=copy disabled=move || shown.get().is_none()>{move || if is_copied() { "Copied" } else { "Copy" }}</button>
+                <button class="secondary" on:click=move |_| asking.set(true)>"Rotate…"</button>
             </div>
-            <p class="muted small">"Rotating keeps the old secret signing beside the new one for 24 hours, so receivers can switch without losing a delivery."</p>
+            <Show when=move || asking.get()>
+                <div class="card confirm" role="group" aria-label="Confirm rotation">
+                    <p>"Rotate the signing secret? Receivers must switch to the new one; until then the old one can keep signing beside it."</p>
+                    <label>"The old secret keeps signing for"
+                        <select prop:value=move || grace.get() on:change=move |e| grace.set(event_target_value(&e))>
+                            {GRACE_CHOICES.iter().map(|(seconds, label)| view! { <option value=*seconds>{*label}</option> }).collect_view()}
+                        </select>
+                    </label>
+                    <div class="actions">
+                        <button on:click=move |_| { rotate.dispatch(grace.get_untracked().parse().unwrap_or(86_400)); } disabled=move || rotate.pending().get()>"Rotate now"</button>
+                        <button class="secondary" on:click=move |_| asking.set(false)>"Cancel"</button>
+                    </div>
+                </div>
+            </Show>
+            <p class="muted small">"Rotating can keep the old secret signing beside the new one for a while, so receivers can switch without losing a delivery."</p>
             {move || error().map(|p| view! { <ErrorBox problem=p/> })}
         </section>
     }
 }
+
+/// How long the old secret may keep signing after a rotation (seconds, label); a day by default.
+const GRACE_CHOICES: [(&str, &str); 4] =
+    [("0", "No overlap: stop at once"), ("3600", "1 hour"), ("86400", "24 hours"), ("604800", "7 days")];
 
 /// What the webhook's subscription means today: the catalog's types it receives.
 #[component]

@@ -86,7 +86,7 @@ fn WebhookTable(rows: Vec<Webhook>) -> impl IntoView {
                             <td><a href=format!("/webhooks/{}", w.id)>{w.url.clone()}</a><div class="muted small">{w.description.clone()}</div></td>
                             <td class="small">{w.events.join(", ")}</td>
                             <td>{w.tenant.clone()}</td>
-                            <td><ActiveBadge active=w.active/></td>
+                            <td><ActiveBadge active=w.active paused=w.paused/></td>
                             <td>{w.consecutive_failures}</td>
                             <td><When t=w.created_at/></td>
                         </tr>
@@ -138,6 +138,24 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
     let update = Action::new(move |_: &()| {
         update_webhook(id.clone(), url.get_untracked(), selected.get_untracked(), description.get_untracked())
     });
+    // Once created, the form is emptied (a second click cannot make a duplicate) and the one-time
+    // secret below it is scrolled into view.
+    let created = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(Ok(_))) = create.value().get() {
+            url.set(String::new());
+            description.set(String::new());
+            selected.set(Vec::new());
+            custom_secret.set(false);
+            secret.set(String::new());
+            tenant.set(String::new());
+            request_animation_frame(move || {
+                if let Some(el) = created.get_untracked() {
+                    el.scroll_into_view();
+                }
+            });
+        }
+    });
     let editing = editing.is_some();
     let problem = Memo::new(move |_| {
         let result = if editing { update.value().get() } else { create.value().get() };
@@ -182,7 +200,7 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
             {move || problem.get().filter(|p| p.field.is_none()).map(|p| view! { <ErrorBox problem=p/> })}
             <button type="submit" disabled=pending>{move || if pending() { "Saving…" } else if is_edit { "Save changes" } else { "Create webhook" }}</button>
         </form>
-        {move || create.value().get().and_then(|r| settle(r).ok()).map(|w| view! { <Created w/> })}
+        <div node_ref=created>{move || create.value().get().and_then(|r| settle(r).ok()).map(|w| view! { <Created w/> })}</div>
         {move || update.value().get().and_then(|r| settle(r).ok()).map(|_| view! { <p class="notice" role="status">"Saved."</p> })}
     }
 }
