@@ -133,7 +133,14 @@ async fn serve_http(listener: TcpListener, app: Router, stop: CancellationToken)
 pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let bundle = std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir);
+    let assets = Arc::new(crate::assets::Assets::load(&bundle, options.hash_files));
+    let serve_asset = move |axum::extract::Path(file): axum::extract::Path<String>, headers: axum::http::HeaderMap| {
+        let assets = assets.clone();
+        async move { assets.serve(&file, &headers) }
+    };
     Router::new()
+        .route(&format!("/{}/{{*file}}", options.site_pkg_dir), axum::routing::get(serve_asset))
         .merge(crate::api::router(&state))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
@@ -167,14 +174,23 @@ pub fn leptos_options(config: &Config) -> Result<LeptosOptions, ServeError> {
     if std::path::Path::new(&config.leptos_config).exists() {
         let conf = leptos::config::get_configuration(Some(&config.leptos_config))
             .map_err(|e| format!("cannot read {}: {e}", config.leptos_config))?;
-        return Ok(conf.leptos_options);
+        return Ok(with_hashed_names(conf.leptos_options));
     }
-    Ok(LeptosOptions::builder()
-        .output_name("monay-webhooks")
-        .site_root("target/site")
-        .site_pkg_dir("pkg")
-        .site_addr(SocketAddr::from(([127, 0, 0, 1], 3001)))
-        .build())
+    Ok(with_hashed_names(
+        LeptosOptions::builder()
+            .output_name("monay-webhooks")
+            .site_root("target/site")
+            .site_pkg_dir("pkg")
+            .site_addr(SocketAddr::from(([127, 0, 0, 1], 3001)))
+            .build(),
+    ))
+}
+
+/// Hashed bundle names are used when the build that made this binary wrote them (`hash.txt`
+/// beside it; a plain `cargo build` does not).
+fn with_hashed_names(mut options: LeptosOptions) -> LeptosOptions {
+    options.hash_files = !crate::assets::build_hashes().is_empty();
+    options
 }
 
 /// Makes sure an admin can get in: registers `WEBHOOK_ADMIN_TOKEN`, or on a first start without it,

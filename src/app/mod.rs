@@ -9,7 +9,7 @@ pub mod session;
 pub mod ui;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -39,6 +39,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="csrf-token" content=csrf::page_token()/>
                 <link rel="icon" href="/favicon.ico"/>
+                <link rel="stylesheet" id="leptos" href=stylesheet_href(&options)/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -48,6 +49,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The stylesheet's address: with its content hash in the name when the build hashed names.
+fn stylesheet_href(options: &LeptosOptions) -> String {
+    #[cfg(feature = "ssr")]
+    if let Some(hash) = crate::assets::build_hashes().get("css").filter(|_| options.hash_files) {
+        return format!("/{}/{}.{hash}.css", options.site_pkg_dir, options.output_name);
+    }
+    format!("/{}/{}.css", options.site_pkg_dir, options.output_name)
 }
 
 /// The console's root component.
@@ -61,7 +71,6 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="leptos" href="/pkg/monay-webhooks.css"/>
         <Title text="Monay Webhooks"/>
         <Router>
             <Routes fallback=pages::NotFound>
