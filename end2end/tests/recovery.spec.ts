@@ -2,7 +2,7 @@
 // log view retried in bulk, events missed while a webhook was off replayed, and a pause that holds
 // deliveries until the webhook is resumed. Each time the receiver is what shows it worked.
 import { test, expect, signIn, open } from './fixtures/console';
-import { Api } from './fixtures/api';
+import { Api, unique } from './fixtures/api';
 import { Receiver } from './fixtures/receiver';
 
 async function failedCount(api: Api, query: string): Promise<number> {
@@ -62,9 +62,11 @@ test('retry all the failed deliveries of a filtered log view', async ({ page, re
 test('replay the events a webhook missed while it was disabled', async ({ page, request }) => {
   const receiver = await Receiver.start();
   const api = new Api(request);
-  const hook = await api.webhook(receiver.url('/missed'), ['kyc.completed']);
+  // A tenant of its own: only its events (and broadcasts) count as missed.
+  const tenant = unique('replay');
+  const hook = await api.webhook(receiver.url('/missed'), ['kyc.completed'], tenant);
   await api.post(`/webhooks/${hook.id}/disable`, {});
-  await api.publish('kyc.completed', { n: 1 });
+  await api.publish('kyc.completed', { n: 1 }, tenant);
   await api.post(`/webhooks/${hook.id}/enable`, {});
 
   await signIn(page);

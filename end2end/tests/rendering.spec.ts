@@ -24,6 +24,41 @@ test.describe('without JavaScript', () => {
   });
 });
 
+test.describe('before the WASM arrives (JavaScript disabled)', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('the new-webhook form works as a plain HTML form', async ({ page, request }) => {
+    const receiver = await Receiver.start();
+    const description = unique('no-js hook');
+    await page.goto('/login');
+    await page.getByLabel('API key').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+
+    // Refused: back on the form with the reason next to the field and what was typed kept.
+    await page.goto('/webhooks/new');
+    await page.getByLabel('Endpoint URL').fill('ftp://files.example.com/hook');
+    await page.getByLabel('Description').fill(description);
+    await page.getByRole('checkbox', { name: 'user.created', exact: true }).check();
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    await expect(page).toHaveURL(/\/webhooks\/new\?/);
+    await expect(page.locator('.field-error')).toContainText('http');
+    await expect(page.getByLabel('Description')).toHaveValue(description);
+    await expect(page.getByRole('checkbox', { name: 'user.created', exact: true })).toBeChecked();
+
+    // Corrected: created, and the browser lands on the new webhook's page.
+    await page.getByLabel('Endpoint URL').fill(receiver.url('/no-js'));
+    await page.getByTestId('group-wallet').getByRole('checkbox').first().check();
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    await expect(page.getByTestId('created-notice')).toBeVisible();
+    await expect(page.getByRole('heading', { name: receiver.url('/no-js') })).toBeVisible();
+    const found = await new Api(request).get(`/webhooks?search=${encodeURIComponent(description)}`);
+    expect(found.data).toHaveLength(1);
+    expect(found.data[0].events.sort()).toEqual(['category:wallet', 'user.created']);
+    await receiver.stop();
+  });
+});
+
 test.describe('at a phone width', () => {
   test.use({ viewport: { width: 390, height: 844 } });
 

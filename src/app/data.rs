@@ -34,6 +34,17 @@ mod ssr {
         Problem { code: e.code.to_string(), message: e.message, field: e.field }
     }
 
+    /// The request is a plain HTML form post (the page was not hydrated yet): it wants a page back.
+    pub fn plain_form() -> bool {
+        leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        })
+    }
+
     /// `Some(s)` unless `s` is blank.
     pub fn given(s: String) -> Option<String> {
         let s = s.trim().to_string();
@@ -117,7 +128,9 @@ pub async fn get_webhook_view(#[server(default)] id: String) -> Result<Answer<We
     .await
 }
 
-/// Registers a webhook; the answer shows its secret this once.
+/// Registers a webhook; the answer shows its secret this once. Posted as a plain HTML form (before
+/// the page is hydrated), it answers with a redirect: to the new webhook's page, or back to the form
+/// with what was typed (but a custom secret) and the refusal.
 #[server(prefix = "/console", endpoint = "create_webhook", client = crate::app::csrf::ConsoleClient)]
 pub async fn create_webhook(
     #[server(default)] url: String,
@@ -126,7 +139,13 @@ pub async fn create_webhook(
     #[server(default)] secret: String,
     #[server(default)] tenant: String,
 ) -> Result<Answer<Webhook>, ServerFnError> {
-    answer(async move {
+    let typed = crate::app::model::NewWebhookForm {
+        url: url.clone(),
+        events: events.clone(),
+        description: description.clone(),
+        tenant: tenant.clone(),
+    };
+    let answer = answer(async move {
         use crate::service::webhooks::{create, WebhookIn};
         let (state, actor) = ssr::actor().await?;
         let input = WebhookIn {
@@ -139,7 +158,15 @@ pub async fn create_webhook(
         };
         create(&state, &actor, input).await.map_err(ssr::fail)
     })
-    .await
+    .await;
+    if ssr::plain_form() {
+        match &answer {
+            Ok(Ok(w)) => leptos_axum::redirect(&format!("/webhooks/{}?created=1", w.id)),
+            Ok(Err(problem)) => leptos_axum::redirect(&format!("/webhooks/new?{}", typed.query(problem))),
+            Err(_) => {}
+        }
+    }
+    answer
 }
 
 /// Changes a webhook's URL, subscriptions and description.

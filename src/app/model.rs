@@ -84,6 +84,34 @@ pub struct CreatedKey {
 }
 
 /// Filters of the delivery log, as they stand in the page's URL.
+/// What was typed into the new-webhook form, carried back to it in the address after a plain form
+/// post was refused (a custom secret never is).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewWebhookForm {
+    pub url: String,
+    pub events: Vec<String>,
+    pub description: String,
+    pub tenant: String,
+}
+
+impl NewWebhookForm {
+    /// The query string of the form's values and `problem`.
+    pub fn query(&self, problem: &Problem) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("url", &self.url)
+            .append_pair("description", &self.description)
+            .append_pair("tenant", &self.tenant);
+        for e in &self.events {
+            q.append_pair("events", e);
+        }
+        q.append_pair("error", &problem.message).append_pair("code", &problem.code);
+        if let Some(field) = &problem.field {
+            q.append_pair("field", field);
+        }
+        q.finish()
+    }
+}
+
 /// A webhook's recovery since a time: its failed deliveries that can be queued again, and the
 /// events it missed (counted, or — for the one asked to run — done).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

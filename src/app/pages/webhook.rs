@@ -12,7 +12,7 @@ use crate::app::ui::{
 };
 use crate::domain::{AttemptResult, SecretInfo};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
 pub fn WebhookPage() -> impl IntoView {
@@ -92,6 +92,11 @@ fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> i
         {move || test.value().get().map(|r| match settle(r) {
             Ok(result) => view! { <TestResult result/> }.into_any(),
             Err(p) => view! { <ErrorBox problem=p/> }.into_any(),
+        })}
+        {(use_query_map().get_untracked().get("created").is_some()).then(|| view! {
+            <p class="notice" role="status" data-testid="created-notice">
+                "Webhook created. Reveal its signing secret below to give it to the receiver."
+            </p>
         })}
         <section class="cards">
             <Card label="Success rate (24 h)" value=percent(s.success_rate) testid="card-success"/>

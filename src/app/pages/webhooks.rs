@@ -1,7 +1,8 @@
 //! Webhooks: the list with filters, and the form that registers or edits one (with the event picker).
 
+use crate::app::csrf::CsrfField;
 use crate::app::data::{create_webhook, event_types, update_webhook, webhooks};
-use crate::app::model::settle;
+use crate::app::model::{settle, Problem};
 use crate::app::ui::{field_error, principal, ActiveBadge, Empty, ErrorBox, Loading, When};
 use crate::domain::event_type::CATEGORIES;
 use crate::domain::{EventType, Role, Webhook};
@@ -117,12 +118,24 @@ pub fn NewWebhookPage() -> impl IntoView {
 #[component]
 pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl IntoView {
     let editing = existing.clone();
-    let url = RwSignal::new(existing.as_ref().map(|w| w.url.clone()).unwrap_or_default());
-    let description = RwSignal::new(existing.as_ref().map(|w| w.description.clone()).unwrap_or_default());
-    let selected = RwSignal::new(existing.as_ref().map(|w| w.events.clone()).unwrap_or_default());
+    // A plain form post (before hydration) that was refused comes back with what was typed and
+    // why, in the address.
+    let query = use_query_map().get_untracked();
+    let returned = |name: &str| if existing.is_none() { query.get(name).unwrap_or_default() } else { String::new() };
+    let returned_problem = (existing.is_none()).then(|| query.get("error")).flatten().map(|message| Problem {
+        code: query.get("code").unwrap_or_default(),
+        message,
+        field: query.get("field"),
+    });
+    let url = RwSignal::new(existing.as_ref().map(|w| w.url.clone()).unwrap_or_else(|| returned("url")));
+    let description =
+        RwSignal::new(existing.as_ref().map(|w| w.description.clone()).unwrap_or_else(|| returned("description")));
+    let selected = RwSignal::new(
+        existing.as_ref().map(|w| w.events.clone()).unwrap_or_else(|| query.get_all("events").unwrap_or_default()),
+    );
     let custom_secret = RwSignal::new(false);
     let secret = RwSignal::new(String::new());
-    let tenant = RwSignal::new(String::new());
+    let tenant = RwSignal::new(returned("tenant"));
     let is_admin = principal().is_some_and(|p| p.role == Role::Admin);
     let create = Action::new(move |_: &()| {
         let secret = if custom_secret.get_untracked() { secret.get_untracked() } else { String::new() };
@@ -157,9 +170,9 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
         }
     });
     let editing = editing.is_some();
-    let problem = Memo::new(move |_| {
-        let result = if editing { update.value().get() } else { create.value().get() };
-        result.and_then(|r| settle(r).err())
+    let problem = Memo::new(move |_| match if editing { update.value().get() } else { create.value().get() } {
+        Some(result) => settle(result).err(),
+        None => returned_problem.clone(),
     });
     let pending = move || create.pending().get() || update.pending().get();
     let is_edit = existing.is_some();
@@ -172,12 +185,16 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
         }
     };
     view! {
-        <form class="card stack form" on:submit=on_submit aria-label=if is_edit { "Edit webhook" } else { "New webhook" }>
+        // Before hydration the create form posts as plain HTML to its server function, which
+        // answers with a redirect (to the new webhook, or back here with the refusal).
+        <form class="card stack form" on:submit=on_submit aria-label=if is_edit { "Edit webhook" } else { "New webhook" }
+            method=(!is_edit).then_some("post") action=(!is_edit).then_some("/console/create_webhook")>
+            {(!is_edit).then(|| view! { <CsrfField/> })}
             <label for="wh-url">"Endpoint URL"</label>
-            <input id="wh-url" type="url" required=true placeholder="https://example.com/webhooks" bind:value=url/>
+            <input id="wh-url" name="url" type="url" required=true placeholder="https://example.com/webhooks" value=url.get_untracked() bind:value=url/>
             {move || field_error(problem.get(), "url").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
             <label for="wh-description">"Description"</label>
-            <input id="wh-description" placeholder="What this endpoint does" bind:value=description/>
+            <input id="wh-description" name="description" placeholder="What this endpoint does" value=description.get_untracked() bind:value=description/>
             {move || field_error(problem.get(), "description").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
             <fieldset>
                 <legend>"Events"</legend>
@@ -188,12 +205,12 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
                 <label class="inline"><input type="checkbox" bind:checked=custom_secret/> " Use my own signing secret"</label>
                 <Show when=move || custom_secret.get()>
                     <label for="wh-secret">"Signing secret (24 characters or more)"</label>
-                    <input id="wh-secret" bind:value=secret autocomplete="off"/>
+                    <input id="wh-secret" name="secret" bind:value=secret autocomplete="off"/>
                 </Show>
                 {move || field_error(problem.get(), "secret").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                 {is_admin.then(|| view! {
                     <label for="wh-tenant">"Tenant (empty: default)"</label>
-                    <input id="wh-tenant" bind:value=tenant placeholder="default"/>
+                    <input id="wh-tenant" name="tenant" value=tenant.get_untracked() bind:value=tenant placeholder="default"/>
                     {move || field_error(problem.get(), "tenant").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                 })}
             })}
@@ -238,7 +255,7 @@ fn EventPicker(selected: RwSignal<Vec<String>>, types: Vec<EventType>) -> impl I
             }
         }
         view! {
-            <label class="inline every"><input type="checkbox" prop:checked=move || has("*") on:change=move |ev| toggle("*".into(), event_target_checked(&ev))/> " Every event (*)"</label>
+            <label class="inline every"><input type="checkbox" name="events[]" value="*" checked=has("*") prop:checked=move || has("*") on:change=move |ev| toggle("*".into(), event_target_checked(&ev))/> " Every event (*)"</label>
             <div class="picker">
                 {categories.into_iter().map(|category| {
                     let wildcard = format!("category:{category}");
@@ -248,7 +265,7 @@ fn EventPicker(selected: RwSignal<Vec<String>>, types: Vec<EventType>) -> impl I
                     view! {
                         <div class="group" data-testid=format!("group-{category}")>
                             <label class="inline group-all">
-                                <input type="checkbox" prop:checked=move || has(&w2) on:change=move |ev| toggle(w3.clone(), event_target_checked(&ev))/>
+                                <input type="checkbox" name="events[]" value=wildcard.clone() checked=has(&wildcard) prop:checked=move || has(&w2) on:change=move |ev| toggle(w3.clone(), event_target_checked(&ev))/>
                                 " " <strong>{category.clone()}</strong> " — all (" {wildcard.clone()} ")"
                             </label>
                             {in_group.into_iter().map(|t| {
@@ -258,7 +275,7 @@ fn EventPicker(selected: RwSignal<Vec<String>>, types: Vec<EventType>) -> impl I
                                 let w2 = wildcard.clone();
                                 view! {
                                     <label class="inline" title=t.description.clone()>
-                                        <input type="checkbox" value=name.clone()
+                                        <input type="checkbox" name="events[]" value=name.clone() checked=has(&name)
                                             prop:checked=move || has(&n2) || has(&w) || has("*")
                                             prop:disabled=move || has(&w2) || has("*")
                                             on:change=move |ev| toggle(name.clone(), event_target_checked(&ev))/>
