@@ -20,6 +20,9 @@ test('filter the log, open a failed attempt, export the view and retry it', asyn
   await expect(page).toHaveURL(/status=failed/);
   await expect(page).toHaveURL(new RegExp(`webhookId=${hook.id}`));
   await expect(log.rows()).toHaveCount(1);
+  // A person reads the webhook's name (its URL here, as it has no description), the id beside it.
+  await expect(log.rows().first().getByRole('link', { name: receiver.url('/flaky') })).toBeVisible();
+  await expect(log.rows().first()).toContainText(hook.id);
 
   const download = page.waitForEvent('download');
   await log.exportLink().click();

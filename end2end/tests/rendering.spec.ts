@@ -69,6 +69,23 @@ test.describe('at a phone width', () => {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow, `${path} is wider than the screen`).toBeLessThanOrEqual(0);
     }
+    // The header is compact: two short rows, not a quarter of the screen.
+    const header = await page.locator('header.topbar').boundingBox();
+    expect(header!.height).toBeLessThanOrEqual(100);
+  });
+});
+
+test.describe('at a laptop width', () => {
+  test.use({ viewport: { width: 1280, height: 800 } });
+
+  test('the header is one row', async ({ page }) => {
+    await signIn(page);
+    const brand = await page.getByRole('link', { name: 'Monay Webhooks' }).boundingBox();
+    const signOut = await page.getByRole('button', { name: 'Sign out' }).boundingBox();
+    const keys = await page.getByRole('link', { name: 'Audit log' }).boundingBox();
+    expect(Math.abs(brand!.y + brand!.height / 2 - (signOut!.y + signOut!.height / 2))).toBeLessThan(4);
+    expect(Math.abs(keys!.y + keys!.height / 2 - (signOut!.y + signOut!.height / 2))).toBeLessThan(4);
+    expect((await page.locator('header.topbar').boundingBox())!.height).toBeLessThan(70);
   });
 });
 

@@ -2,8 +2,8 @@
 //! API (`crate::service`: the same validation, tenant scoping and audit entries), with the signed-in
 //! session as the key.
 
-use crate::app::model::{Answer, CreatedKey, DeliveryView, LogFilter, Overview, Recovery, WebhookView};
-use crate::domain::{ApiKey, AttemptResult, AuditEntry, Delivery, EventType, Page, SecretInfo, Webhook};
+use crate::app::model::{Answer, CreatedKey, DeliveryLog, DeliveryView, LogFilter, Overview, Recovery, WebhookView};
+use crate::domain::{ApiKey, AttemptResult, AuditEntry, EventType, Page, SecretInfo, Webhook};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -281,9 +281,9 @@ pub async fn send_test(#[server(default)] id: String) -> Result<Answer<AttemptRe
     .await
 }
 
-/// A page of the delivery log.
+/// A page of the delivery log, with its webhooks' names.
 #[server(prefix = "/console", endpoint = "deliveries", client = crate::app::csrf::ConsoleClient)]
-pub async fn deliveries(#[server(default)] filter: LogFilter) -> Result<Answer<Page<Delivery>>, ServerFnError> {
+pub async fn deliveries(#[server(default)] filter: LogFilter) -> Result<Answer<DeliveryLog>, ServerFnError> {
     answer(async move {
         use crate::service::deliveries::{list, ListQuery};
         let (state, actor) = ssr::actor().await?;
@@ -297,7 +297,16 @@ pub async fn deliveries(#[server(default)] filter: LogFilter) -> Result<Answer<P
             limit: Some(25),
             cursor: ssr::given(filter.cursor),
         };
-        list(&state, &actor, query).await.map_err(ssr::fail)
+        let page = list(&state, &actor, query).await.map_err(ssr::fail)?;
+        let mut ids: Vec<String> = page.data.iter().map(|d| d.webhook_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let rows = state.store.webhook_names(&ids).await.map_err(|e| ssr::fail(e.into()))?;
+        let names = rows
+            .into_iter()
+            .map(|(id, url, description)| (id, crate::app::model::webhook_name(&url, &description)))
+            .collect();
+        Ok(DeliveryLog { page, names })
     })
     .await
 }

@@ -66,6 +66,32 @@ pub struct WebhookView {
     pub deliveries: Page<Delivery>,
 }
 
+impl WebhookView {
+    /// The webhook's own name, for its latest deliveries.
+    pub fn names(&self) -> WebhookNames {
+        WebhookNames::from([(self.webhook.id.clone(), webhook_name(&self.webhook.url, &self.webhook.description))])
+    }
+}
+
+/// A page of the delivery log, with the names (description, or URL) of the webhooks it shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryLog {
+    pub page: Page<Delivery>,
+    pub names: WebhookNames,
+}
+
+/// Webhook names by id, for showing a person names rather than ids.
+pub type WebhookNames = std::collections::BTreeMap<String, String>;
+
+/// What a person calls a webhook: its description, or its URL when it has none.
+pub fn webhook_name(url: &str, description: &str) -> String {
+    if description.trim().is_empty() {
+        url.to_string()
+    } else {
+        description.to_string()
+    }
+}
+
 /// A delivery with every attempt.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DeliveryView {

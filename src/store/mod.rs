@@ -256,6 +256,7 @@ delegate! {
     pub async fn list_webhooks(&self, filter: &WebhookFilter) -> StoreResult<Page<Webhook>>;
     pub async fn update_webhook(&self, id: &str, scope: Option<&str>, patch: WebhookPatch) -> StoreResult<Webhook>;
     pub async fn pause_webhook(&self, id: &str, scope: Option<&str>) -> StoreResult<Webhook>;
+    pub async fn webhook_names(&self, ids: &[String]) -> StoreResult<Vec<(String, String, String)>>;
     pub async fn delete_webhook(&self, id: &str, scope: Option<&str>) -> StoreResult<()>;
 }
 

@@ -177,7 +177,7 @@ pub fn AuditPage() -> impl IntoView {
                                             <td><code>{e.action.clone()}</code></td>
                                             <td>{e.actor_name.clone()}</td>
                                             <td>{e.tenant.clone().unwrap_or_default()}</td>
-                                            <td><code>{e.target.clone().unwrap_or_default()}</code></td>
+                                            <td>{e.target.clone().map(|t| view! { <TargetLink id=t/> })}</td>
                                             <td>{e.client_ip.clone().unwrap_or_default()}</td>
                                         </tr>
                                     }).collect_view()}
@@ -190,5 +190,18 @@ pub fn AuditPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// An audit entry's target: a link to its page where it has one (webhooks, deliveries, events).
+#[component]
+fn TargetLink(id: String) -> impl IntoView {
+    let page = [("wh_", "/webhooks/"), ("dlv_", "/deliveries/")]
+        .iter()
+        .find(|(prefix, _)| id.starts_with(prefix))
+        .map(|(_, path)| format!("{path}{id}"));
+    match page {
+        Some(href) => view! { <a href=href><code>{id}</code></a> }.into_any(),
+        None => view! { <code>{id}</code> }.into_any(),
     }
 }

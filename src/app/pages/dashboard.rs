@@ -74,7 +74,16 @@ fn Figures(o: Overview) -> impl IntoView {
             <section class="alerts" aria-label="Alerts" data-testid="alerts">
                 {alerts.into_iter().map(|a| {
                     let level = match a.level { AlertLevel::Critical => "critical", AlertLevel::Warning => "warning", AlertLevel::Notice => "notice" };
-                    view! { <p class=format!("alert alert-{level}")><strong>{level}</strong> " " {a.message}</p> }
+                    // An alert about one webhook links to it; the others to the log they summarise.
+                    let href = if a.subject.starts_with("wh_") {
+                        format!("/webhooks/{}", a.subject)
+                    } else {
+                        match a.subject.strip_prefix("tenant:") {
+                            Some(tenant) => format!("/deliveries?tenant={}", url::form_urlencoded::byte_serialize(tenant.as_bytes()).collect::<String>()),
+                            None => "/deliveries".to_string(),
+                        }
+                    };
+                    view! { <p class=format!("alert alert-{level}")><strong>{level}</strong> " " <a href=href>{a.message}</a></p> }
                 }).collect_view()}
             </section>
         })}

@@ -2,7 +2,7 @@
 //! failed deliveries) and one delivery with its attempts and a retry button.
 
 use crate::app::data::{deliveries, get_delivery_view, retry, retry_failed};
-use crate::app::model::{settle, DeliveryView, LogFilter};
+use crate::app::model::{settle, DeliveryView, LogFilter, WebhookNames};
 use crate::app::ui::{principal, Empty, ErrorBox, Loading, StatusBadge, When};
 use crate::domain::{Attempt, Delivery, DeliveryStatus, Role};
 use leptos::prelude::*;
@@ -55,17 +55,17 @@ pub fn DeliveriesPage() -> impl IntoView {
         <RetryFailed filter reload=move || page.refetch()/>
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
-                match settle(page.await) {
-                    Ok(p) if p.data.is_empty() => view! {
+                match settle(page.await).map(|log| (log.page, log.names)) {
+                    Ok((p, _)) if p.data.is_empty() => view! {
                         <Empty message="No deliveries match these filters."><a href="/deliveries">"Clear the filters"</a></Empty>
                     }.into_any(),
-                    Ok(p) => {
+                    Ok((p, names)) => {
                         let next = p.next_cursor.map(|c| {
                             let q = filter.get_untracked().query();
                             format!("/deliveries?{q}&cursor={c}")
                         });
                         view! {
-                            <DeliveryTable rows=p.data/>
+                            <DeliveryTable rows=p.data names/>
                             {next.map(|href| view! { <a class="button secondary" href=href>"Next page"</a> })}
                         }.into_any()
                     }
@@ -126,7 +126,7 @@ fn RetryFailed(filter: Memo<LogFilter>, reload: impl Fn() + Copy + Send + Sync +
 
 /// Deliveries as a table, each linking to its page.
 #[component]
-pub fn DeliveryTable(rows: Vec<Delivery>) -> impl IntoView {
+pub fn DeliveryTable(rows: Vec<Delivery>, names: WebhookNames) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="table" data-testid="deliveries">
@@ -136,7 +136,10 @@ pub fn DeliveryTable(rows: Vec<Delivery>) -> impl IntoView {
                         <tr>
                             <td><When t=d.created_at/></td>
                             <td>{d.event.clone()}</td>
-                            <td><a href=format!("/webhooks/{}", d.webhook_id)>{d.webhook_id.clone()}</a></td>
+                            <td>
+                                <a href=format!("/webhooks/{}", d.webhook_id)>{names.get(&d.webhook_id).cloned().unwrap_or_else(|| d.webhook_id.clone())}</a>
+                                <div class="muted small"><code>{d.webhook_id.clone()}</code></div>
+                            </td>
                             <td><StatusBadge status=d.status/></td>
                             <td>{d.attempt_count}</td>
                             <td class="small">{d.last_status_code.map(|c| c.to_string()).or(d.last_error.clone()).unwrap_or_default()}</td>

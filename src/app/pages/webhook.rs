@@ -49,6 +49,7 @@ fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> i
         }
     });
     let test = Action::new(move |_: &()| send_test(id.get_value()));
+    let names = v.names();
     let s = v.stats;
     view! {
         <div class="page-head">
@@ -120,7 +121,7 @@ fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> i
             {if v.deliveries.data.is_empty() {
                 view! { <Empty message="No deliveries yet. Send a test event, or publish an event it subscribes to."><span></span></Empty> }.into_any()
             } else {
-                view! { <DeliveryTable rows=v.deliveries.data/> }.into_any()
+                view! { <DeliveryTable rows=v.deliveries.data names/> }.into_any()
             }}
         </section>
         <section>

@@ -61,6 +61,22 @@ macro_rules! webhook_queries {
                     row.ok_or(StoreError::NotFound("webhook"))?.into_webhook(self.sealer.as_ref())
                 }
 
+                /// The URL and description of each of these webhooks that exists, for showing a
+                /// person names rather than ids.
+                pub async fn webhook_names(&self, ids: &[String]) -> StoreResult<Vec<(String, String, String)>> {
+                    let mut names = Vec::new();
+                    for chunk in ids.chunks(500) {
+                        let mut q = QueryBuilder::<$db>::new("SELECT id, url, description FROM webhooks WHERE id IN (");
+                        let mut list = q.separated(", ");
+                        for id in chunk {
+                            list.push_bind(id);
+                        }
+                        q.push(")");
+                        names.extend(q.build_query_as::<(String, String, String)>().fetch_all(&self.pool).await?);
+                    }
+                    Ok(names)
+                }
+
                 /// A page of webhooks, newest first.
                 pub async fn list_webhooks(&self, filter: &WebhookFilter) -> StoreResult<Page<Webhook>> {
                     let limit = page_limit(filter.limit);
