@@ -134,3 +134,30 @@ test('delete a webhook after confirming', async ({ page, request }) => {
   expect(r.status()).toBe(404);
   await receiver.stop();
 });
+
+test("the list shows each endpoint's health and latest delivery", async ({ page, request }) => {
+  const up = await Receiver.start();
+  const down = await Receiver.start(500);
+  const api = new Api(request);
+  const tenant = unique('health');
+  const good = await api.webhook(up.url('/good'), ['wallet.created'], tenant);
+  const bad = await api.webhook(down.url('/bad'), ['wallet.created'], tenant);
+  const held = await api.webhook(up.url('/held'), ['wallet.created'], tenant);
+  await api.post(`/webhooks/${held.id}/pause`, {});
+  await api.publish('wallet.created', { n: 1 }, tenant);
+  await expect.poll(async () => (await api.get(`/deliveries?webhookId=${bad.id}&status=failed`)).data.length).toBe(1);
+  await expect.poll(async () => (await api.get(`/deliveries?webhookId=${good.id}&status=succeeded`)).data.length).toBe(1);
+
+  await signIn(page);
+  await open(page, `/webhooks?tenant=${tenant}`);
+  const row = (id: string) => page.getByTestId(`webhook-${id}`);
+  await expect(row(good.id).getByTestId('health')).toHaveText('healthy');
+  await expect(row(good.id)).toContainText('succeeded');
+  await expect(row(good.id)).toContainText('100.0 %');
+  await expect(row(bad.id).getByTestId('health')).toHaveText('failing');
+  await expect(row(bad.id)).toContainText('failed');
+  await expect(row(held.id).getByTestId('health')).toHaveText('paused');
+  await expect(row(held.id)).toContainText('held');
+  await up.stop();
+  await down.stop();
+});

@@ -2,7 +2,9 @@
 //! API (`crate::service`: the same validation, tenant scoping and audit entries), with the signed-in
 //! session as the key.
 
-use crate::app::model::{Answer, CreatedKey, DeliveryLog, DeliveryView, LogFilter, Overview, Recovery, WebhookView};
+use crate::app::model::{
+    Answer, CreatedKey, DeliveryLog, DeliveryView, LogFilter, Overview, Recovery, WebhookHealth, WebhookView,
+};
 use crate::domain::{ApiKey, AttemptResult, AuditEntry, EventType, Page, SecretInfo, Webhook};
 use leptos::prelude::*;
 
@@ -45,6 +47,38 @@ mod ssr {
         })
     }
 
+    /// A webhook with its health over the last 24 hours: success rate per hour, p95 latency, its
+    /// latest delivery.
+    pub async fn health(
+        state: &AppState,
+        actor: &Actor,
+        webhook: crate::domain::Webhook,
+    ) -> Result<crate::app::model::WebhookHealth, AppError> {
+        use crate::service::deliveries::{list, ListQuery};
+        use crate::service::insight::{webhook_stats, StatsParams};
+        let params = StatsParams { window: Some("24h".into()), tenant: None };
+        let stats = webhook_stats(state, &actor.principal, &webhook.id, params).await?;
+        let latest = ListQuery {
+            webhook_id: Some(webhook.id.clone()),
+            event: None,
+            status: None,
+            tenant: None,
+            since: None,
+            until: None,
+            limit: Some(1),
+            cursor: None,
+        };
+        let last = list(state, &actor.principal, latest).await?.data.first().map(|d| (d.created_at, d.status));
+        Ok(crate::app::model::WebhookHealth {
+            state: crate::app::model::health_state(&webhook, stats.attempts, stats.success_rate).to_string(),
+            success_rate: stats.success_rate,
+            series: stats.series.iter().map(|b| b.success_rate).collect(),
+            p95_ms: stats.p95_response_ms,
+            last,
+            webhook,
+        })
+    }
+
     /// `Some(s)` unless `s` is blank.
     pub fn given(s: String) -> Option<String> {
         let s = s.trim().to_string();
@@ -83,7 +117,7 @@ pub async fn webhooks(
     #[server(default)] event: String,
     #[server(default)] tenant: String,
     #[server(default)] cursor: String,
-) -> Result<Answer<Page<Webhook>>, ServerFnError> {
+) -> Result<Answer<Page<WebhookHealth>>, ServerFnError> {
     answer(async move {
         use crate::service::webhooks::{list, ListQuery};
         let (state, actor) = ssr::actor().await?;
@@ -95,7 +129,12 @@ pub async fn webhooks(
             limit: Some(20),
             cursor: ssr::given(cursor),
         };
-        list(&state, &actor, query).await.map_err(ssr::fail)
+        let page = list(&state, &actor, query).await.map_err(ssr::fail)?;
+        let mut data = Vec::with_capacity(page.data.len());
+        for webhook in page.data {
+            data.push(ssr::health(&state, &actor, webhook).await.map_err(ssr::fail)?);
+        }
+        Ok(Page { data, next_cursor: page.next_cursor })
     })
     .await
 }

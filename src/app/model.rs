@@ -1,7 +1,8 @@
 //! What the console's server functions answer: the views they return, and the [`Problem`] they
 //! refuse with. Shared by the server and the browser.
 
-use crate::domain::{Alert, Attempt, Delivery, EventType, Page, Stats, Webhook};
+use crate::domain::{Alert, Attempt, Delivery, DeliveryStatus, EventType, Page, Stats, Webhook};
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -70,6 +71,34 @@ impl WebhookView {
     /// The webhook's own name, for its latest deliveries.
     pub fn names(&self) -> WebhookNames {
         WebhookNames::from([(self.webhook.id.clone(), webhook_name(&self.webhook.url, &self.webhook.description))])
+    }
+}
+
+/// A webhook in the list with its health over the last 24 hours.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WebhookHealth {
+    pub webhook: Webhook,
+    /// `healthy`, `failing`, `disabled` or `paused` (see [`health_state`]).
+    pub state: String,
+    pub success_rate: Option<f64>,
+    /// Success rate per hour, oldest first (`None`: no attempts that hour).
+    pub series: Vec<Option<f64>>,
+    pub p95_ms: Option<i64>,
+    /// The latest delivery: when it was made and how it stands.
+    pub last: Option<(DateTime<Utc>, DeliveryStatus)>,
+}
+
+/// A webhook's health: `paused` or `disabled` when it is off; `failing` while its last attempts
+/// failed, or when under 90 % of at least 10 attempts in the window succeeded; `healthy` otherwise.
+pub fn health_state(webhook: &Webhook, attempts: i64, success_rate: Option<f64>) -> &'static str {
+    if webhook.paused {
+        "paused"
+    } else if !webhook.active {
+        "disabled"
+    } else if webhook.consecutive_failures > 0 || (attempts >= 10 && success_rate.is_some_and(|r| r < 0.9)) {
+        "failing"
+    } else {
+        "healthy"
     }
 }
 
@@ -174,5 +203,37 @@ impl LogFilter {
             .map(|(k, v)| format!("{k}={}", url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()))
             .collect::<Vec<_>>()
             .join("&")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn webhook(active: bool, paused: bool, consecutive_failures: i64) -> Webhook {
+        Webhook {
+            id: "wh_1".into(),
+            tenant: "t".into(),
+            url: "https://example.com".into(),
+            events: vec!["*".into()],
+            description: String::new(),
+            secret: String::new(),
+            active,
+            paused,
+            disabled_reason: None,
+            consecutive_failures,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn health_says_what_a_person_needs_to_know_first() {
+        assert_eq!(health_state(&webhook(false, true, 0), 0, None), "paused");
+        assert_eq!(health_state(&webhook(false, false, 12), 100, Some(0.1)), "disabled");
+        assert_eq!(health_state(&webhook(true, false, 1), 1, Some(0.0)), "failing", "its last attempt failed");
+        assert_eq!(health_state(&webhook(true, false, 0), 20, Some(0.85)), "failing", "most attempts fail");
+        assert_eq!(health_state(&webhook(true, false, 0), 3, Some(0.67)), "healthy", "too few attempts to judge");
+        assert_eq!(health_state(&webhook(true, false, 0), 0, None), "healthy");
     }
 }

@@ -135,6 +135,37 @@ pub fn ActiveBadge(active: bool, #[prop(optional)] paused: bool) -> impl IntoVie
     }
 }
 
+/// A small line of success rates (0 to 1, `None` for no attempts), drawn inline; hours without
+/// attempts are gaps, not falls to zero.
+#[component]
+pub fn Sparkline(values: Vec<Option<f64>>) -> impl IntoView {
+    let (w, h) = (72.0, 18.0);
+    let step = if values.len() > 1 { w / (values.len() - 1) as f64 } else { 0.0 };
+    let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+    for (i, v) in values.iter().enumerate() {
+        match v {
+            Some(rate) => runs
+                .last_mut()
+                .map(|run| run.push((i as f64 * step, h - 1.0 - rate.clamp(0.0, 1.0) * (h - 2.0))))
+                .unwrap_or(()),
+            None => runs.push(Vec::new()),
+        }
+    }
+    let lines: Vec<String> = runs
+        .into_iter()
+        .filter(|run| !run.is_empty())
+        .map(|run| {
+            let run = if run.len() == 1 { vec![(run[0].0 - 1.0, run[0].1), (run[0].0 + 1.0, run[0].1)] } else { run };
+            run.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect::<Vec<_>>().join(" ")
+        })
+        .collect();
+    view! {
+        <svg class="sparkline" width=w height=h viewBox=format!("0 0 {w} {h}") role="img" aria-label="success rate per hour">
+            {lines.into_iter().map(|points| view! { <polyline points=points/> }).collect_view()}
+        </svg>
+    }
+}
+
 /// Unix milliseconds now: the browser's clock in the browser, the server's while rendering.
 pub fn now_ms() -> i64 {
     #[cfg(feature = "hydrate")]

@@ -2,8 +2,8 @@
 
 use crate::app::csrf::CsrfField;
 use crate::app::data::{create_webhook, event_types, update_webhook, webhooks};
-use crate::app::model::{settle, Problem};
-use crate::app::ui::{field_error, principal, ActiveBadge, Empty, ErrorBox, Loading, When};
+use crate::app::model::{settle, Problem, WebhookHealth};
+use crate::app::ui::{field_error, percent, principal, Empty, ErrorBox, Loading, Sparkline, StatusBadge, When};
 use crate::domain::event_type::CATEGORIES;
 use crate::domain::{EventType, Role, Webhook};
 use leptos::prelude::*;
@@ -58,8 +58,8 @@ pub fn WebhooksPage() -> impl IntoView {
                     Ok(p) => {
                         let mut rows = p.data;
                         match sort.get_untracked().as_str() {
-                            "url" => rows.sort_by(|a, b| a.url.cmp(&b.url)),
-                            "failures" => rows.sort_by_key(|w| std::cmp::Reverse(w.consecutive_failures)),
+                            "url" => rows.sort_by(|a, b| a.webhook.url.cmp(&b.webhook.url)),
+                            "failures" => rows.sort_by_key(|h| std::cmp::Reverse(h.webhook.consecutive_failures)),
                             _ => {}
                         }
                         let next = p.next_cursor.map(|c| {
@@ -76,21 +76,30 @@ pub fn WebhooksPage() -> impl IntoView {
 }
 
 #[component]
-fn WebhookTable(rows: Vec<Webhook>) -> impl IntoView {
+fn WebhookTable(rows: Vec<WebhookHealth>) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="table" data-testid="webhooks">
-                <thead><tr><th>"URL"</th><th>"Events"</th><th>"Tenant"</th><th>"Status"</th><th>"Failures"</th><th>"Created"</th></tr></thead>
+                <thead><tr>
+                    <th>"URL"</th><th>"Events"</th><th>"Tenant"</th><th>"Health"</th><th>"Success (24 h)"</th>
+                    <th>"p95"</th><th>"Last delivery"</th><th>"Failures"</th><th>"Created"</th>
+                </tr></thead>
                 <tbody>
-                    {rows.into_iter().map(|w| view! {
-                        <tr>
-                            <td><a href=format!("/webhooks/{}", w.id)>{w.url.clone()}</a><div class="muted small">{w.description.clone()}</div></td>
-                            <td class="small">{w.events.join(", ")}</td>
-                            <td>{w.tenant.clone()}</td>
-                            <td><ActiveBadge active=w.active paused=w.paused/></td>
-                            <td>{w.consecutive_failures}</td>
-                            <td><When t=w.created_at/></td>
-                        </tr>
+                    {rows.into_iter().map(|h| {
+                        let w = h.webhook;
+                        view! {
+                            <tr data-testid=format!("webhook-{}", w.id)>
+                                <td><a href=format!("/webhooks/{}", w.id)>{w.url.clone()}</a><div class="muted small">{w.description.clone()}</div></td>
+                                <td class="small">{w.events.join(", ")}</td>
+                                <td>{w.tenant.clone()}</td>
+                                <td><span class=format!("badge health-{}", h.state) data-testid="health">{h.state.clone()}</span></td>
+                                <td class="nowrap"><Sparkline values=h.series/> " " {percent(h.success_rate)}</td>
+                                <td>{h.p95_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into())}</td>
+                                <td>{h.last.map(|(t, status)| view! { <When t/> <div><StatusBadge status/></div> })}</td>
+                                <td>{w.consecutive_failures}</td>
+                                <td><When t=w.created_at/></td>
+                            </tr>
+                        }
                     }).collect_view()}
                 </tbody>
             </table>
