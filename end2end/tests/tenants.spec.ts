@@ -27,3 +27,20 @@ test("a tenant cannot see another tenant's webhook", async ({ page, request }) =
   await expect(page.getByTestId('webhooks')).toContainText(receiver.url('/acme'));
   await receiver.stop();
 });
+
+test('an admin picks the tenant filter from the tenants that exist', async ({ page, request }) => {
+  const admin = new Api(request);
+  const tenant = unique('picked');
+  const receiver = await Receiver.start();
+  await admin.webhook(receiver.url('/picked'), ['wallet.created'], tenant);
+  await signIn(page);
+  await open(page, '/webhooks');
+  await page.getByTestId('tenant-select').selectOption(tenant);
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(new RegExp(`tenant=${tenant}`));
+  await expect(page.getByTestId('webhooks').locator('tbody tr')).toHaveCount(1);
+  // A misspelt tenant in the address says so, rather than showing an empty success.
+  await open(page, `/deliveries?tenant=${tenant}x`);
+  await expect(page.getByTestId('tenant-select').locator('option:checked')).toHaveText(`${tenant}x (no webhooks)`);
+  await receiver.stop();
+});

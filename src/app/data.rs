@@ -320,6 +320,20 @@ pub async fn send_test(#[server(default)] id: String) -> Result<Answer<AttemptRe
     .await
 }
 
+/// The tenants a principal may filter by: every tenant with webhooks for an admin, its own for a
+/// tenant key.
+#[server(prefix = "/console", endpoint = "tenants", client = crate::app::csrf::ConsoleClient)]
+pub async fn tenants() -> Result<Answer<Vec<String>>, ServerFnError> {
+    answer(async move {
+        let (state, actor) = ssr::actor().await?;
+        match actor.principal.scope() {
+            Some(own) => Ok(vec![own.to_string()]),
+            None => state.store.tenants_with_webhooks().await.map_err(|e| ssr::fail(e.into())),
+        }
+    })
+    .await
+}
+
 /// A page of the delivery log, with its webhooks' names.
 #[server(prefix = "/console", endpoint = "deliveries", client = crate::app::csrf::ConsoleClient)]
 pub async fn deliveries(#[server(default)] filter: LogFilter) -> Result<Answer<DeliveryLog>, ServerFnError> {

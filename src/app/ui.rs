@@ -2,7 +2,7 @@
 //! zone, loading, empty and error states, badges, and the SVG charts.
 
 use crate::app::csrf::CsrfField;
-use crate::app::model::Problem;
+use crate::app::model::{settle, Problem};
 use crate::app::session::{whoami, Logout};
 use crate::domain::{DeliveryStatus, Principal, Role};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -163,6 +163,38 @@ pub fn Sparkline(values: Vec<Option<f64>>) -> impl IntoView {
         <svg class="sparkline" width=w height=h viewBox=format!("0 0 {w} {h}") role="img" aria-label="success rate per hour">
             {lines.into_iter().map(|points| view! { <polyline points=points/> }).collect_view()}
         </svg>
+    }
+}
+
+/// The tenant filter: the tenants that exist, not free text (a misspelt tenant would silently show
+/// nothing). A tenant in the address that has no webhooks stays shown, marked as such.
+#[component]
+pub fn TenantSelect(#[prop(into)] current: Signal<String>) -> impl IntoView {
+    let list = Resource::new(|| (), |_| crate::app::data::tenants());
+    view! {
+        <label>"Tenant"
+            <Suspense fallback=|| view! { <select name="tenant" disabled=true><option>"…"</option></select> }>
+                {move || Suspend::new(async move {
+                    let names = settle(list.await).unwrap_or_default();
+                    let chosen = current.get_untracked();
+                    let unknown = (!chosen.is_empty() && !names.contains(&chosen)).then(|| chosen.clone());
+                    view! {
+                        <select name="tenant" data-testid="tenant-select">
+                            <option value="" selected=chosen.is_empty()>"All tenants"</option>
+                            {unknown.map(|t| {
+                                let label = format!("{t} (no webhooks)");
+                                view! { <option value=t selected=true>{label}</option> }
+                            })}
+                            {names.into_iter().map(|t| {
+                                let selected = t == chosen;
+                                let label = t.clone();
+                                view! { <option value=t selected=selected>{label}</option> }
+                            }).collect_view()}
+                        </select>
+                    }
+                })}
+            </Suspense>
+        </label>
     }
 }
 

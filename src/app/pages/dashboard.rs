@@ -2,7 +2,7 @@
 
 use crate::app::data::get_overview;
 use crate::app::model::{settle, Overview};
-use crate::app::ui::{millis, percent, principal, BarChart, Card, ErrorBox, LineChart, Loading};
+use crate::app::ui::{millis, percent, principal, BarChart, Card, ErrorBox, LineChart, Loading, TenantSelect};
 use crate::domain::{AlertLevel, Role};
 use leptos::prelude::*;
 use leptos_router::components::Form;
@@ -33,7 +33,7 @@ pub fn Dashboard() -> impl IntoView {
             {is_admin.then(|| view! {
                 <Form method="GET" action="" attr:class="filters" attr:aria-label="Tenant">
                     <input type="hidden" name="window" prop:value=move || window.get()/>
-                    <label>"Tenant" <input name="tenant" placeholder="all tenants" prop:value=move || tenant.get()/></label>
+                    <TenantSelect current=tenant/>
                     <button type="submit" class="secondary">"Apply"</button>
                 </Form>
             })}

@@ -3,7 +3,7 @@
 
 use crate::app::data::{deliveries, get_delivery_view, retry, retry_failed};
 use crate::app::model::{settle, DeliveryView, LogFilter, WebhookNames};
-use crate::app::ui::{principal, Empty, ErrorBox, Loading, StatusBadge, When};
+use crate::app::ui::{principal, Empty, ErrorBox, Loading, StatusBadge, TenantSelect, When};
 use crate::domain::{Attempt, Delivery, DeliveryStatus, Role};
 use leptos::prelude::*;
 use leptos_router::components::Form;
@@ -41,7 +41,7 @@ pub fn DeliveriesPage() -> impl IntoView {
         <Form method="GET" action="" attr:class="filters" attr:aria-label="Filter deliveries">
             <label>"Webhook id" <input name="webhookId" placeholder="wh_…" prop:value=move || param("webhookId")/></label>
             <label>"Event" <input name="event" placeholder="e.g. wallet.created" prop:value=move || param("event")/></label>
-            {is_admin.then(|| view! { <label>"Tenant" <input name="tenant" placeholder="all tenants" prop:value=move || param("tenant")/></label> })}
+            {is_admin.then(|| view! { <TenantSelect current=Signal::derive(move || param("tenant"))/> })}
             <label>"Status"
                 <select name="status" prop:value=move || param("status")>
                     <option value="">"All"</option>

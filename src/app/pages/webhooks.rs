@@ -3,7 +3,9 @@
 use crate::app::csrf::CsrfField;
 use crate::app::data::{create_webhook, event_types, update_webhook, webhooks};
 use crate::app::model::{settle, Problem, WebhookHealth};
-use crate::app::ui::{field_error, percent, principal, Empty, ErrorBox, Loading, Sparkline, StatusBadge, When};
+use crate::app::ui::{
+    field_error, percent, principal, Empty, ErrorBox, Loading, Sparkline, StatusBadge, TenantSelect, When,
+};
 use crate::domain::event_type::CATEGORIES;
 use crate::domain::{EventType, Role, Webhook};
 use leptos::prelude::*;
@@ -37,7 +39,7 @@ pub fn WebhooksPage() -> impl IntoView {
                 </select>
             </label>
             <label>"Receives event" <input name="event" placeholder="e.g. wallet.created" prop:value=move || param("event")/></label>
-            {is_admin.then(|| view! { <label>"Tenant" <input name="tenant" placeholder="all tenants" prop:value=move || param("tenant")/></label> })}
+            {is_admin.then(|| view! { <TenantSelect current=Signal::derive(move || param("tenant"))/> })}
             <label>"Sort"
                 <select name="sort" prop:value=move || param("sort")>
                     <option value="">"Newest first"</option>
