@@ -1,0 +1,238 @@
+//! The console's server functions. Each calls the service function of the same action as the REST
+//! API (`crate::service`: the same validation, tenant scoping and audit entries), with the signed-in
+//! session as the key. Those of webhooks are in `webhooks.rs`; the log, catalog, keys and audit here.
+
+mod webhooks;
+
+pub use webhooks::*;
+
+use crate::app::model::{Answer, CreatedKey, DeliveryLog, DeliveryView, LogFilter, Overview};
+use crate::domain::{ApiKey, AttemptResult, AuditEntry, EventType, Page};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use crate::app::model::{Problem, SIGNED_OUT};
+    use crate::error::AppError;
+    use crate::service::Actor;
+    use crate::state::AppState;
+
+    /// The server state and the signed-in actor, or the `signed_out` problem.
+    pub async fn actor() -> Result<(AppState, Actor), Problem> {
+        let state = crate::app::session::ssr::state()?;
+        let principal = crate::app::session::ssr::current_principal().await?.ok_or_else(|| Problem {
+            code: SIGNED_OUT.to_string(),
+            message: "your session has ended; sign in again".to_string(),
+            field: None,
+        })?;
+        let ip = leptos_axum::extract::<axum::http::request::Parts>()
+            .await
+            .ok()
+            .and_then(|parts| crate::api::auth::client_ip(&parts))
+            .map(|ip| ip.to_string());
+        Ok((state, Actor { principal, ip }))
+    }
+
+    /// An API error as the console shows it.
+    pub fn fail(e: AppError) -> Problem {
+        Problem { code: e.code.to_string(), message: e.message, field: e.field }
+    }
+
+    /// The request is a plain HTML form post (the page was not hydrated yet): it wants a page back.
+    pub fn plain_form() -> bool {
+        leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        })
+    }
+
+    /// `Some(s)` unless `s` is blank.
+    pub fn given(s: String) -> Option<String> {
+        let s = s.trim().to_string();
+        (!s.is_empty()).then_some(s)
+    }
+}
+
+/// Runs a server function's body; a refusal is an ordinary answer (see [`Answer`]).
+#[cfg(feature = "ssr")]
+async fn answer<T>(body: impl std::future::Future<Output = Answer<T>>) -> Result<Answer<T>, ServerFnError> {
+    Ok(body.await)
+}
+
+/// Statistics over `window` (`1h`, `24h`, `7d`) and the active alerts.
+#[server(prefix = "/console", endpoint = "overview", client = crate::app::csrf::ConsoleClient)]
+pub async fn get_overview(
+    #[server(default)] window: String,
+    #[server(default)] tenant: String,
+) -> Result<Answer<Overview>, ServerFnError> {
+    answer(async move {
+        use crate::service::insight::{self, StatsParams};
+        let (state, actor) = ssr::actor().await?;
+        let params = StatsParams { window: Some(window), tenant: ssr::given(tenant.clone()) };
+        let stats = insight::stats(&state, &actor, params).await.map_err(ssr::fail)?;
+        let alerts = insight::alerts(&state, &actor, ssr::given(tenant)).await.map_err(ssr::fail)?;
+        Ok(Overview { stats, alerts })
+    })
+    .await
+}
+
+/// The tenants a principal may filter by: every tenant with webhooks for an admin, its own for a
+/// tenant key.
+#[server(prefix = "/console", endpoint = "tenants", client = crate::app::csrf::ConsoleClient)]
+pub async fn tenants() -> Result<Answer<Vec<String>>, ServerFnError> {
+    answer(async move {
+        let (state, actor) = ssr::actor().await?;
+        match actor.principal.scope() {
+            Some(own) => Ok(vec![own.to_string()]),
+            None => state.store.tenants_with_webhooks().await.map_err(|e| ssr::fail(e.into())),
+        }
+    })
+    .await
+}
+
+/// A page of the delivery log, with its webhooks' names.
+#[server(prefix = "/console", endpoint = "deliveries", client = crate::app::csrf::ConsoleClient)]
+pub async fn deliveries(#[server(default)] filter: LogFilter) -> Result<Answer<DeliveryLog>, ServerFnError> {
+    answer(async move {
+        use crate::service::deliveries::{list, ListQuery};
+        let (state, actor) = ssr::actor().await?;
+        let query = ListQuery {
+            webhook_id: ssr::given(filter.webhook_id),
+            event: ssr::given(filter.event),
+            status: ssr::given(filter.status),
+            tenant: ssr::given(filter.tenant),
+            since: ssr::given(filter.since),
+            until: ssr::given(filter.until),
+            limit: Some(25),
+            cursor: ssr::given(filter.cursor),
+        };
+        let page = list(&state, &actor, query).await.map_err(ssr::fail)?;
+        let mut ids: Vec<String> = page.data.iter().map(|d| d.webhook_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let rows = state.store.webhook_names(&ids).await.map_err(|e| ssr::fail(e.into()))?;
+        let names = rows
+            .into_iter()
+            .map(|(id, url, description)| (id, crate::app::model::webhook_name(&url, &description)))
+            .collect();
+        Ok(DeliveryLog { page, names })
+    })
+    .await
+}
+
+/// How many failed deliveries the log's view holds; with `run`, queues them again.
+#[server(prefix = "/console", endpoint = "retry_failed", client = crate::app::csrf::ConsoleClient)]
+pub async fn retry_failed(
+    #[server(default)] filter: LogFilter,
+    #[server(default)] run: bool,
+) -> Result<Answer<u64>, ServerFnError> {
+    answer(async move {
+        use crate::service::deliveries::RetryFailedIn;
+        let (state, actor) = ssr::actor().await?;
+        let input = RetryFailedIn {
+            webhook_id: ssr::given(filter.webhook_id),
+            event: ssr::given(filter.event),
+            tenant: ssr::given(filter.tenant),
+            since: ssr::given(filter.since),
+            until: ssr::given(filter.until),
+            dry_run: !run,
+        };
+        crate::service::deliveries::retry_failed(&state, &actor, input).await.map_err(ssr::fail)
+    })
+    .await
+}
+
+/// One delivery with its attempts.
+#[server(prefix = "/console", endpoint = "delivery", client = crate::app::csrf::ConsoleClient)]
+pub async fn get_delivery_view(#[server(default)] id: String) -> Result<Answer<DeliveryView>, ServerFnError> {
+    answer(async move {
+        let (state, actor) = ssr::actor().await?;
+        let out = crate::service::deliveries::get(&state, &actor, &id).await.map_err(ssr::fail)?;
+        Ok(DeliveryView { delivery: out.delivery, attempts: out.attempts, request_body: out.request_body })
+    })
+    .await
+}
+
+/// Sends a delivery again now.
+#[server(prefix = "/console", endpoint = "retry", client = crate::app::csrf::ConsoleClient)]
+pub async fn retry(#[server(default)] id: String) -> Result<Answer<AttemptResult>, ServerFnError> {
+    answer(async move {
+        let (state, actor) = ssr::actor().await?;
+        Ok(crate::service::deliveries::retry(&state, &actor, &id).await.map_err(ssr::fail)?.attempt)
+    })
+    .await
+}
+
+/// The event catalog.
+#[server(prefix = "/console", endpoint = "event_types", client = crate::app::csrf::ConsoleClient)]
+pub async fn event_types() -> Result<Answer<Vec<EventType>>, ServerFnError> {
+    answer(async move {
+        // Signed-in users only, whoever they are.
+        let (state, _actor) = ssr::actor().await?;
+        crate::service::event_types::list(&state).await.map_err(ssr::fail)
+    })
+    .await
+}
+
+/// The live API keys (admins).
+#[server(prefix = "/console", endpoint = "keys", client = crate::app::csrf::ConsoleClient)]
+pub async fn keys() -> Result<Answer<Vec<ApiKey>>, ServerFnError> {
+    answer(async move {
+        let (state, actor) = ssr::actor().await?;
+        crate::service::keys::list(&state, &actor).await.map_err(ssr::fail)
+    })
+    .await
+}
+
+/// Creates an API key (admins); the key is in the answer only.
+#[server(prefix = "/console", endpoint = "create_key", client = crate::app::csrf::ConsoleClient)]
+pub async fn create_key(
+    #[server(default)] name: String,
+    #[server(default)] role: String,
+    #[server(default)] tenant: String,
+) -> Result<Answer<CreatedKey>, ServerFnError> {
+    answer(async move {
+        use crate::service::keys::KeyIn;
+        let (state, actor) = ssr::actor().await?;
+        let input = KeyIn { tenant: ssr::given(tenant), role: ssr::given(role), name };
+        let created = crate::service::keys::create(&state, &actor, input).await.map_err(ssr::fail)?;
+        Ok(CreatedKey { id: created.id, name: created.name, key: created.key })
+    })
+    .await
+}
+
+/// Revokes an API key (admins).
+#[server(prefix = "/console", endpoint = "revoke_key", client = crate::app::csrf::ConsoleClient)]
+pub async fn revoke_key(#[server(default)] id: String) -> Result<Answer<()>, ServerFnError> {
+    answer(async move {
+        let (state, actor) = ssr::actor().await?;
+        crate::service::keys::revoke(&state, &actor, &id).await.map_err(ssr::fail)
+    })
+    .await
+}
+
+/// A page of the audit log (admins).
+#[server(prefix = "/console", endpoint = "audit", client = crate::app::csrf::ConsoleClient)]
+pub async fn audit(
+    #[server(default)] action: String,
+    #[server(default)] cursor: String,
+) -> Result<Answer<Page<AuditEntry>>, ServerFnError> {
+    answer(async move {
+        use crate::service::insight::{audit, AuditQuery};
+        let (state, actor) = ssr::actor().await?;
+        let query = AuditQuery {
+            action: ssr::given(action),
+            tenant: None,
+            actor_key_id: None,
+            since: None,
+            until: None,
+            limit: Some(50),
+            cursor: ssr::given(cursor),
+        };
+        audit(&state, &actor, query).await.map_err(ssr::fail)
+    })
+    .await
+}

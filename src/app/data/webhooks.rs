@@ -1,0 +1,252 @@
+//! The console's server functions for webhooks: the list with each one's health, one webhook's
+//! view, registering and editing, switching on, off and pausing, recovery, the secret, a test send.
+
+#[cfg(feature = "ssr")]
+use super::{answer, ssr};
+use crate::app::model::{Answer, Recovery, WebhookHealth, WebhookView};
+use crate::domain::{AttemptResult, Page, SecretInfo, Webhook};
+use leptos::prelude::*;
+
+/// A page of webhooks.
+#[server(prefix = "/console", endpoint = "webhooks", client = crate::app::csrf::ConsoleClient)]
+pub async fn webhooks(
+    #[server(default)] search: String,
+    #[server(default)] status: String,
+    #[server(default)] event: String,
+    #[server(default)] tenant: String,
+    #[server(default)] cursor: String,
+) -> Result<Answer<Page<WebhookHealth>>, ServerFnError> {
+    answer(async move {
+        use crate::service::webhooks::{list, ListQuery};
+        let (state, actor) = ssr::actor().await?;
+        let query = ListQuery {
+            search: ssr::given(search),
+            status: ssr::given(status),
+            event: ssr::given(event),
+            tenant: ssr::given(tenant),
+            limit: Some(20),
+            cursor: ssr::given(cursor),
+        };
+        let page = list(&state, &actor, query).await.map_err(ssr::fail)?;
+        let mut data = Vec::with_capacity(page.data.len());
+        for webhook in page.data {
+            data.push(health(&state, &actor, webhook).await.map_err(ssr::fail)?);
+        }
+        Ok(Page { data, next_cursor: page.next_cursor })
+    })
+    .await
+}
+
+/// One webhook with its statistics (24 hours) and its latest deliveries.
+#[server(prefix = "/console", endpoint = "webhook", client = crate::app::csrf::ConsoleClient)]
+pub async fn get_webhook_view(#[server(default)] id: String) -> Result<Answer<WebhookView>, ServerFnError> {
+    answer(async move {
+        use crate::service::deliveries::ListQuery;
+        use crate::service::insight::{webhook_stats, StatsParams};
+        let (state, actor) = ssr::actor().await?;
+        let p = &actor.principal;
+        let webhook = crate::service::webhooks::get(&state, p, &id).await.map_err(ssr::fail)?;
+        let params = StatsParams { window: Some("24h".into()), tenant: None };
+        let stats = webhook_stats(&state, p, &id, params).await.map_err(ssr::fail)?;
+        let query = ListQuery {
+            webhook_id: Some(id),
+            event: None,
+            status: None,
+            tenant: None,
+            since: None,
+            until: None,
+            limit: Some(10),
+            cursor: None,
+        };
+        let deliveries = crate::service::deliveries::list(&state, p, query).await.map_err(ssr::fail)?;
+        let event_types = crate::service::event_types::list(&state).await.map_err(ssr::fail)?;
+        Ok(WebhookView { webhook, event_types, stats, deliveries })
+    })
+    .await
+}
+
+/// Registers a webhook; the answer shows its secret this once. Posted as a plain HTML form (before
+/// the page is hydrated), it answers with a redirect: to the new webhook's page, or back to the form
+/// with what was typed (but a custom secret) and the refusal.
+#[server(prefix = "/console", endpoint = "create_webhook", client = crate::app::csrf::ConsoleClient)]
+pub async fn create_webhook(
+    #[server(default)] url: String,
+    #[server(default)] events: Vec<String>,
+    #[server(default)] description: String,
+    #[server(default)] secret: String,
+    #[server(default)] tenant: String,
+) -> Result<Answer<Webhook>, ServerFnError> {
+    let typed = crate::app::model::NewWebhookForm {
+        url: url.clone(),
+        events: events.clone(),
+        description: description.clone(),
+        tenant: tenant.clone(),
+    };
+    let answer = answer(async move {
+        use crate::service::webhooks::{create, WebhookIn};
+        let (state, actor) = ssr::actor().await?;
+        let input = WebhookIn {
+            url,
+            events,
+            description: Some(description),
+            secret: ssr::given(secret),
+            active: Some(true),
+            tenant: ssr::given(tenant),
+        };
+        create(&state, &actor, input).await.map_err(ssr::fail)
+    })
+    .await;
+    if ssr::plain_form() {
+        match &answer {
+            Ok(Ok(w)) => leptos_axum::redirect(&format!("/webhooks/{}?created=1", w.id)),
+            Ok(Err(problem)) => leptos_axum::redirect(&format!("/webhooks/new?{}", typed.query(problem))),
+            Err(_) => {}
+        }
+    }
+    answer
+}
+
+/// Changes a webhook's URL, subscriptions and description.
+#[server(prefix = "/console", endpoint = "update_webhook", client = crate::app::csrf::ConsoleClient)]
+pub async fn update_webhook(
+    #[server(default)] id: String,
+    #[server(default)] url: String,
+    #[server(default)] events: Vec<String>,
+    #[server(default)] description: String,
+) -> Result<Answer<Webhook>, ServerFnError> {
+    answer(async move {
+        use crate::service::webhooks::{update, WebhookPatchIn};
+        let (state, actor) = ssr::actor().await?;
+        let patch =
+            WebhookPatchIn { url: Some(url), events: Some(events), description: Some(description), active: None };
+        update(&state, &actor, &id, patch).await.map_err(ssr::fail)
+    })
+    .await
+}
+
+/// Switches a webhook on (resuming held deliveries) or off (holding them).
+#[server(prefix = "/console", endpoint = "set_active", client = crate::app::csrf::ConsoleClient)]
+pub async fn set_active(
+    #[server(default)] id: String,
+    #[server(default)] active: bool,
+) -> Result<Answer<Webhook>, ServerFnError> {
+    answer(async move {
+        let (state, actor) = ssr::actor().await?;
+        crate::service::webhook_ops::set_active(&state, &actor, &id, active).await.map_err(ssr::fail)
+    })
+    .await
+}
+
+/// Pauses a webhook (what it would get is held) or resumes it (what was held goes).
+#[server(prefix = "/console", endpoint = "set_paused", client = crate::app::csrf::ConsoleClient)]
+pub async fn set_paused(
+    #[server(default)] id: String,
+    #[server(default)] paused: bool,
+) -> Result<Answer<Webhook>, ServerFnError> {
+    answer(async move {
+        use crate::service::webhook_ops::{pause, resume};
+        let (state, actor) = ssr::actor().await?;
+        if paused { pause(&state, &actor, &id).await } else { resume(&state, &actor, &id).await }.map_err(ssr::fail)
+    })
+    .await
+}
+
+/// What a webhook's recovery would do since `since` (unix ms): its failed deliveries to queue again
+/// and the events it missed; with `run`, does the one named by `what` (`recover` or `replay`).
+#[server(prefix = "/console", endpoint = "recovery", client = crate::app::csrf::ConsoleClient)]
+pub async fn webhook_recovery(
+    #[server(default)] id: String,
+    #[server(default)] since: i64,
+    #[server(default)] what: String,
+) -> Result<Answer<Recovery>, ServerFnError> {
+    answer(async move {
+        use crate::service::webhook_ops::{recover, replay_missing, RecoverIn, ReplayIn};
+        let (state, actor) = ssr::actor().await?;
+        let since_value = serde_json::Value::from(since);
+        let failed = recover(&state, &actor, &id, RecoverIn { since: since_value.clone(), dry_run: what != "recover" })
+            .await
+            .map_err(ssr::fail)?;
+        let missed = replay_missing(&state, &actor, &id, ReplayIn { since: since_value, dry_run: what != "replay" })
+            .await
+            .map_err(ssr::fail)?;
+        Ok(Recovery { failed, missed })
+    })
+    .await
+}
+
+/// Deletes a webhook.
+#[server(prefix = "/console", endpoint = "delete_webhook", client = crate::app::csrf::ConsoleClient)]
+pub async fn delete_webhook(#[server(default)] id: String) -> Result<Answer<()>, ServerFnError> {
+    answer(async move {
+        let (state, actor) = ssr::actor().await?;
+        crate::service::webhooks::delete(&state, &actor, &id).await.map_err(ssr::fail)
+    })
+    .await
+}
+
+/// The signing secret (audited).
+#[server(prefix = "/console", endpoint = "reveal_secret", client = crate::app::csrf::ConsoleClient)]
+pub async fn reveal_secret(#[server(default)] id: String) -> Result<Answer<SecretInfo>, ServerFnError> {
+    answer(async move {
+        let (state, actor) = ssr::actor().await?;
+        crate::service::webhook_ops::reveal_secret(&state, &actor, &id).await.map_err(ssr::fail)
+    })
+    .await
+}
+
+/// A new generated secret; the old one keeps signing beside it for `grace_seconds`.
+#[server(prefix = "/console", endpoint = "rotate_secret", client = crate::app::csrf::ConsoleClient)]
+pub async fn rotate_secret(
+    #[server(default)] id: String,
+    #[server(default)] grace_seconds: i64,
+) -> Result<Answer<SecretInfo>, ServerFnError> {
+    answer(async move {
+        let (state, actor) = ssr::actor().await?;
+        let input = crate::service::webhook_ops::RotateIn { secret: None, grace_seconds: Some(grace_seconds) };
+        crate::service::webhook_ops::rotate_secret(&state, &actor, &id, input).await.map_err(ssr::fail)
+    })
+    .await
+}
+
+/// Sends a test event now.
+#[server(prefix = "/console", endpoint = "send_test", client = crate::app::csrf::ConsoleClient)]
+pub async fn send_test(#[server(default)] id: String) -> Result<Answer<AttemptResult>, ServerFnError> {
+    answer(async move {
+        let (state, actor) = ssr::actor().await?;
+        crate::service::webhook_ops::test(&state, &actor, &id).await.map_err(ssr::fail)
+    })
+    .await
+}
+
+/// A webhook with its health over the last 24 hours: success rate per hour, p95 latency, its
+/// latest delivery.
+#[cfg(feature = "ssr")]
+async fn health(
+    state: &crate::state::AppState,
+    actor: &crate::service::Actor,
+    webhook: crate::domain::Webhook,
+) -> Result<WebhookHealth, crate::error::AppError> {
+    use crate::service::deliveries::{list, ListQuery};
+    use crate::service::insight::{webhook_stats, StatsParams};
+    let params = StatsParams { window: Some("24h".into()), tenant: None };
+    let stats = webhook_stats(state, &actor.principal, &webhook.id, params).await?;
+    let latest = ListQuery {
+        webhook_id: Some(webhook.id.clone()),
+        event: None,
+        status: None,
+        tenant: None,
+        since: None,
+        until: None,
+        limit: Some(1),
+        cursor: None,
+    };
+    let last = list(state, &actor.principal, latest).await?.data.first().map(|d| (d.created_at, d.status));
+    Ok(crate::app::model::WebhookHealth {
+        state: crate::app::model::health_state(&webhook, stats.attempts, stats.success_rate).to_string(),
+        success_rate: stats.success_rate,
+        series: stats.series.iter().map(|b| b.success_rate).collect(),
+        p95_ms: stats.p95_response_ms,
+        last,
+        webhook,
+    })
+}
