@@ -43,3 +43,50 @@ test('filter the log, open a failed attempt, export the view and retry it', asyn
   expect(receiver.received).toHaveLength(2);
   await receiver.stop();
 });
+
+test('the time range picker and the webhook picker change the log; pages count and go back', async ({ page, request }) => {
+  const receiver = await Receiver.start();
+  const api = new Api(request);
+  const tenant = `range-${Date.now().toString(36)}`;
+  const hook = await api.post('/webhooks', { url: receiver.url('/range'), events: ['user.created'], tenant, description: 'Range receiver' });
+  const other = await api.post('/webhooks', { url: receiver.url('/other'), events: ['user.created'], tenant, description: 'Other receiver' });
+  for (let i = 0; i < 27; i++) await api.publish('user.created', { n: i }, tenant);
+  await expect.poll(() => receiver.received.length).toBe(54);
+
+  await signIn(page);
+  await open(page, `/deliveries?tenant=${tenant}`);
+  const log = new DeliveryLog(page);
+  await expect(page.getByTestId('page-count')).toHaveText('Page 1 · 1–25 of 54');
+
+  // Pick one webhook by name: the log shows its 27, over two pages.
+  await page.getByTestId('webhook-select').selectOption({ label: `Range receiver · ${tenant}` });
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(new RegExp(`webhookId=${hook.id}`));
+  await expect(page.getByTestId('page-count')).toHaveText('Page 1 · 1–25 of 27');
+  await page.getByRole('link', { name: 'Next' }).click();
+  await expect(page.getByTestId('page-count')).toHaveText('Page 2 · 26–27 of 27');
+  await expect(log.rows()).toHaveCount(2);
+  await page.getByRole('link', { name: 'Previous' }).click();
+  await expect(page.getByTestId('page-count')).toHaveText('Page 1 · 1–25 of 27');
+  await expect(log.rows()).toHaveCount(25);
+
+  // Last hour: everything is in it. A custom range that ended an hour ago: nothing.
+  await page.getByTestId('range').selectOption('1h');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/range=1h/);
+  await expect(page.getByTestId('page-count')).toHaveText('Page 1 · 1–25 of 27');
+  await page.getByTestId('range').selectOption('custom');
+  await expect(page.getByTestId('range-since')).toBeVisible();
+  const local = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+  await page.getByTestId('range-since').fill(local(new Date(Date.now() - 3 * 3_600_000)));
+  await page.getByTestId('range-until').fill(local(new Date(Date.now() - 3_600_000)));
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/range=custom/);
+  await expect(page.getByText('No deliveries match these filters.')).toBeVisible();
+  // Until now (and a minute): all 27 again, the times read in this browser's zone.
+  await page.getByTestId('range-until').fill(local(new Date(Date.now() + 60_000)));
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page.getByTestId('page-count')).toHaveText('Page 1 · 1–25 of 27');
+  expect(other.id).not.toBe(hook.id);
+  await receiver.stop();
+});

@@ -13,6 +13,9 @@ test('an event published through the API appears in the live feed', async ({ pag
   const feed = page.getByTestId('live-feed');
   await expect(feed).toContainText(hook.id);
   await expect(feed).toContainText('succeeded');
+  // A person reads the event type and the webhook's name (its URL: it has no description).
+  await expect(feed).toContainText('user.created');
+  await expect(feed.getByRole('link', { name: receiver.url('/live') })).toBeVisible();
   await expect(page.getByTestId('card-success')).toBeVisible();
   await receiver.stop();
 });

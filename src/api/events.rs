@@ -1,11 +1,12 @@
 //! `/api/events`: publish an event (stored with its deliveries before the answer) and read events
 //! (the rules are in `service::events`).
 
-use super::extract::{parse_json, Params};
+use super::auth::Actor;
+use super::extract::{parse_json, Body, Params};
 use super::openapi::{get, post, Routes};
 use crate::domain::{Event, Page, Principal};
 use crate::error::{AppError, AppResult};
-use crate::service::events::{self, EventIn, ListQuery};
+use crate::service::events::{self, EventIn, ListQuery, SendIn, SentOut};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -44,6 +45,15 @@ pub fn routes(max_payload: usize) -> Routes {
             .query::<ListQuery>()
             .json::<Page<Event>>(200, "A page of events."))
         .op(get("/events/{id}", get_event).summary("Get an event").json::<Event>(200, "The event with its data."))
+        .op(post("/events/{id}/send", send_event)
+            .summary("Send an event again to a webhook")
+            .describe(
+                "Queues one more delivery of the event to the chosen webhook, whether or not it went there before \
+                 (the receiver lost it, or the webhook was made after the event). A tenant's event goes only to that \
+                 tenant's webhooks. Held while the webhook is off.",
+            )
+            .body::<SendIn>()
+            .json::<SentOut>(202, "Queued: the new delivery."))
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -97,4 +107,14 @@ async fn get_event(
     Path(id): Path<String>,
 ) -> AppResult<Json<Event>> {
     Ok(Json(events::get(&state, &principal, &id).await?))
+}
+
+/// `POST /api/events/{id}/send`: one more delivery of the event to a chosen webhook.
+async fn send_event(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    Body(input): Body<SendIn>,
+) -> AppResult<(StatusCode, Json<SentOut>)> {
+    Ok((StatusCode::ACCEPTED, Json(events::send_to(&state, &actor, &id, input).await?)))
 }

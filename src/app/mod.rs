@@ -82,6 +82,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("webhooks/:id") view=pages::webhook::WebhookPage ssr=SsrMode::Async/>
                     <Route path=path!("deliveries") view=pages::deliveries::DeliveriesPage ssr=SsrMode::Async/>
                     <Route path=path!("deliveries/:id") view=pages::deliveries::DeliveryPage ssr=SsrMode::Async/>
+                    <Route path=path!("events") view=pages::events::EventsPage ssr=SsrMode::Async/>
+                    <Route path=path!("events/:id") view=pages::events::EventPage ssr=SsrMode::Async/>
                     <Route path=path!("event-types") view=pages::admin::CatalogPage ssr=SsrMode::Async/>
                     <Route path=path!("keys") view=pages::admin::KeysPage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=pages::admin::AuditPage ssr=SsrMode::Async/>

@@ -1,7 +1,7 @@
 //! What the console's server functions answer: the views they return, and the [`Problem`] they
 //! refuse with. Shared by the server and the browser.
 
-use crate::domain::{Alert, Attempt, Delivery, DeliveryStatus, EventType, Page, Stats, Webhook};
+use crate::domain::{Alert, Attempt, Delivery, DeliveryStatus, Event, EventType, Page, Stats, Webhook};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -102,11 +102,43 @@ pub fn health_state(webhook: &Webhook, attempts: i64, success_rate: Option<f64>)
     }
 }
 
-/// A page of the delivery log, with the names (description, or URL) of the webhooks it shows.
+/// A page of the delivery log, with the names (description, or URL) of the webhooks it shows and
+/// how many deliveries the filters select (counted up to [`COUNT_CAP`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DeliveryLog {
     pub page: Page<Delivery>,
     pub names: WebhookNames,
+    pub total: i64,
+}
+
+/// A page of published events and how many the filters select (counted up to [`COUNT_CAP`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventLog {
+    pub page: Page<Event>,
+    pub total: i64,
+}
+
+/// Lists count their rows up to this many ("10,000+" beyond): an exact count of a long log would
+/// cost more than the page itself.
+pub const COUNT_CAP: i64 = 10_000;
+
+/// An event with where it went, and where it may be sent again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventView {
+    pub event: Event,
+    /// Its deliveries, newest first.
+    pub deliveries: Vec<Delivery>,
+    pub names: WebhookNames,
+    /// The webhooks it may be sent to again (its tenant's; anyone's for a broadcast): id and name.
+    pub targets: Vec<(String, String)>,
+}
+
+/// A delivery queued by "send again".
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SentAgain {
+    pub delivery_id: String,
+    /// `pending`, or `held` while the webhook is off.
+    pub status: String,
 }
 
 /// Webhook names by id, for showing a person names rather than ids.
@@ -136,9 +168,10 @@ pub struct CreatedKey {
     pub id: String,
     pub name: String,
     pub key: String,
+    /// The key's tenant, when no webhook belongs to it yet (a new tenant, or a misspelt one).
+    pub new_tenant: Option<String>,
 }
 
-/// Filters of the delivery log, as they stand in the page's URL.
 /// What was typed into the new-webhook form, carried back to it in the address after a plain form
 /// post was refused (a custom secret never is).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -175,35 +208,109 @@ pub struct Recovery {
     pub missed: u64,
 }
 
+/// Filters of the delivery log (and the event list, which uses the tenant, event and time), as
+/// they stand in the page's URL.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LogFilter {
     pub webhook_id: String,
     pub tenant: String,
     pub event: String,
     pub status: String,
+    /// A quick choice (`1h`, `24h`, `7d`, counted back from now), `custom`, or empty (any time,
+    /// unless `since`/`until` say otherwise).
+    pub range: String,
+    /// RFC 3339, unix ms, or a form's local `2026-11-30T07:30` in the zone `tz` says.
     pub since: String,
     pub until: String,
+    /// The browser's `getTimezoneOffset()` (minutes, UTC minus local) for local times; empty is UTC.
+    pub tz: String,
     pub cursor: String,
+    /// The cursors of the pages before this one, oldest first, `0` for the first: for "Previous".
+    pub trail: String,
 }
 
+/// The quick choices of a time range, and how far back each goes.
+pub const RANGE_CHOICES: [(&str, &str, i64); 3] =
+    [("1h", "Last hour", 3_600_000), ("24h", "Last 24 hours", 86_400_000), ("7d", "Last 7 days", 604_800_000)];
+
 impl LogFilter {
-    /// The query string of these filters (without the cursor), for links and the CSV export.
+    /// The query string of these filters (without the page), for links and the CSV export.
     pub fn query(&self) -> String {
         let pairs = [
             ("webhookId", &self.webhook_id),
             ("tenant", &self.tenant),
             ("event", &self.event),
             ("status", &self.status),
+            ("range", &self.range),
             ("since", &self.since),
             ("until", &self.until),
+            ("tz", &self.tz),
         ];
-        pairs
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("{k}={}", url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()))
-            .collect::<Vec<_>>()
-            .join("&")
+        encode(&pairs)
     }
+
+    /// The window's bounds as the API reads them (unix ms, or the text as given for the API to
+    /// judge): a quick choice counts back from `now_ms`; local times are turned into UTC.
+    pub fn bounds(&self, now_ms: i64) -> (Option<String>, Option<String>) {
+        if let Some((.., back)) = RANGE_CHOICES.iter().find(|(key, ..)| *key == self.range) {
+            return (Some((now_ms - back).to_string()), None);
+        }
+        let offset_min: i64 = self.tz.trim().parse().unwrap_or(0);
+        let bound = |value: &str| {
+            let value = value.trim();
+            if value.is_empty() {
+                return None;
+            }
+            let local = chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
+                .or_else(|_| chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"));
+            Some(match local {
+                Ok(t) => (t.and_utc().timestamp_millis() + offset_min * 60_000).to_string(),
+                Err(_) => value.to_string(),
+            })
+        };
+        (bound(&self.since), bound(&self.until))
+    }
+
+    /// Which page this is, counting from 1.
+    pub fn page_number(&self) -> usize {
+        self.trail.split(',').filter(|c| !c.is_empty()).count() + 1
+    }
+
+    /// The query string of the page after this one, which starts at `next`.
+    pub fn next_page(&self, next: &str) -> String {
+        let here = if self.cursor.is_empty() { "0" } else { self.cursor.as_str() };
+        let trail = if self.trail.is_empty() { here.to_string() } else { format!("{},{here}", self.trail) };
+        self.with_page(next, &trail)
+    }
+
+    /// The query string of the page before this one, unless this is the first.
+    pub fn previous_page(&self) -> Option<String> {
+        let (rest, last) = match self.trail.rsplit_once(',') {
+            Some((rest, last)) => (rest, last),
+            None if !self.trail.is_empty() => ("", self.trail.as_str()),
+            None => return None,
+        };
+        Some(self.with_page(if last == "0" { "" } else { last }, rest))
+    }
+
+    fn with_page(&self, cursor: &str, trail: &str) -> String {
+        let page = encode(&[("cursor", &cursor.to_string()), ("trail", &trail.to_string())]);
+        match (self.query(), page.is_empty()) {
+            (q, true) => q,
+            (q, false) if q.is_empty() => page,
+            (q, false) => format!("{q}&{page}"),
+        }
+    }
+}
+
+/// `k=v&…` of the pairs with a value, URL-encoded.
+fn encode(pairs: &[(&str, &String)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 #[cfg(test)]
@@ -235,5 +342,42 @@ mod tests {
         assert_eq!(health_state(&webhook(true, false, 0), 20, Some(0.85)), "failing", "most attempts fail");
         assert_eq!(health_state(&webhook(true, false, 0), 3, Some(0.67)), "healthy", "too few attempts to judge");
         assert_eq!(health_state(&webhook(true, false, 0), 0, None), "healthy");
+    }
+
+    #[test]
+    fn a_range_is_counted_back_from_now_and_local_times_become_utc() {
+        let now = 1_800_000_000_000;
+        let quick = LogFilter { range: "24h".into(), since: "2026-01-01T00:00".into(), ..LogFilter::default() };
+        assert_eq!(quick.bounds(now), (Some((now - 86_400_000).to_string()), None), "a quick choice wins");
+        // UTC+2 (getTimezoneOffset -120): 09:30 there is 07:30 UTC.
+        let local = LogFilter {
+            range: "custom".into(),
+            since: "2026-11-30T09:30".into(),
+            until: "2026-11-30T10:00".into(),
+            tz: "-120".into(),
+            ..LogFilter::default()
+        };
+        let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis().to_string();
+        assert_eq!(local.bounds(now), (Some(at("2026-11-30T07:30:00Z")), Some(at("2026-11-30T08:00:00Z"))));
+        let given = LogFilter { since: "2026-11-30T07:30:00Z".into(), ..LogFilter::default() };
+        assert_eq!(given.bounds(now), (Some("2026-11-30T07:30:00Z".into()), None), "RFC 3339 goes as given");
+        let bad = LogFilter { since: "yesterday".into(), ..LogFilter::default() };
+        assert_eq!(bad.bounds(now).0.as_deref(), Some("yesterday"), "left for the API to refuse");
+    }
+
+    #[test]
+    fn pages_go_forward_and_back_through_the_trail() {
+        let first = LogFilter { status: "failed".into(), ..LogFilter::default() };
+        assert_eq!(first.page_number(), 1);
+        assert_eq!(first.previous_page(), None);
+        let second_q = first.next_page("dlv_B");
+        assert_eq!(second_q, "status=failed&cursor=dlv_B&trail=0");
+        let second = LogFilter { cursor: "dlv_B".into(), trail: "0".into(), ..first.clone() };
+        assert_eq!(second.page_number(), 2);
+        assert_eq!(second.previous_page().as_deref(), Some("status=failed"));
+        let third = LogFilter { cursor: "dlv_C".into(), trail: "0,dlv_B".into(), ..first.clone() };
+        assert_eq!(third.page_number(), 3);
+        assert_eq!(third.previous_page().as_deref(), Some("status=failed&cursor=dlv_B&trail=0"));
+        assert_eq!(third.next_page("dlv_D"), "status=failed&cursor=dlv_D&trail=0%2Cdlv_B%2Cdlv_C");
     }
 }

@@ -98,6 +98,7 @@ impl Engine {
             delivery_id: due.delivery_id.clone(),
             webhook_id: due.webhook_id.clone(),
             tenant: due.tenant.clone(),
+            event: due.event.clone(),
             attempt: number,
             trigger,
             started_at: sent.started_at,
@@ -123,6 +124,7 @@ impl Engine {
             let data = serde_json::json!({
                 "deliveryId": o.delivery_id,
                 "webhookId": o.webhook_id,
+                "event": o.event,
                 "attempt": o.attempt,
                 "trigger": o.trigger,
                 "status": o.status,

@@ -47,6 +47,12 @@ pub struct EventCount {
 pub struct Bucket {
     pub start: DateTime<Utc>,
     pub attempts: i64,
+    /// Attempts answered 2xx.
+    pub succeeded: i64,
     pub success_rate: Option<f64>,
     pub avg_response_ms: Option<f64>,
+    /// Median attempt duration in the bucket, to two significant digits.
+    pub p50_response_ms: Option<i64>,
+    /// 95th percentile of attempt durations in the bucket, to two significant digits.
+    pub p95_response_ms: Option<i64>,
 }

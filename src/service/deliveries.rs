@@ -12,10 +12,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The delivery log's filters, shared with the CSV export.
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, JsonSchema, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct ListQuery {
     pub webhook_id: Option<String>,
+    /// An event's id (`evt_…`): where that event went.
+    pub event_id: Option<String>,
     /// An event type.
     pub event: Option<String>,
     /// `pending`, `delivering`, `succeeded`, `failed` or `held`.
@@ -59,6 +61,7 @@ impl ListQuery {
             scope: principal.scope().map(str::to_string),
             tenant: self.tenant.filter(|t| !t.is_empty()),
             webhook_id: self.webhook_id.filter(|w| !w.is_empty()),
+            event_id: self.event_id.filter(|e| !e.is_empty()),
             event: self.event.filter(|e| !e.is_empty()),
             status,
             since: params::time("since", self.since.as_deref())?,
@@ -79,6 +82,11 @@ pub struct RetryOut {
 /// A page of the delivery log.
 pub async fn list(state: &AppState, principal: &Principal, q: ListQuery) -> AppResult<Page<Delivery>> {
     Ok(state.store.list_deliveries(&q.filter(principal)?).await?)
+}
+
+/// How many deliveries the log's filters select, counted up to `cap`.
+pub async fn count(state: &AppState, principal: &Principal, q: ListQuery, cap: i64) -> AppResult<i64> {
+    Ok(state.store.count_deliveries(&q.filter(principal)?, cap).await?)
 }
 
 /// One delivery, every attempt made for it, and the body they sent (while the event is kept).
@@ -137,6 +145,7 @@ pub async fn retry_failed(state: &AppState, actor: &Actor, input: RetryFailedIn)
     let dry_run = input.dry_run;
     let query = ListQuery {
         webhook_id: input.webhook_id,
+        event_id: None,
         event: input.event,
         status: None,
         tenant: input.tenant,

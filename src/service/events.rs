@@ -6,10 +6,11 @@ use crate::api::params;
 use crate::crypto;
 use crate::domain::{Event, Page, Principal};
 use crate::error::{AppError, AppResult};
+use crate::service::Actor;
 use crate::state::AppState;
 use crate::store::{EventFilter, NewEvent, Published};
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Longest accepted `Idempotency-Key`.
 pub const MAX_IDEMPOTENCY_KEY: usize = 255;
@@ -106,19 +107,72 @@ fn idempotency(
 
 /// A page of published events (tenants also see broadcasts).
 pub async fn list(state: &AppState, principal: &Principal, q: ListQuery) -> AppResult<Page<Event>> {
-    let filter = EventFilter {
-        scope: principal.scope().map(str::to_string),
-        tenant: q.tenant.filter(|t| !t.is_empty()),
-        event: q.event.filter(|e| !e.is_empty()),
-        since: params::time("since", q.since.as_deref())?,
-        until: params::time("until", q.until.as_deref())?,
-        limit: params::limit(q.limit)?,
-        cursor: q.cursor.filter(|c| !c.is_empty()),
-    };
-    Ok(state.store.list_events(&filter).await?)
+    Ok(state.store.list_events(&q.filter(principal)?).await?)
+}
+
+/// How many events the filters select, counted up to `cap`.
+pub async fn count(state: &AppState, principal: &Principal, q: ListQuery, cap: i64) -> AppResult<i64> {
+    Ok(state.store.count_events(&q.filter(principal)?, cap).await?)
+}
+
+impl ListQuery {
+    /// The store filter these parameters ask for, within what `principal` may see.
+    fn filter(self, principal: &Principal) -> AppResult<EventFilter> {
+        Ok(EventFilter {
+            scope: principal.scope().map(str::to_string),
+            tenant: self.tenant.filter(|t| !t.is_empty()),
+            event: self.event.filter(|e| !e.is_empty()),
+            since: params::time("since", self.since.as_deref())?,
+            until: params::time("until", self.until.as_deref())?,
+            limit: params::limit(self.limit)?,
+            cursor: self.cursor.filter(|c| !c.is_empty()),
+        })
+    }
 }
 
 /// One event with its data.
 pub async fn get(state: &AppState, principal: &Principal, id: &str) -> AppResult<Event> {
     Ok(state.store.get_event(id, principal.scope()).await?)
+}
+
+/// Where to send an event again.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SendIn {
+    /// The webhook (`wh_…`): the event's tenant's, or any tenant's for a broadcast.
+    pub webhook_id: String,
+}
+
+/// The delivery a send-again made.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SentOut {
+    /// The new delivery (`dlv_…`): follow it in the log.
+    pub delivery_id: String,
+    pub webhook_id: String,
+    /// `pending` (the workers send it now) or `held` (the webhook is off; it goes when switched on).
+    pub status: &'static str,
+}
+
+/// Queues one more delivery of an event to a chosen webhook, whether or not it was sent there
+/// before (the receiver lost it, or the webhook was made after the event). A tenant's event goes
+/// only to that tenant's webhooks; a broadcast to anyone's.
+pub async fn send_to(state: &AppState, actor: &Actor, event_id: &str, input: SendIn) -> AppResult<SentOut> {
+    let event = state.store.get_event(event_id, actor.scope()).await?;
+    let webhook = match state.store.get_webhook(input.webhook_id.trim(), actor.scope()).await {
+        Err(crate::store::StoreError::NotFound(_)) => {
+            return Err(AppError::validation("webhookId", format!("no webhook '{}'", input.webhook_id.trim())))
+        }
+        other => other?,
+    };
+    if let Some(tenant) = event.tenant.as_deref().filter(|t| *t != webhook.tenant) {
+        return Err(AppError::validation(
+            "webhookId",
+            format!("the event belongs to tenant '{tenant}' and the webhook to '{}'", webhook.tenant),
+        ));
+    }
+    let delivery_id = state.store.queue_event_to(&event.id, &webhook).await?;
+    actor.audit(state, "event.sent_again", Some(&delivery_id), Some(&webhook.tenant)).await;
+    let status = if webhook.active { "pending" } else { "held" };
+    Ok(SentOut { delivery_id, webhook_id: webhook.id, status })
 }

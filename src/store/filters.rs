@@ -52,6 +52,7 @@ where
     equals(q, "tenant", f.scope.as_ref());
     equals(q, "tenant", f.tenant.as_ref());
     equals(q, "webhook_id", f.webhook_id.as_ref());
+    equals(q, "event_id", f.event_id.as_ref());
     equals(q, "event", f.event.as_ref());
     equals(q, "status", f.status.map(|s| s.as_str().to_string()).as_ref());
     between(q, "created_at", f.since, f.until);

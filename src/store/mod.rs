@@ -190,6 +190,7 @@ delegate! {
     pub async fn list_deliveries(&self, filter: &DeliveryFilter) -> StoreResult<Page<Delivery>>;
     pub async fn page_of_deliveries(&self, filter: &DeliveryFilter, limit: i64) -> StoreResult<Page<Delivery>>;
     pub async fn last_attempts(&self, ids: &[String]) -> StoreResult<HashMap<String, LastAttempt>>;
+    pub async fn count_deliveries(&self, filter: &DeliveryFilter, cap: i64) -> StoreResult<i64>;
 
     // The event catalog.
     pub async fn list_event_types(&self) -> StoreResult<Vec<EventType>>;
@@ -202,6 +203,8 @@ delegate! {
     pub async fn publish(&self, new: &NewEvent) -> StoreResult<Published>;
     pub async fn get_event(&self, id: &str, scope: Option<&str>) -> StoreResult<Event>;
     pub async fn list_events(&self, filter: &EventFilter) -> StoreResult<Page<Event>>;
+    pub async fn count_events(&self, filter: &EventFilter, cap: i64) -> StoreResult<i64>;
+    pub async fn queue_event_to(&self, event_id: &str, webhook: &Webhook) -> StoreResult<String>;
 
     // API keys and sessions.
     pub async fn create_key(&self, tenant: Option<&str>, role: Role, name: &str) -> StoreResult<(ApiKey, String)>;

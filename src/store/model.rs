@@ -24,6 +24,7 @@ pub struct DeliveryFilter {
     pub scope: Option<String>,
     pub tenant: Option<String>,
     pub webhook_id: Option<String>,
+    pub event_id: Option<String>,
     pub event: Option<String>,
     pub status: Option<DeliveryStatus>,
     /// Created at or after (unix ms).
@@ -103,6 +104,8 @@ pub struct AttemptOutcome {
     pub delivery_id: String,
     pub webhook_id: String,
     pub tenant: String,
+    /// The event type (for the live feed).
+    pub event: String,
     /// This attempt's number (1 = the first try).
     pub attempt: i64,
     pub trigger: AttemptTrigger,
@@ -227,6 +230,7 @@ impl AttemptOutcome {
         delivery_id: &str,
         webhook_id: &str,
         tenant: &str,
+        event: &str,
         attempt: i64,
         claimed_at: i64,
         why: &str,
@@ -235,6 +239,7 @@ impl AttemptOutcome {
             delivery_id: delivery_id.to_string(),
             webhook_id: webhook_id.to_string(),
             tenant: tenant.to_string(),
+            event: event.to_string(),
             attempt,
             trigger: AttemptTrigger::Scheduled,
             started_at: super::to_time(claimed_at),

@@ -85,12 +85,14 @@ macro_rules! stats_queries {
                 for (bucket, n, ok, first, second, sum) in q.build_query_as::<TallyRow>().fetch_all(&self.$pool).await? {
                     w.add(bucket, (n, ok, first, second, sum));
                 }
-                let mut q = QueryBuilder::<$db>::new("SELECT class_ms, CAST(SUM(n) AS BIGINT) FROM stats_latency WHERE bucket >= ");
+                let mut q = QueryBuilder::<$db>::new(
+                    "SELECT bucket, class_ms, CAST(SUM(n) AS BIGINT) FROM stats_latency WHERE bucket >= ",
+                );
                 q.push_bind(from).push(" AND bucket < ").push_bind(to);
                 scoped_as(&mut q, s, "");
-                q.push(" GROUP BY class_ms");
-                for (class, n) in q.build_query_as::<(i64, i64)>().fetch_all(&self.$pool).await? {
-                    *w.latency.entry(class).or_default() += n;
+                q.push(" GROUP BY bucket, class_ms");
+                for (bucket, class, n) in q.build_query_as::<(i64, i64, i64)>().fetch_all(&self.$pool).await? {
+                    w.add_latency(bucket, class, n);
                 }
                 let mut q = QueryBuilder::<$db>::new("SELECT event, CAST(SUM(created) AS BIGINT) FROM stats_deliveries WHERE bucket >= ");
                 q.push_bind(from).push(" AND bucket < ").push_bind(to);
@@ -115,12 +117,12 @@ macro_rules! stats_queries {
                 for (t, n, ok, first, second, sum) in q.build_query_as::<TallyRow>().fetch_all(&self.$pool).await? {
                     w.add(t, (n, ok, first, second, sum));
                 }
-                let mut q = QueryBuilder::<$db>::new("SELECT duration_ms, COUNT(*) FROM attempts WHERE id >= ");
+                let mut q = QueryBuilder::<$db>::new("SELECT MIN(started_at), duration_ms, COUNT(*) FROM attempts WHERE id >= ");
                 q.push_bind(&a_from).push(" AND id < ").push_bind(&a_to);
                 scoped_as(&mut q, s, "");
-                q.push(" GROUP BY duration_ms");
-                for (ms, n) in q.build_query_as::<(i64, i64)>().fetch_all(&self.$pool).await? {
-                    *w.latency.entry(latency_class(ms)).or_default() += n;
+                q.push(" GROUP BY (started_at - ").push_bind(w.first).push(") / ").push_bind(w.bucket_ms).push(", duration_ms");
+                for (t, ms, n) in q.build_query_as::<(i64, i64, i64)>().fetch_all(&self.$pool).await? {
+                    w.add_latency(t, latency_class(ms), n);
                 }
                 let mut q = QueryBuilder::<$db>::new("SELECT event, COUNT(*) FROM deliveries WHERE id >= ");
                 q.push_bind(id_floor("dlv_", from)).push(" AND id < ").push_bind(id_floor("dlv_", to));

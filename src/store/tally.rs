@@ -69,8 +69,9 @@ pub struct Window {
     pub bucket_ms: i64,
     total: Tally,
     series: Vec<Tally>,
-    /// Attempts per duration class ([`latency_class`]).
-    pub latency: BTreeMap<i64, i64>,
+    /// Attempts per duration class ([`latency_class`]): the window's, and each bucket's.
+    latency: BTreeMap<i64, i64>,
+    series_latency: Vec<BTreeMap<i64, i64>>,
     /// New deliveries per event type.
     pub events: BTreeMap<String, i64>,
 }
@@ -88,6 +89,7 @@ impl Window {
             total: Tally::default(),
             series: vec![Tally::default(); buckets as usize],
             latency: BTreeMap::new(),
+            series_latency: vec![BTreeMap::new(); buckets as usize],
             events: BTreeMap::new(),
         }
     }
@@ -103,15 +105,11 @@ impl Window {
         self.series[slot].add(row);
     }
 
-    /// The duration class at rank floor((n - 1) * 0.95).
-    fn p95(&self) -> Option<i64> {
-        let n: i64 = self.latency.values().sum();
-        let rank = ((n - 1) as f64 * 0.95).floor() as i64;
-        let mut seen = 0;
-        self.latency.iter().find_map(|(class, count)| {
-            seen += count;
-            (seen > rank).then_some(*class)
-        })
+    /// Adds `n` attempts of duration class `class` made at `t`.
+    pub fn add_latency(&mut self, t: i64, class: i64, n: i64) {
+        *self.latency.entry(class).or_default() += n;
+        let slot = self.slot(t);
+        *self.series_latency[slot].entry(class).or_default() += n;
     }
 
     /// The statistics, with the deliveries that gave up in the window (`failed`) and those waiting
@@ -132,8 +130,11 @@ impl Window {
             .map(|(i, t)| Bucket {
                 start: to_time(self.first + i as i64 * self.bucket_ms),
                 attempts: t.attempts,
+                succeeded: t.succeeded,
                 success_rate: ratio(t.succeeded, t.attempts),
                 avg_response_ms: t.avg(),
+                p50_response_ms: percentile(&self.series_latency[i], 0.5),
+                p95_response_ms: percentile(&self.series_latency[i], 0.95),
             })
             .collect();
         Stats {
@@ -145,7 +146,7 @@ impl Window {
             retry_rate: ratio(self.total.second, self.total.first),
             failure_rate: ratio(failed, deliveries),
             avg_response_ms: self.total.avg(),
-            p95_response_ms: self.p95(),
+            p95_response_ms: percentile(&self.latency, 0.95),
             queue_size,
             by_status,
             event_distribution,
@@ -154,9 +155,30 @@ impl Window {
     }
 }
 
+/// The duration class at rank floor((n - 1) * q) of attempts counted by class.
+fn percentile(classes: &BTreeMap<i64, i64>, q: f64) -> Option<i64> {
+    let n: i64 = classes.values().sum();
+    let rank = ((n - 1) as f64 * q).floor() as i64;
+    let mut seen = 0;
+    classes.iter().find_map(|(class, count)| {
+        seen += count;
+        (seen > rank).then_some(*class)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentiles_are_read_from_the_classes_by_rank() {
+        let classes = BTreeMap::from([(10, 50), (20, 45), (900, 5)]);
+        assert_eq!(percentile(&classes, 0.5), Some(10), "rank 49 of 100");
+        assert_eq!(percentile(&classes, 0.95), Some(20), "rank 94: the 95th of 100, the last 20 ms one");
+        let slow = BTreeMap::from([(10, 50), (20, 44), (900, 6)]);
+        assert_eq!(percentile(&slow, 0.95), Some(900), "six slow attempts in 100 reach the p95");
+        assert_eq!(percentile(&BTreeMap::new(), 0.5), None, "no attempts, no figure");
+    }
 
     #[test]
     fn latency_classes_keep_two_significant_digits() {

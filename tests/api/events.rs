@@ -288,3 +288,64 @@ async fn the_log_is_checkpointed_into_the_database_file_while_serving() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_event_is_sent_again_to_a_chosen_webhook_and_its_deliveries_are_listed() {
+    let s = TestServer::start().await;
+    let r = Receiver::start().await;
+    let acme = s.tenant_key("acme").await;
+    let first = s.webhook(&acme, &r.url("/first"), &["wallet.created"]).await;
+    let published = s.post(&acme, "/api/events", json!({"event": "wallet.created", "data": {"n": 1}})).await;
+    let event_id = published.body["id"].as_str().unwrap().to_string();
+    r.wait_for(1, Duration::from_secs(10)).await;
+
+    // A webhook made after the event (subscribed to something else) gets it when asked.
+    let later = s.webhook(&acme, &r.url("/later"), &["user.created"]).await;
+    let later_id = later["id"].as_str().unwrap();
+    let sent = s.post(&acme, &format!("/api/events/{event_id}/send"), json!({"webhookId": later_id})).await;
+    assert_eq!(sent.status, StatusCode::ACCEPTED, "{}", sent.body);
+    assert_eq!(sent.body["status"], "pending");
+    assert!(sent.body["deliveryId"].as_str().unwrap().starts_with("dlv_"));
+    // And the first one gets it a second time.
+    let again = s.post(&acme, &format!("/api/events/{event_id}/send"), json!({"webhookId": first["id"]})).await;
+    assert_eq!(again.status, StatusCode::ACCEPTED, "{}", again.body);
+    let got = r.wait_for(3, Duration::from_secs(10)).await;
+    let paths: Vec<&str> = got.iter().map(|g| g.path.as_str()).collect();
+    assert_eq!(paths.iter().filter(|p| **p == "/first").count(), 2, "{paths:?}");
+    assert_eq!(paths.iter().filter(|p| **p == "/later").count(), 1, "{paths:?}");
+    assert!(got.iter().all(|g| g.json()["id"] == event_id.as_str()), "the same event each time");
+
+    // The log filtered by event shows where it went; the event counts its deliveries.
+    let log = data(&s.get(&acme, &format!("/api/deliveries?eventId={event_id}")).await);
+    assert_eq!(log.len(), 3);
+    assert!(log.iter().all(|d| d["eventId"] == event_id.as_str()));
+    assert_eq!(s.get(&acme, &format!("/api/events/{event_id}")).await.body["deliveries"], 3);
+
+    // Another tenant's webhook is refused; so is one that does not exist, and another tenant's event.
+    let globex = s.tenant_key("globex").await;
+    let theirs = s.webhook(&globex, &r.url("/theirs"), &["*"]).await;
+    let refused =
+        s.post(ADMIN_TOKEN, &format!("/api/events/{event_id}/send"), json!({"webhookId": theirs["id"]})).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert_eq!(refused.field(), "webhookId");
+    let missing = s.post(&acme, &format!("/api/events/{event_id}/send"), json!({"webhookId": "wh_nope"})).await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", missing.body);
+    let hidden = s.post(&globex, &format!("/api/events/{event_id}/send"), json!({"webhookId": theirs["id"]})).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{}", hidden.body);
+    let no_body = s.post(&acme, &format!("/api/events/{event_id}/send"), json!({})).await;
+    assert_eq!(no_body.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", no_body.body);
+    assert_eq!(
+        data(&s.get(ADMIN_TOKEN, &format!("/api/deliveries?eventId={event_id}")).await).len(),
+        3,
+        "nothing stored"
+    );
+
+    // A paused webhook holds it until resumed.
+    s.post(&acme, &format!("/api/webhooks/{later_id}/pause"), json!({})).await;
+    let held = s.post(&acme, &format!("/api/events/{event_id}/send"), json!({"webhookId": later_id})).await;
+    assert_eq!(held.body["status"], "held", "{}", held.body);
+    s.post(&acme, &format!("/api/webhooks/{later_id}/resume"), json!({})).await;
+    r.wait_for(4, Duration::from_secs(10)).await;
+    let audit = s.get(ADMIN_TOKEN, "/api/audit?action=event.sent_again").await;
+    assert_eq!(data(&audit).len(), 3, "{}", audit.body);
+}

@@ -45,6 +45,15 @@ async fn stats_match_what_the_receivers_saw() {
     let series = st["series"].as_array().unwrap();
     assert_eq!(series.len(), 12, "5-minute buckets over an hour");
     assert_eq!(series.iter().map(|b| b["attempts"].as_i64().unwrap()).sum::<i64>(), 17);
+    assert_eq!(series.iter().map(|b| b["succeeded"].as_i64().unwrap()).sum::<i64>(), 16, "succeeded per bucket");
+    for b in series {
+        let busy = b["attempts"].as_i64().unwrap() > 0;
+        assert_eq!(b["p50ResponseMs"].is_number(), busy, "a bucket's median exists when it has attempts: {b}");
+        assert_eq!(b["p95ResponseMs"].is_number(), busy, "{b}");
+        if busy {
+            assert!(b["p95ResponseMs"].as_i64() >= b["p50ResponseMs"].as_i64(), "{b}");
+        }
+    }
 
     let one = s.get(ADMIN_TOKEN, &format!("/api/webhooks/{}/stats?window=24h", b["id"].as_str().unwrap())).await.body;
     assert_eq!(one["attempts"], 9);

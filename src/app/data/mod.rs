@@ -2,8 +2,10 @@
 //! API (`crate::service`: the same validation, tenant scoping and audit entries), with the signed-in
 //! session as the key. Those of webhooks are in `webhooks.rs`; the log, catalog, keys and audit here.
 
+mod events;
 mod webhooks;
 
+pub use events::*;
 pub use webhooks::*;
 
 use crate::app::model::{Answer, CreatedKey, DeliveryLog, DeliveryView, LogFilter, Overview};
@@ -47,6 +49,15 @@ mod ssr {
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.contains("text/html"))
         })
+    }
+
+    /// The names (description, or URL) of these webhooks, by id.
+    pub async fn names(state: &AppState, ids: &[String]) -> Result<crate::app::model::WebhookNames, Problem> {
+        let rows = state.store.webhook_names(ids).await.map_err(|e| fail(e.into()))?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, url, description)| (id, crate::app::model::webhook_name(&url, &description)))
+            .collect())
     }
 
     /// `Some(s)` unless `s` is blank.
@@ -97,28 +108,28 @@ pub async fn tenants() -> Result<Answer<Vec<String>>, ServerFnError> {
 #[server(prefix = "/console", endpoint = "deliveries", client = crate::app::csrf::ConsoleClient)]
 pub async fn deliveries(#[server(default)] filter: LogFilter) -> Result<Answer<DeliveryLog>, ServerFnError> {
     answer(async move {
-        use crate::service::deliveries::{list, ListQuery};
+        use crate::app::model::COUNT_CAP;
+        use crate::service::deliveries::{count, list, ListQuery};
         let (state, actor) = ssr::actor().await?;
-        let query = ListQuery {
-            webhook_id: ssr::given(filter.webhook_id),
-            event: ssr::given(filter.event),
-            status: ssr::given(filter.status),
-            tenant: ssr::given(filter.tenant),
-            since: ssr::given(filter.since),
-            until: ssr::given(filter.until),
-            limit: Some(25),
-            cursor: ssr::given(filter.cursor),
+        let (since, until) = filter.bounds(chrono::Utc::now().timestamp_millis());
+        let query = |limit, cursor| ListQuery {
+            webhook_id: ssr::given(filter.webhook_id.clone()),
+            event_id: None,
+            event: ssr::given(filter.event.clone()),
+            status: ssr::given(filter.status.clone()),
+            tenant: ssr::given(filter.tenant.clone()),
+            since: since.clone(),
+            until: until.clone(),
+            limit,
+            cursor,
         };
-        let page = list(&state, &actor, query).await.map_err(ssr::fail)?;
+        let page = list(&state, &actor, query(Some(25), ssr::given(filter.cursor.clone()))).await.map_err(ssr::fail)?;
+        let total = count(&state, &actor, query(None, None), COUNT_CAP).await.map_err(ssr::fail)?;
         let mut ids: Vec<String> = page.data.iter().map(|d| d.webhook_id.clone()).collect();
         ids.sort();
         ids.dedup();
-        let rows = state.store.webhook_names(&ids).await.map_err(|e| ssr::fail(e.into()))?;
-        let names = rows
-            .into_iter()
-            .map(|(id, url, description)| (id, crate::app::model::webhook_name(&url, &description)))
-            .collect();
-        Ok(DeliveryLog { page, names })
+        let names = ssr::names(&state, &ids).await?;
+        Ok(DeliveryLog { page, names, total })
     })
     .await
 }
@@ -132,12 +143,13 @@ pub async fn retry_failed(
     answer(async move {
         use crate::service::deliveries::RetryFailedIn;
         let (state, actor) = ssr::actor().await?;
+        let (since, until) = filter.bounds(chrono::Utc::now().timestamp_millis());
         let input = RetryFailedIn {
             webhook_id: ssr::given(filter.webhook_id),
             event: ssr::given(filter.event),
             tenant: ssr::given(filter.tenant),
-            since: ssr::given(filter.since),
-            until: ssr::given(filter.until),
+            since,
+            until,
             dry_run: !run,
         };
         crate::service::deliveries::retry_failed(&state, &actor, input).await.map_err(ssr::fail)
@@ -199,7 +211,9 @@ pub async fn create_key(
         let (state, actor) = ssr::actor().await?;
         let input = KeyIn { tenant: ssr::given(tenant), role: ssr::given(role), name };
         let created = crate::service::keys::create(&state, &actor, input).await.map_err(ssr::fail)?;
-        Ok(CreatedKey { id: created.id, name: created.name, key: created.key })
+        let known = state.store.tenants_with_webhooks().await.map_err(|e| ssr::fail(e.into()))?;
+        let new_tenant = created.tenant.clone().filter(|t| !known.contains(t));
+        Ok(CreatedKey { id: created.id, name: created.name, key: created.key, new_tenant })
     })
     .await
 }

@@ -28,11 +28,36 @@ pub async fn webhooks(
             cursor: ssr::given(cursor),
         };
         let page = list(&state, &actor, query).await.map_err(ssr::fail)?;
-        let mut data = Vec::with_capacity(page.data.len());
-        for webhook in page.data {
-            data.push(health(&state, &actor, webhook).await.map_err(ssr::fail)?);
-        }
+        // Each row's figures are read side by side, not one row after another.
+        let rows = page.data.into_iter().map(|webhook| health(&state, &actor, webhook));
+        let data = futures::future::try_join_all(rows).await.map_err(ssr::fail)?;
         Ok(Page { data, next_cursor: page.next_cursor })
+    })
+    .await
+}
+
+/// The webhooks a filter may name, by name (description, or URL; the tenant beside it for admins).
+#[server(prefix = "/console", endpoint = "webhook_choices", client = crate::app::csrf::ConsoleClient)]
+pub async fn webhook_choices() -> Result<Answer<Vec<(String, String)>>, ServerFnError> {
+    answer(async move {
+        use crate::app::model::webhook_name;
+        let (state, actor) = ssr::actor().await?;
+        let filter = crate::store::WebhookFilter {
+            scope: actor.scope().map(str::to_string),
+            limit: Some(200),
+            ..Default::default()
+        };
+        let webhooks = state.store.list_webhooks(&filter).await.map_err(|e| ssr::fail(e.into()))?.data;
+        let admin = actor.scope().is_none();
+        let mut choices: Vec<(String, String)> = webhooks
+            .into_iter()
+            .map(|w| {
+                let name = webhook_name(&w.url, &w.description);
+                (w.id, if admin { format!("{name} · {}", w.tenant) } else { name })
+            })
+            .collect();
+        choices.sort_by(|a, b| a.1.cmp(&b.1));
+        Ok(choices)
     })
     .await
 }
@@ -50,6 +75,7 @@ pub async fn get_webhook_view(#[server(default)] id: String) -> Result<Answer<We
         let stats = webhook_stats(&state, p, &id, params).await.map_err(ssr::fail)?;
         let query = ListQuery {
             webhook_id: Some(id),
+            event_id: None,
             event: None,
             status: None,
             tenant: None,
@@ -162,14 +188,18 @@ pub async fn webhook_recovery(
     answer(async move {
         use crate::service::webhook_ops::{recover, replay_missing, RecoverIn, ReplayIn};
         let (state, actor) = ssr::actor().await?;
-        let since_value = serde_json::Value::from(since);
-        let failed = recover(&state, &actor, &id, RecoverIn { since: since_value.clone(), dry_run: what != "recover" })
-            .await
-            .map_err(ssr::fail)?;
-        let missed = replay_missing(&state, &actor, &id, ReplayIn { since: since_value, dry_run: what != "replay" })
-            .await
-            .map_err(ssr::fail)?;
-        Ok(Recovery { failed, missed })
+        let since = serde_json::Value::from(since);
+        // Counted both before anything runs ("" asks); a run does only its own part.
+        let mut answer = Recovery::default();
+        if what != "replay" {
+            let input = RecoverIn { since: since.clone(), dry_run: what != "recover" };
+            answer.failed = recover(&state, &actor, &id, input).await.map_err(ssr::fail)?;
+        }
+        if what != "recover" {
+            let input = ReplayIn { since, dry_run: what != "replay" };
+            answer.missed = replay_missing(&state, &actor, &id, input).await.map_err(ssr::fail)?;
+        }
+        Ok(answer)
     })
     .await
 }
@@ -219,28 +249,31 @@ pub async fn send_test(#[server(default)] id: String) -> Result<Answer<AttemptRe
 }
 
 /// A webhook with its health over the last 24 hours: success rate per hour, p95 latency, its
-/// latest delivery.
+/// latest delivery. The webhook comes from a list already scoped to the actor, so it is not read
+/// again.
 #[cfg(feature = "ssr")]
 async fn health(
     state: &crate::state::AppState,
     actor: &crate::service::Actor,
     webhook: crate::domain::Webhook,
 ) -> Result<WebhookHealth, crate::error::AppError> {
-    use crate::service::deliveries::{list, ListQuery};
-    use crate::service::insight::{webhook_stats, StatsParams};
-    let params = StatsParams { window: Some("24h".into()), tenant: None };
-    let stats = webhook_stats(state, &actor.principal, &webhook.id, params).await?;
-    let latest = ListQuery {
-        webhook_id: Some(webhook.id.clone()),
-        event: None,
-        status: None,
+    const HOUR: i64 = 3_600_000;
+    let scope = actor.scope().map(str::to_string);
+    let query = crate::store::StatsQuery {
+        scope: scope.clone(),
         tenant: None,
-        since: None,
-        until: None,
-        limit: Some(1),
-        cursor: None,
+        webhook_id: Some(webhook.id.clone()),
+        window_ms: 24 * HOUR,
+        bucket_ms: HOUR,
     };
-    let last = list(state, &actor.principal, latest).await?.data.first().map(|d| (d.created_at, d.status));
+    let latest = crate::store::DeliveryFilter {
+        scope,
+        webhook_id: Some(webhook.id.clone()),
+        limit: Some(1),
+        ..Default::default()
+    };
+    let (stats, latest) = futures::try_join!(state.store.stats(&query), state.store.list_deliveries(&latest))?;
+    let last = latest.data.first().map(|d| (d.created_at, d.status));
     Ok(crate::app::model::WebhookHealth {
         state: crate::app::model::health_state(&webhook, stats.attempts, stats.success_rate).to_string(),
         success_rate: stats.success_rate,

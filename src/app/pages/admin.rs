@@ -1,6 +1,6 @@
 //! The event catalog, API keys (admins) and the audit log (admins).
 
-use crate::app::data::{audit, create_key, event_types, keys, revoke_key};
+use crate::app::data::{audit, create_key, event_types, keys, revoke_key, tenants};
 use crate::app::model::settle;
 use crate::app::ui::{field_error, principal, Empty, ErrorBox, Loading, When};
 use crate::domain::event_type::CATEGORIES;
@@ -67,6 +67,7 @@ fn KeyAdmin() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let role = RwSignal::new("tenant".to_string());
     let tenant = RwSignal::new(String::new());
+    let known = Resource::new(|| (), |_| tenants());
     let create =
         Action::new(move |_: &()| create_key(name.get_untracked(), role.get_untracked(), tenant.get_untracked()));
     let revoke = Action::new(move |id: &String| revoke_key(id.clone()));
@@ -92,7 +93,13 @@ fn KeyAdmin() -> impl IntoView {
                 <option value="admin">"admin"</option>
             </select>
             <label for="key-tenant">"Tenant"</label>
-            <input id="key-tenant" bind:value=tenant placeholder="acme"/>
+            <input id="key-tenant" bind:value=tenant placeholder="acme" list="known-tenants" autocomplete="off"/>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let names = settle(known.await).unwrap_or_default();
+                    view! { <datalist id="known-tenants">{names.into_iter().map(|t| view! { <option value=t/> }).collect_view()}</datalist> }
+                })}
+            </Suspense>
             {move || field_error(problem(), "tenant").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
             {move || problem().filter(|p| p.field.is_none()).map(|p| view! { <ErrorBox problem=p/> })}
             <button type="submit" disabled=move || create.pending().get()>"Create key"</button>
@@ -101,6 +108,11 @@ fn KeyAdmin() -> impl IntoView {
             <div class="card notice" role="status">
                 <p>"Key “" {k.name.clone()} "” created. Copy it now: it is not shown again."</p>
                 <code class="secret" data-testid="new-key">{k.key.clone()}</code>
+                {k.new_tenant.clone().map(|t| view! {
+                    <p class="alert alert-warning" data-testid="new-tenant-warning">
+                        "No webhook belongs to tenant “" {t} "” yet. If that is a new tenant, its webhooks will be made with this key; if not, check the spelling and revoke this key."
+                    </p>
+                })}
             </div>
         })}
         {move || revoke.value().get().and_then(|r| settle(r).err()).map(|p| view! { <ErrorBox problem=p/> })}

@@ -2,7 +2,9 @@
 
 use crate::app::data::get_overview;
 use crate::app::model::{settle, Overview};
-use crate::app::ui::{millis, percent, principal, BarChart, Card, ErrorBox, LineChart, Loading, TenantSelect};
+use crate::app::ui::{
+    millis, percent, principal, BarChart, Card, ErrorBox, LatencyChart, Loading, TenantSelect, VolumeChart, When,
+};
 use crate::domain::{AlertLevel, Role};
 use leptos::prelude::*;
 use leptos_router::components::Form;
@@ -54,9 +56,6 @@ pub fn Dashboard() -> impl IntoView {
 fn Figures(o: Overview) -> impl IntoView {
     let s = o.stats;
     let alerts = o.alerts;
-    let labels: Vec<String> = s.series.iter().map(|b| b.start.format("%d %b %H:%M").to_string()).collect();
-    let success: Vec<Option<f64>> = s.series.iter().map(|b| b.success_rate.map(|r| r * 100.0)).collect();
-    let latency: Vec<Option<f64>> = s.series.iter().map(|b| b.avg_response_ms).collect();
     let events: Vec<(String, i64)> = s.event_distribution.iter().map(|e| (e.event.clone(), e.count)).collect();
     let quiet = s.attempts == 0 && s.deliveries == 0;
     view! {
@@ -90,14 +89,15 @@ fn Figures(o: Overview) -> impl IntoView {
         <section class="cards">
             <Card label="Success rate" value=percent(s.success_rate) testid="card-success"/>
             <Card label="Average response" value=millis(s.avg_response_ms) testid="card-latency"/>
+            <Card label="p95 response" value=millis(s.p95_response_ms.map(|v| v as f64)) testid="card-p95"/>
             <Card label="Retry rate" value=percent(s.retry_rate) testid="card-retry"/>
             <Card label="Failure rate" value=percent(s.failure_rate) testid="card-failure"/>
             <Card label="Queue" value=s.queue_size.to_string() testid="card-queue"/>
             <Card label="Deliveries" value=s.deliveries.to_string() testid="card-deliveries"/>
         </section>
         <section class="charts">
-            <LineChart title="Success rate over time" values=success labels=labels.clone() max=Some(100.0) unit="%"/>
-            <LineChart title="Average response time" values=latency labels=labels max=None unit="ms"/>
+            <VolumeChart title="Attempts and success rate" series=s.series.clone() format="%d %b %H:%M"/>
+            <LatencyChart title="Response time" series=s.series format="%d %b %H:%M"/>
             <BarChart title="Deliveries by event type" items=events/>
         </section>
     }
@@ -109,6 +109,8 @@ fn Figures(o: Overview) -> impl IntoView {
 struct LiveAttempt {
     delivery_id: String,
     webhook_id: String,
+    #[serde(default)]
+    event: String,
     status: String,
     response_status: Option<i64>,
     duration_ms: i64,
@@ -116,10 +118,13 @@ struct LiveAttempt {
     at: String,
 }
 
-/// Attempts as they happen, from `GET /api/stream` (the session cookie signs the request).
+/// Attempts as they happen, from `GET /api/stream` (the session cookie signs the request), newest
+/// first by the time they were made (they can arrive out of order from several workers or nodes),
+/// each with its webhook's name.
 #[component]
 fn LiveFeed() -> impl IntoView {
     let items = RwSignal::new(Vec::<LiveAttempt>::new());
+    let names = Resource::new(|| (), |_| crate::app::data::webhook_choices());
     let connected = RwSignal::new(false);
     #[cfg(feature = "hydrate")]
     {
@@ -133,7 +138,9 @@ fn LiveFeed() -> impl IntoView {
                 if let Some(text) = e.data().as_string() {
                     if let Ok(item) = serde_json::from_str::<LiveAttempt>(&text) {
                         items.update(|list| {
-                            list.insert(0, item);
+                            // Times are RFC 3339 in UTC with milliseconds: their text sorts as time.
+                            let at = list.partition_point(|seen| seen.at > item.at);
+                            list.insert(at, item);
                             list.truncate(30);
                         });
                     }
@@ -153,13 +160,19 @@ fn LiveFeed() -> impl IntoView {
             <h2>"Live feed " <span class="muted small" data-testid="live-status">{move || if connected.get() { "● connected" } else { "○ connecting" }}</span></h2>
             <Show when=move || !items.read().is_empty() fallback=|| view! { <p class="muted">"Attempts appear here as they happen."</p> }>
                 <div class="table-wrap"><table class="table" data-testid="live-feed">
-                    <thead><tr><th>"Time"</th><th>"Delivery"</th><th>"Webhook"</th><th>"Outcome"</th><th>"Duration"</th></tr></thead>
+                    <thead><tr><th>"Time"</th><th>"Event"</th><th>"Webhook"</th><th>"Outcome"</th><th>"Duration"</th></tr></thead>
                     <tbody>
                         <For each=move || items.get() key=|i| (i.delivery_id.clone(), i.at.clone()) let:i>
                             <tr>
-                                <td>{i.at.get(11..19).unwrap_or("").to_string()}</td>
-                                <td><a href=format!("/deliveries/{}", i.delivery_id)>{i.delivery_id.clone()}</a></td>
-                                <td><a href=format!("/webhooks/{}", i.webhook_id)>{i.webhook_id.clone()}</a></td>
+                                <td><a href=format!("/deliveries/{}", i.delivery_id)><When t=i.at.parse().unwrap_or_default()/></a></td>
+                                <td>{i.event.clone()}</td>
+                                <td>
+                                    <a href=format!("/webhooks/{}", i.webhook_id)>{
+                                        let id = i.webhook_id.clone();
+                                        move || names.get().and_then(|r| settle(r).ok()).and_then(|list| list.into_iter().find(|(w, _)| *w == id).map(|(_, n)| n)).unwrap_or_else(|| id.clone())
+                                    }</a>
+                                    <div class="muted small"><code>{i.webhook_id.clone()}</code></div>
+                                </td>
                                 <td>
                                     <span class=format!("badge status-{}", i.status)>{i.status.clone()}</span>
                                     " " {i.response_status.map(|s| s.to_string()).or(i.error_kind.clone()).unwrap_or_default()}

@@ -3,7 +3,9 @@
 
 use crate::app::data::{deliveries, get_delivery_view, retry, retry_failed};
 use crate::app::model::{settle, DeliveryView, LogFilter, WebhookNames};
-use crate::app::ui::{principal, Empty, ErrorBox, Loading, StatusBadge, TenantSelect, When};
+use crate::app::ui::{
+    principal, Empty, ErrorBox, Loading, Pager, RangePicker, StatusBadge, TenantSelect, WebhookSelect, When,
+};
 use crate::domain::{Attempt, Delivery, DeliveryStatus, Role};
 use leptos::prelude::*;
 use leptos_router::components::Form;
@@ -19,9 +21,12 @@ pub fn DeliveriesPage() -> impl IntoView {
         tenant: param("tenant"),
         event: param("event"),
         status: param("status"),
+        range: param("range"),
         since: param("since"),
         until: param("until"),
+        tz: param("tz"),
         cursor: param("cursor"),
+        trail: param("trail"),
     });
     let page = Resource::new(move || filter.get(), deliveries);
     let is_admin = principal().is_some_and(|p| p.role == Role::Admin);
@@ -39,8 +44,8 @@ pub fn DeliveriesPage() -> impl IntoView {
             <a class="button secondary" href=export download="" data-testid="export">"Export CSV"</a>
         </div>
         <Form method="GET" action="" attr:class="filters" attr:aria-label="Filter deliveries">
-            <label>"Webhook id" <input name="webhookId" placeholder="wh_…" prop:value=move || param("webhookId")/></label>
-            <label>"Event" <input name="event" placeholder="e.g. wallet.created" prop:value=move || param("event")/></label>
+            <WebhookSelect current=Signal::derive(move || param("webhookId"))/>
+            <label>"Event" <input name="event" placeholder="e.g. wallet.created" value=param("event") prop:value=move || param("event")/></label>
             {is_admin.then(|| view! { <TenantSelect current=Signal::derive(move || param("tenant"))/> })}
             <label>"Status"
                 <select name="status" prop:value=move || param("status")>
@@ -48,25 +53,21 @@ pub fn DeliveriesPage() -> impl IntoView {
                     {DeliveryStatus::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
                 </select>
             </label>
-            <label>"Since" <input name="since" placeholder="2026-11-01T00:00:00Z" prop:value=move || param("since")/></label>
-            <label>"Until" <input name="until" placeholder="RFC 3339 or unix ms" prop:value=move || param("until")/></label>
+            <RangePicker filter/>
             <button type="submit" class="secondary">"Apply"</button>
         </Form>
         <RetryFailed filter reload=move || page.refetch()/>
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
-                match settle(page.await).map(|log| (log.page, log.names)) {
-                    Ok((p, _)) if p.data.is_empty() => view! {
+                match settle(page.await) {
+                    Ok(log) if log.page.data.is_empty() && log.total == 0 => view! {
                         <Empty message="No deliveries match these filters."><a href="/deliveries">"Clear the filters"</a></Empty>
                     }.into_any(),
-                    Ok((p, names)) => {
-                        let next = p.next_cursor.map(|c| {
-                            let q = filter.get_untracked().query();
-                            format!("/deliveries?{q}&cursor={c}")
-                        });
+                    Ok(log) => {
+                        let shown = log.page.data.len();
                         view! {
-                            <DeliveryTable rows=p.data names/>
-                            {next.map(|href| view! { <a class="button secondary" href=href>"Next page"</a> })}
+                            <DeliveryTable rows=log.page.data names=log.names/>
+                            <Pager filter=filter.get_untracked() next=log.page.next_cursor shown size=25 total=log.total path="/deliveries"/>
                         }.into_any()
                     }
                     Err(p) => view! { <ErrorBox problem=p/> }.into_any(),
@@ -88,7 +89,7 @@ fn RetryFailed(filter: Memo<LogFilter>, reload: impl Fn() + Copy + Send + Sync +
             if !in_view {
                 return Ok(Ok(0));
             }
-            retry_failed(LogFilter { cursor: String::new(), ..f }, false).await
+            retry_failed(LogFilter { cursor: String::new(), trail: String::new(), ..f }, false).await
         },
     );
     let asking = RwSignal::new(false);
@@ -187,7 +188,7 @@ fn DeliveryDetail(
                 <h1>"Delivery " <code>{d.id.clone()}</code></h1>
                 <p class="muted">
                     {d.event.clone()} " to " <a href=format!("/webhooks/{}", d.webhook_id)>{d.webhook_id.clone()}</a>
-                    " · event " <code>{d.event_id.clone()}</code> " · created " <When t=d.created_at/>
+                    " · event " <a href=format!("/events/{}", d.event_id)><code>{d.event_id.clone()}</code></a> " · created " <When t=d.created_at/>
                 </p>
             </div>
             <div class="actions">

@@ -8,7 +8,8 @@ use crate::app::model::{settle, Recovery, WebhookView};
 use crate::app::pages::deliveries::DeliveryTable;
 use crate::app::pages::webhooks::WebhookForm;
 use crate::app::ui::{
-    millis, percent, since_ms, ActiveBadge, Card, Empty, ErrorBox, LineChart, Loading, SincePicker, When,
+    millis, percent, since_ms, ActiveBadge, Card, Empty, ErrorBox, LatencyChart, Loading, SincePicker, VolumeChart,
+    When,
 };
 use crate::domain::{AttemptResult, SecretInfo};
 use leptos::prelude::*;
@@ -107,8 +108,8 @@ fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> i
             <Card label="Consecutive failures" value=w.consecutive_failures.to_string() testid="card-failures"/>
         </section>
         <section class="charts">
-            <LineChart title="Success rate, last 24 hours" values=s.series.iter().map(|b| b.success_rate.map(|r| r * 100.0)).collect() labels=s.series.iter().map(|b| b.start.format("%d %b %H:%M").to_string()).collect() max=Some(100.0) unit="%"/>
-            <LineChart title="Average response time, last 24 hours" values=s.series.iter().map(|b| b.avg_response_ms).collect() labels=s.series.iter().map(|b| b.start.format("%d %b %H:%M").to_string()).collect() max=None unit="ms"/>
+            <VolumeChart title="Attempts and success rate, last 24 hours" series=s.series.clone() format="%d %b %H:%M"/>
+            <LatencyChart title="Response time, last 24 hours" series=s.series.clone() format="%d %b %H:%M"/>
         </section>
         <RecoveryCard id=w.id.clone()/>
         <Receives patterns=w.events.clone() catalog=v.event_types.clone()/>

@@ -87,8 +87,8 @@ impl PgStore {
         let now = now_ms();
         let mut tx = self.relaxed().await?;
         let started = Instant::now();
-        let expired: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
-            "SELECT id, webhook_id, tenant, attempts, updated_at FROM deliveries
+        let expired: Vec<(String, String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT id, webhook_id, tenant, event, attempts, updated_at FROM deliveries
              WHERE status = 'delivering' AND lease_until < $1
              ORDER BY lease_until LIMIT 1000 FOR UPDATE SKIP LOCKED",
         )
@@ -99,8 +99,10 @@ impl PgStore {
             return Ok(0);
         }
         let mut a = AttemptColumns::default();
-        for (delivery_id, webhook_id, tenant, attempts, claimed_at) in &expired {
-            a.push(&AttemptOutcome::interrupted(delivery_id, webhook_id, tenant, attempts + 1, *claimed_at, WHY));
+        for (delivery_id, webhook_id, tenant, event, attempts, claimed_at) in &expired {
+            let outcome =
+                AttemptOutcome::interrupted(delivery_id, webhook_id, tenant, event, attempts + 1, *claimed_at, WHY);
+            a.push(&outcome);
         }
         a.insert(&mut tx).await?;
         sqlx::query(

@@ -53,6 +53,14 @@ macro_rules! delivery_queries {
                     Ok(into_page(deliveries, limit, |d: &Delivery| d.id.clone()))
                 }
 
+                /// How many deliveries `filter` selects, counted up to `cap` (its cursor is ignored).
+                pub async fn count_deliveries(&self, filter: &DeliveryFilter, cap: i64) -> StoreResult<i64> {
+                    let mut q = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM (SELECT 1 FROM deliveries WHERE 1 = 1");
+                    filters::deliveries(&mut q, filter);
+                    q.push(" LIMIT ").push_bind(cap).push(") AS selected");
+                    Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
+                }
+
                 /// The last attempt of each of these deliveries (those with none are absent).
                 pub async fn last_attempts(
                     &self,

@@ -4,10 +4,10 @@ macro_rules! event_queries {
     ($store:ident, $db:ty) => {
         const _: () = {
             use sqlx::QueryBuilder;
-            use $crate::domain::{Event, Page};
+            use $crate::domain::{Event, Page, Webhook};
             use $crate::store::rows::{EventRow, SCOPED_EVENT_COLUMNS};
             use $crate::store::{
-                filters, into_page, page_limit, EventFilter, NewEvent, Published, StoreError, StoreResult,
+                filters, into_page, now_ms, page_limit, EventFilter, NewEvent, Published, StoreError, StoreResult,
             };
 
             impl $store {
@@ -54,6 +54,51 @@ macro_rules! event_queries {
                     let rows: Vec<EventRow> = q.build_query_as().fetch_all(&self.pool).await?;
                     let events = rows.into_iter().map(EventRow::into_event).collect();
                     Ok(into_page(events, limit, |e: &Event| e.id.clone()))
+                }
+
+                /// How many events `filter` selects, counted up to `cap` (its cursor is ignored).
+                pub async fn count_events(&self, filter: &EventFilter, cap: i64) -> StoreResult<i64> {
+                    let mut q = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE 1 = 1");
+                    filters::events(&mut q, filter);
+                    q.push(" LIMIT ").push_bind(cap).push(") AS selected");
+                    Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
+                }
+
+                /// Queues one more delivery of the event to the webhook, whatever it was sent before:
+                /// pending, or held while the webhook is off. Returns the delivery's id.
+                pub async fn queue_event_to(&self, event_id: &str, webhook: &Webhook) -> StoreResult<String> {
+                    let now = now_ms();
+                    let delivery_id = $crate::crypto::new_id("dlv_");
+                    let status = if webhook.active { "pending" } else { "held" };
+                    let mut tx = self.writer.begin().await?;
+                    let made = sqlx::query(
+                        "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts,
+                             next_attempt_at, created_at, updated_at)
+                         SELECT $1, id, $2, $3, event, $4, 0, $5, $5, $5 FROM events WHERE id = $6",
+                    )
+                    .bind(&delivery_id)
+                    .bind(&webhook.id)
+                    .bind(&webhook.tenant)
+                    .bind(status)
+                    .bind(now)
+                    .bind(event_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    if made.rows_affected() == 0 {
+                        return Err(StoreError::NotFound("event"));
+                    }
+                    sqlx::query("UPDATE events SET deliveries = deliveries + 1 WHERE id = $1")
+                        .bind(event_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    if webhook.active {
+                        self.queued_in(&mut tx).await?;
+                    }
+                    tx.commit().await?;
+                    if webhook.active {
+                        self.queued.notify_one();
+                    }
+                    Ok(delivery_id)
                 }
             }
         };

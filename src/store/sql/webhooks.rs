@@ -133,7 +133,6 @@ macro_rules! webhook_queries {
                     self.get_webhook(id, scope).await?;
                     let mut tx = self.writer.begin().await?;
                     Self::disable_in(&mut tx, id, "paused", true, now_ms()).await?;
-                    sqlx::query("UPDATE webhooks SET paused = TRUE WHERE id = $1").bind(id).execute(&mut *tx).await?;
                     tx.commit().await?;
                     self.get_webhook(id, scope).await
                 }
@@ -154,7 +153,7 @@ macro_rules! webhook_queries {
                 /// Switches a webhook off and holds its pending deliveries, inside a transaction. With
                 /// `hold_new` (the engine switched it off, not a person) events published while it is
                 /// off are queued to it, held, so its owner loses nothing by fixing the receiver and
-                /// enabling it again.
+                /// enabling it again. The reason `paused` marks a pause (held, to be resumed).
                 pub(super) async fn disable_in(
                     tx: &mut Transaction<'_, $db>,
                     webhook_id: &str,
@@ -163,7 +162,7 @@ macro_rules! webhook_queries {
                     now: i64,
                 ) -> Result<(), sqlx::Error> {
                     sqlx::query(
-                        "UPDATE webhooks SET active = FALSE, paused = FALSE, disabled_reason = $1, hold_new = $2, updated_at = $3
+                        "UPDATE webhooks SET active = FALSE, paused = ($1 = 'paused'), disabled_reason = $1, hold_new = $2, updated_at = $3
                          WHERE id = $4",
                     )
                     .bind(reason)

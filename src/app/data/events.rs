@@ -1,0 +1,74 @@
+//! The console's server functions for published events: the list, one event with where it went,
+//! and "send again to…" a chosen webhook.
+
+#[cfg(feature = "ssr")]
+use super::{answer, ssr};
+use crate::app::model::{Answer, EventLog, EventView, LogFilter, SentAgain};
+use leptos::prelude::*;
+
+/// A page of published events (the filter's tenant, event type and time) and how many match.
+#[server(prefix = "/console", endpoint = "events", client = crate::app::csrf::ConsoleClient)]
+pub async fn events(#[server(default)] filter: LogFilter) -> Result<Answer<EventLog>, ServerFnError> {
+    answer(async move {
+        use crate::app::model::COUNT_CAP;
+        use crate::service::events::{count, list, ListQuery};
+        let (state, actor) = ssr::actor().await?;
+        let (since, until) = filter.bounds(chrono::Utc::now().timestamp_millis());
+        let query = |limit, cursor| ListQuery {
+            event: ssr::given(filter.event.clone()),
+            tenant: ssr::given(filter.tenant.clone()),
+            since: since.clone(),
+            until: until.clone(),
+            limit,
+            cursor,
+        };
+        let page = list(&state, &actor, query(Some(25), ssr::given(filter.cursor.clone()))).await.map_err(ssr::fail)?;
+        let total = count(&state, &actor, query(None, None), COUNT_CAP).await.map_err(ssr::fail)?;
+        Ok(EventLog { page, total })
+    })
+    .await
+}
+
+/// One event, its deliveries (with their webhooks' names) and the webhooks it may be sent to.
+#[server(prefix = "/console", endpoint = "event", client = crate::app::csrf::ConsoleClient)]
+pub async fn get_event_view(#[server(default)] id: String) -> Result<Answer<EventView>, ServerFnError> {
+    answer(async move {
+        use crate::app::model::webhook_name;
+        use crate::service::deliveries::ListQuery;
+        let (state, actor) = ssr::actor().await?;
+        let event = crate::service::events::get(&state, &actor, &id).await.map_err(ssr::fail)?;
+        let query = ListQuery { event_id: Some(event.id.clone()), limit: Some(200), ..ListQuery::default() };
+        let deliveries = crate::service::deliveries::list(&state, &actor, query).await.map_err(ssr::fail)?.data;
+        let filter = crate::store::WebhookFilter {
+            scope: actor.scope().map(str::to_string),
+            tenant: event.tenant.clone(),
+            limit: Some(200),
+            ..Default::default()
+        };
+        let webhooks = state.store.list_webhooks(&filter).await.map_err(|e| ssr::fail(e.into()))?.data;
+        let mut targets: Vec<(String, String)> =
+            webhooks.iter().map(|w| (w.id.clone(), webhook_name(&w.url, &w.description))).collect();
+        targets.sort_by(|a, b| a.1.cmp(&b.1));
+        let mut ids: Vec<String> = deliveries.iter().map(|d| d.webhook_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let names = ssr::names(&state, &ids).await?;
+        Ok(EventView { event, deliveries, names, targets })
+    })
+    .await
+}
+
+/// Queues the event once more to a chosen webhook.
+#[server(prefix = "/console", endpoint = "send_event", client = crate::app::csrf::ConsoleClient)]
+pub async fn send_event(
+    #[server(default)] id: String,
+    #[server(default)] webhook_id: String,
+) -> Result<Answer<SentAgain>, ServerFnError> {
+    answer(async move {
+        use crate::service::events::{send_to, SendIn};
+        let (state, actor) = ssr::actor().await?;
+        let sent = send_to(&state, &actor, &id, SendIn { webhook_id }).await.map_err(ssr::fail)?;
+        Ok(SentAgain { delivery_id: sent.delivery_id, status: sent.status.to_string() })
+    })
+    .await
+}
