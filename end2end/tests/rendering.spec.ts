@@ -64,7 +64,7 @@ test.describe('at a phone width', () => {
 
   test('pages fit the screen (wide tables scroll inside their box)', async ({ page }) => {
     await signIn(page);
-    for (const path of ['/', '/webhooks', '/webhooks/new', '/deliveries', '/event-types', '/keys']) {
+    for (const path of ['/', '/webhooks', '/webhooks/new', '/events', '/deliveries', '/event-types', '/keys']) {
       await open(page, path);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow, `${path} is wider than the screen`).toBeLessThanOrEqual(0);
@@ -104,6 +104,32 @@ test.describe('in another time zone', () => {
     const expected = new Date(iso!).toLocaleString('en-US', { timeZone: 'Asia/Tokyo' });
     await expect(time).toHaveText(expected);
     expect(hook.id).toBeTruthy();
+    await receiver.stop();
+  });
+
+  test("a custom time range is read in the browser's zone", async ({ page, request }) => {
+    const receiver = await Receiver.start();
+    const tenant = unique('tzrange');
+    const hook = await new Api(request).webhook(receiver.url('/tz'), ['wallet.created'], tenant);
+    await new Api(request).publish('wallet.created', { n: 1 }, tenant);
+    await expect.poll(() => receiver.received.length).toBe(1);
+    await signIn(page);
+    await open(page, `/deliveries?webhookId=${hook.id}`);
+    // Tokyo is UTC+9: read as UTC, "the last half hour in Tokyo" would lie nine hours ahead and
+    // hold nothing.
+    const tokyo = (ms: number) =>
+      new Date(ms + 9 * 3_600_000).toISOString().slice(0, 16);
+    await page.getByTestId('range').selectOption('custom');
+    await page.getByTestId('range-since').fill(tokyo(Date.now() - 30 * 60_000));
+    await page.getByTestId('range-until').fill(tokyo(Date.now() + 30 * 60_000));
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect(page).toHaveURL(/tz=-540/);
+    await expect(page.getByTestId('page-count')).toHaveText('Page 1 · 1–1 of 1');
+    // Reloaded, the server renders the same view, and the fields show the times as typed.
+    const since = await page.getByTestId('range-since').inputValue();
+    await page.reload();
+    await expect(page.getByTestId('page-count')).toHaveText('Page 1 · 1–1 of 1');
+    await expect(page.getByTestId('range-since')).toHaveValue(since);
     await receiver.stop();
   });
 });

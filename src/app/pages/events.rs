@@ -84,11 +84,18 @@ pub fn EventPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let data = Resource::new(move || id.get(), get_event_view);
+    // Outside the view it refreshes, so its answer stays shown after the refresh.
+    let send = Action::new(move |webhook: &String| send_event(id.get_untracked(), webhook.clone()));
+    Effect::new(move |_| {
+        if let Some(Ok(Ok(_))) = send.value().get() {
+            data.refetch();
+        }
+    });
     view! {
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match settle(data.await) {
-                    Ok(v) => view! { <EventDetail v reload=move || data.refetch()/> }.into_any(),
+                    Ok(v) => view! { <EventDetail v send/> }.into_any(),
                     Err(p) => view! { <h1>"Event"</h1> <ErrorBox problem=p/> }.into_any(),
                 }
             })}
@@ -96,10 +103,12 @@ pub fn EventPage() -> impl IntoView {
     }
 }
 
+/// "Send again": the webhook chosen, and what its answer was.
+type SendAction = Action<String, Result<crate::app::model::Answer<crate::app::model::SentAgain>, ServerFnError>>;
+
 #[component]
-fn EventDetail(v: EventView, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn EventDetail(v: EventView, send: SendAction) -> impl IntoView {
     let e = v.event;
-    let id = StoredValue::new(e.id.clone());
     let payload = serde_json::to_string_pretty(&e.data).unwrap_or_default();
     view! {
         <div class="page-head">
@@ -122,24 +131,14 @@ fn EventDetail(v: EventView, reload: impl Fn() + Copy + Send + Sync + 'static) -
         } else {
             view! { <DeliveryTable rows=v.deliveries names=v.names/> }.into_any()
         }}
-        <SendAgain id targets=v.targets reload/>
+        <SendAgain targets=v.targets send/>
     }
 }
 
 /// "Send again to…": one more delivery of the event to a chosen webhook.
 #[component]
-fn SendAgain(
-    id: StoredValue<String>,
-    targets: Vec<(String, String)>,
-    reload: impl Fn() + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+fn SendAgain(targets: Vec<(String, String)>, send: SendAction) -> impl IntoView {
     let chosen = RwSignal::new(targets.first().map(|(id, _)| id.clone()).unwrap_or_default());
-    let send = Action::new(move |webhook: &String| send_event(id.get_value(), webhook.clone()));
-    Effect::new(move |_| {
-        if let Some(Ok(Ok(_))) = send.value().get() {
-            reload();
-        }
-    });
     let none = targets.is_empty();
     view! {
         <section class="card" data-testid="send-again">
