@@ -159,12 +159,7 @@ pub struct SentOut {
 /// only to that tenant's webhooks; a broadcast to anyone's.
 pub async fn send_to(state: &AppState, actor: &Actor, event_id: &str, input: SendIn) -> AppResult<SentOut> {
     let event = state.store.get_event(event_id, actor.scope()).await?;
-    let webhook = match state.store.get_webhook(input.webhook_id.trim(), actor.scope()).await {
-        Err(crate::store::StoreError::NotFound(_)) => {
-            return Err(AppError::validation("webhookId", format!("no webhook '{}'", input.webhook_id.trim())))
-        }
-        other => other?,
-    };
+    let webhook = state.store.get_webhook(input.webhook_id.trim(), actor.scope()).await?;
     if let Some(tenant) = event.tenant.as_deref().filter(|t| *t != webhook.tenant) {
         return Err(AppError::validation(
             "webhookId",

@@ -329,7 +329,7 @@ async fn an_event_is_sent_again_to_a_chosen_webhook_and_its_deliveries_are_liste
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
     assert_eq!(refused.field(), "webhookId");
     let missing = s.post(&acme, &format!("/api/events/{event_id}/send"), json!({"webhookId": "wh_nope"})).await;
-    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", missing.body);
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
     let hidden = s.post(&globex, &format!("/api/events/{event_id}/send"), json!({"webhookId": theirs["id"]})).await;
     assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{}", hidden.body);
     let no_body = s.post(&acme, &format!("/api/events/{event_id}/send"), json!({})).await;
