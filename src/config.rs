@@ -43,6 +43,15 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Failed sign-ins and unknown keys per client address per minute before it is refused (0: off).
     pub auth_failure_limit: u32,
+    /// `WEBHOOK_API_RATE_LIMIT`: API requests per second per key (0: unlimited); a key may have its own.
+    pub api_rate_limit: u32,
+    /// `WEBHOOK_API_RATE_BURST`: requests a key may make at once before the rate applies (default
+    /// twice the rate).
+    pub api_rate_burst: u32,
+    /// `WEBHOOK_PUBLISH_RATE_LIMIT`: events published per second per tenant, whatever key (0: unlimited).
+    pub publish_rate_limit: u32,
+    /// `WEBHOOK_TRUSTED_PROXIES`: proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpNet>,
     /// `WEBHOOK_RETENTION_DAYS`: attempts and finished events older than this are purged (0: never).
     pub retention: Duration,
     /// How often the purge runs (`WEBHOOK_RETENTION_INTERVAL` in ms, default an hour).
@@ -100,8 +109,10 @@ impl Config {
             None => None,
             Some(v) => Some(v.parse().map_err(|_| format!("LEPTOS_SITE_ADDR={v:?} is not host:port"))?),
         };
-        let allowed_subnets =
-            get("WEBHOOK_ALLOWED_SUBNETS").map(|v| parse_subnets(&v)).transpose()?.unwrap_or_default();
+        let allowed_subnets = get("WEBHOOK_ALLOWED_SUBNETS")
+            .map(|v| parse_subnets("WEBHOOK_ALLOWED_SUBNETS", &v))
+            .transpose()?
+            .unwrap_or_default();
         let retry_schedule = get("WEBHOOK_RETRY_SCHEDULE").map(|v| parse_schedule(&v)).transpose()?;
         let positive = |name: &str, v: u64| -> Result<u64, String> {
             if v == 0 {
@@ -144,6 +155,18 @@ impl Config {
             ),
             secure_cookies: flag("WEBHOOK_SECURE_COOKIES")?,
             auth_failure_limit: num("WEBHOOK_AUTH_FAILURE_LIMIT", 20)? as u32,
+            api_rate_limit: num("WEBHOOK_API_RATE_LIMIT", 1_000)?.min(u32::MAX as u64) as u32,
+            api_rate_burst: match get("WEBHOOK_API_RATE_BURST") {
+                None => num("WEBHOOK_API_RATE_LIMIT", 1_000)?.saturating_mul(2).min(u32::MAX as u64) as u32,
+                Some(_) => {
+                    positive("WEBHOOK_API_RATE_BURST", num("WEBHOOK_API_RATE_BURST", 1)?)?.min(u32::MAX as u64) as u32
+                }
+            },
+            publish_rate_limit: num("WEBHOOK_PUBLISH_RATE_LIMIT", 0)?.min(u32::MAX as u64) as u32,
+            trusted_proxies: get("WEBHOOK_TRUSTED_PROXIES")
+                .map(|v| parse_subnets("WEBHOOK_TRUSTED_PROXIES", &v))
+                .transpose()?
+                .unwrap_or_default(),
             retention: Duration::from_secs(86_400 * num("WEBHOOK_RETENTION_DAYS", 30)?),
             retention_interval: Duration::from_millis(positive(
                 "WEBHOOK_RETENTION_INTERVAL",
@@ -189,15 +212,14 @@ pub struct AlertConfig {
     pub interval: Duration,
 }
 
-/// Parses `127.0.0.0/8, 10.1.2.3` (a bare address is a /32 or /128).
-pub fn parse_subnets(text: &str) -> Result<Vec<IpNet>, String> {
+/// Parses `127.0.0.0/8, 10.1.2.3` (a bare address is a /32 or /128), the value of `name`.
+pub fn parse_subnets(name: &str, text: &str) -> Result<Vec<IpNet>, String> {
     text.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| {
-            s.parse::<IpNet>()
-                .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
-                .map_err(|_| format!("WEBHOOK_ALLOWED_SUBNETS: {s:?} is not a subnet like 127.0.0.0/8"))
+            crate::domain::traffic::parse_range(s)
+                .map_err(|_| format!("{name}: {s:?} is not a subnet like 127.0.0.0/8"))
         })
         .collect()
 }
@@ -258,6 +280,9 @@ mod tests {
         assert!(with(&[("WEBHOOK_MAX_RETRIES", "three")]).unwrap_err().contains("WEBHOOK_MAX_RETRIES"));
         assert!(with(&[("WEBHOOK_ALLOWED_SUBNETS", "lan")]).unwrap_err().contains("lan"));
         assert!(with(&[("WEBHOOK_TIMEOUT", "0")]).is_err());
+        let c = with(&[("WEBHOOK_API_RATE_LIMIT", "50"), ("WEBHOOK_TRUSTED_PROXIES", "10.0.0.0/8")]).unwrap();
+        assert_eq!((c.api_rate_limit, c.api_rate_burst, c.trusted_proxies.len()), (50, 100, 1));
+        assert!(with(&[("WEBHOOK_TRUSTED_PROXIES", "proxy")]).unwrap_err().contains("WEBHOOK_TRUSTED_PROXIES"));
     }
 
     #[test]

@@ -50,6 +50,17 @@ pub struct Metrics {
     attempt_latency: Histogram,
     publish_latency: Histogram,
     events_published: AtomicU64,
+    /// API requests refused by a rate limit: per key, and publishes per tenant.
+    rate_limited: [AtomicU64; 2],
+    /// API requests refused because the key may not be used from the client's address.
+    ip_refused: AtomicU64,
+}
+
+/// Which limit refused a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    Key,
+    TenantPublish,
 }
 
 impl Metrics {
@@ -69,6 +80,16 @@ impl Metrics {
     pub fn published(&self, seconds: f64) {
         self.events_published.fetch_add(1, Ordering::Relaxed);
         self.publish_latency.observe(seconds * 1000.0);
+    }
+
+    /// One request refused by a rate limit.
+    pub fn rate_limited(&self, limit: Limit) {
+        self.rate_limited[limit as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One request refused for its address.
+    pub fn ip_refused(&self) {
+        self.ip_refused.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The exposition text, with the gauges read at scrape time.
@@ -91,6 +112,14 @@ impl Metrics {
         out.push_str("# HELP monay_events_published_total Events accepted by this process.\n");
         out.push_str("# TYPE monay_events_published_total counter\n");
         let _ = writeln!(out, "monay_events_published_total {}", self.events_published.load(Ordering::Relaxed));
+        out.push_str("# HELP monay_api_rate_limited_total API requests refused with 429 by a rate limit.\n");
+        out.push_str("# TYPE monay_api_rate_limited_total counter\n");
+        for (limit, n) in ["key", "tenant_publish"].iter().zip(&self.rate_limited) {
+            let _ = writeln!(out, "monay_api_rate_limited_total{{limit=\"{limit}\"}} {}", n.load(Ordering::Relaxed));
+        }
+        out.push_str("# HELP monay_api_ip_refused_total API requests refused: the key may not be used from there.\n");
+        out.push_str("# TYPE monay_api_ip_refused_total counter\n");
+        let _ = writeln!(out, "monay_api_ip_refused_total {}", self.ip_refused.load(Ordering::Relaxed));
         out.push_str("# HELP monay_queue_depth Deliveries waiting, by status.\n# TYPE monay_queue_depth gauge\n");
         for (status, n) in queue {
             let _ = writeln!(out, "monay_queue_depth{{status=\"{status}\"}} {n}");

@@ -64,6 +64,7 @@ pub async fn run(
             config.auth_failure_limit,
             std::time::Duration::from_secs(60),
         )),
+        api_limiter: Arc::default(),
         stop: stop.clone(),
         config: Arc::new(config),
     };
@@ -146,6 +147,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::app::csrf::ssr::guard))
         .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::api::traffic::layer))
         .with_state(state)
 }
 
@@ -206,7 +208,7 @@ async fn bootstrap_admin(store: &Store, config: &Config, addr: SocketAddr) -> Re
     if store.count_admin_keys().await? > 0 {
         return Ok(());
     }
-    let (key, secret) = store.create_key(None, Role::Admin, "bootstrap admin").await?;
+    let (key, secret) = store.create_key(None, Role::Admin, "bootstrap admin", Default::default()).await?;
     let host = if addr.ip().is_unspecified() { "localhost".to_string() } else { addr.ip().to_string() };
     println!(
         "\n  Monay Webhooks: first start. Your admin API key (shown once, keep it safe):\n\n    {secret}\n\n  \

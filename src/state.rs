@@ -21,6 +21,8 @@ pub struct AppState {
     pub live: Arc<crate::live::LiveFeed>,
     /// Addresses refused for guessing keys.
     pub auth_throttle: Arc<crate::api::throttle::AuthThrottle>,
+    /// API rate limits: a bucket per key (and per tenant for publishing).
+    pub api_limiter: Arc<crate::api::ratelimit::RateLimiter>,
     /// Cancelled at shutdown (ends live streams so the server can stop).
     pub stop: tokio_util::sync::CancellationToken,
 }

@@ -1,5 +1,6 @@
 //! Who is calling: a `Bearer` API key, or (for reads from the console's own pages) its session
-//! cookie; the client's address; refusing addresses that guess keys.
+//! cookie; the client's address; refusing addresses that guess keys (and, in `traffic`, keys used
+//! from elsewhere than their allowlist or over their rate).
 
 use crate::domain::Principal;
 use crate::error::AppError;
@@ -27,7 +28,10 @@ impl FromRequestParts<AppState> for Principal {
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| AppError::unauthorized("the Authorization header must be 'Bearer <API key>'"))?;
             return match state.store.authenticate(token).await? {
-                Some(principal) => Ok(principal),
+                Some(principal) => {
+                    super::traffic::admit(state, parts, &principal).await?;
+                    Ok(principal)
+                }
                 None => {
                     refused(state, ip, "auth.failed").await;
                     Err(AppError::unauthorized("the API key is not valid or has been revoked"))
@@ -40,6 +44,7 @@ impl FromRequestParts<AppState> for Principal {
         if let Some(token) = session_token(&parts.headers) {
             if parts.method.is_safe() && same_origin(&parts.headers) {
                 if let Some(principal) = state.store.session_principal(&token).await? {
+                    super::traffic::admit(state, parts, &principal).await?;
                     return Ok(principal);
                 }
             }
@@ -48,9 +53,13 @@ impl FromRequestParts<AppState> for Principal {
     }
 }
 
-/// The client's address, as the connection tells it. The one place that looks it up.
+/// The client's address: the connection's, or the one a trusted proxy forwarded (see
+/// [`super::traffic::forwarded_client`]). The one place that looks it up.
 pub fn client_ip(parts: &Parts) -> Option<std::net::IpAddr> {
-    parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip())
+    if let Some(super::traffic::ClientIp(ip)) = parts.extensions.get() {
+        return Some(*ip);
+    }
+    parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip().to_canonical())
 }
 
 /// Was the request sent by a page of this site (or typed, or by a program)? Browsers say where a

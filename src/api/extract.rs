@@ -41,12 +41,26 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         if inner.is_data() {
             let message = inner.to_string();
             let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+            // An unknown field's path ends with it.
+            if message.starts_with("unknown field `") {
+                let field = path;
+                // Dropping it would let a client believe a setting is in force that is not.
+                let known = message.split_once(", expected ").map(|(_, rest)| rest).unwrap_or("");
+                let message = match known {
+                    "" => format!("unknown field `{field}`: this request takes no such field"),
+                    known => format!("unknown field `{field}`: expected {known}"),
+                };
+                let mut error = AppError::validation(field, message);
+                error.code = "unknown_field";
+                return error;
+            }
             // A missing field is reported at its parent; name the field itself.
-            let field = message
-                .strip_prefix("missing field `")
-                .and_then(|rest| rest.split('`').next())
-                .map(|name| if path == "." { name.to_string() } else { format!("{path}.{name}") })
-                .unwrap_or(path);
+            let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+            let field = match (missing, path.as_str()) {
+                (Some(name), ".") => name.to_string(),
+                (Some(name), _) => format!("{path}.{name}"),
+                (None, _) => path,
+            };
             AppError::validation(field, message)
         } else {
             AppError::bad_request("invalid_json", format!("the request body is not valid JSON: {inner}"))
@@ -79,4 +93,17 @@ pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64
 /// A whole number from a JSON number written `5` or `5.0`.
 pub fn as_whole(n: &serde_json::Number) -> Option<i64> {
     n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= 9.0e15).map(|f| f as i64))
+}
+
+/// Reads a field that may be absent (outer `None`), `null` (`Some(None)`) or a value:
+/// `#[serde(default, deserialize_with = "nullable")]`.
+pub fn nullable<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+/// [`nullable`] for a whole number written `5` or `5.0`.
+pub fn nullable_whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    whole_number(d).map(Some)
 }

@@ -1,12 +1,12 @@
-//! `/api/keys`: API keys, managed by admins. The key itself is shown once, in the create answer
+//! `/api/keys`: API keys, managed by admins, with their traffic controls. The key itself is shown once, in the create answer
 //! (the rules are in `service::keys`).
 
 use super::auth::Actor;
 use super::extract::Body;
-use super::openapi::{delete, get, post, Access, Routes};
+use super::openapi::{delete, get, patch, post, Access, Routes};
 use crate::domain::{ApiKey, Page};
 use crate::error::AppResult;
-use crate::service::keys::{self, KeyCreatedOut, KeyIn};
+use crate::service::keys::{self, KeyCreatedOut, KeyIn, KeyPatchIn};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -23,6 +23,15 @@ pub fn routes() -> Routes {
             .access(Access::Admin)
             .body::<KeyIn>()
             .json::<KeyCreatedOut>(201, "The key; `key` is shown here only."))
+        .op(patch("/keys/{id}", update_key)
+            .summary("Change an API key")
+            .describe(
+                "Its name, rate limit or allowed addresses, from its next request on (every node forgets the \
+                 old ones at once). A key cannot be given an allowlist that shuts out the request changing it.",
+            )
+            .access(Access::Admin)
+            .body::<KeyPatchIn>()
+            .json::<ApiKey>(200, "The key as changed."))
         .op(delete("/keys/{id}", revoke_key)
             .summary("Revoke an API key")
             .describe("At once, ending its console sessions. The last admin key cannot be revoked (409).")
@@ -43,6 +52,16 @@ pub(crate) async fn create_key(
 /// `GET /api/keys`: the live keys (never their secrets).
 pub(crate) async fn list_keys(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Page<ApiKey>>> {
     Ok(Json(Page { data: keys::list(&state, &actor).await?, next_cursor: None }))
+}
+
+/// `PATCH /api/keys/{id}`: renames a key or changes its controls.
+pub(crate) async fn update_key(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    Body(input): Body<KeyPatchIn>,
+) -> AppResult<Json<ApiKey>> {
+    Ok(Json(keys::update(&state, &actor, &id, input).await?))
 }
 
 /// `DELETE /api/keys/{id}`: revokes a key at once, ending its console sessions.

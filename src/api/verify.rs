@@ -25,7 +25,7 @@ pub fn routes() -> Routes {
 
 /// The secret to check against: given, or a webhook's.
 #[derive(Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(extend("anyOf" = [
     {"required": ["secret"], "properties": {"secret": {"type": "string"}}},
     {"required": ["webhookId"], "properties": {"webhookId": {"type": "string"}}}

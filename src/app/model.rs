@@ -180,6 +180,7 @@ pub struct NewWebhookForm {
     pub events: Vec<String>,
     pub description: String,
     pub tenant: String,
+    pub headers: String,
 }
 
 impl NewWebhookForm {
@@ -188,7 +189,8 @@ impl NewWebhookForm {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
         q.append_pair("url", &self.url)
             .append_pair("description", &self.description)
-            .append_pair("tenant", &self.tenant);
+            .append_pair("tenant", &self.tenant)
+            .append_pair("headers", &self.headers);
         for e in &self.events {
             q.append_pair("events", e);
         }
@@ -331,6 +333,7 @@ mod tests {
             consecutive_failures,
             created_at: Utc::now(),
             updated_at: Utc::now(),
+            headers: Default::default(),
         }
     }
 

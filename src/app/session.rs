@@ -28,7 +28,18 @@ pub mod ssr {
         let Some(token) = session_token().await else {
             return Ok(None);
         };
-        state()?.store.session_principal(&token).await.map_err(|e| ServerFnError::new(e.to_string()))
+        let principal =
+            state()?.store.session_principal(&token).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+        // A key's allowlist holds for its sessions too (changed after they began, or a cookie carried
+        // elsewhere): outside it, nobody is signed in.
+        Ok(match principal {
+            Some(p) if !p.allowed_ips.is_empty() => {
+                let parts: Option<axum::http::request::Parts> = leptos_axum::extract().await.ok();
+                let ip = parts.and_then(|parts| crate::api::auth::client_ip(&parts)).map(|ip| ip.to_string());
+                crate::service::keys::allows(&p.allowed_ips, ip.as_deref()).then_some(p)
+            }
+            other => other,
+        })
     }
 
     /// Sets (or, with `None`, clears) the session cookie on the response.
@@ -75,6 +86,9 @@ pub async fn login(#[server(default)] key: String) -> Result<Option<String>, Ser
         crate::api::auth::refused(&state, ip, "console.login_failed").await;
         return Ok(Some("That API key is not valid or has been revoked.".to_string()));
     };
+    if let Err(refusal) = crate::api::traffic::check_address(&state, ip, &principal).await {
+        return Ok(Some(format!("{}.", refusal.message[..1].to_uppercase() + &refusal.message[1..])));
+    }
     let ttl = state.config.session_ttl;
     let token =
         state.store.create_session(&principal.key_id, ttl).await.map_err(|e| ServerFnError::new(e.to_string()))?;

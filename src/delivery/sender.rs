@@ -34,12 +34,15 @@ impl Sent {
     }
 }
 
-/// The headers of a delivery, signed with every active secret (`t_ms` is the attempt's time).
+/// The headers of a delivery: the webhook's own, then ours, signed with every active secret (`t_ms`
+/// is the attempt's time). Ours cannot be overridden: the webhook's may not use their names.
 pub fn headers(job: &DueDelivery, body: &str, t_ms: i64) -> BTreeMap<String, String> {
-    let mut h = BTreeMap::new();
+    let mut h: BTreeMap<String, String> =
+        job.headers.iter().map(|(name, value)| (name.to_ascii_lowercase(), value.clone())).collect();
     let at = DateTime::<Utc>::from_timestamp_millis(t_ms).unwrap_or_default();
     h.insert("content-type".into(), "application/json".into());
-    h.insert("user-agent".into(), concat!("MonayWebhooks/", env!("CARGO_PKG_VERSION")).into());
+    // A webhook may name itself to its receiver's firewall: its own User-Agent wins.
+    h.entry("user-agent".into()).or_insert_with(|| concat!("MonayWebhooks/", env!("CARGO_PKG_VERSION")).into());
     h.insert("x-webhook-id".into(), job.event_id.clone());
     h.insert("x-webhook-event".into(), job.event.clone());
     h.insert("x-webhook-timestamp".into(), payload::iso(at));

@@ -45,6 +45,12 @@ pub struct ApiKey {
     pub prefix: String,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
+    /// Its own request rate, per second (0: unlimited); absent: the server's default.
+    #[serde(default)]
+    pub rate_limit: Option<u32>,
+    /// The address ranges (CIDRs) it may be used from; empty: anywhere.
+    #[serde(default)]
+    pub allowed_ips: Vec<String>,
 }
 
 /// Who a request acts as: the key that authenticated it.
@@ -55,6 +61,12 @@ pub struct Principal {
     pub key_name: String,
     pub role: Role,
     pub tenant: Option<String>,
+    /// The key's own request rate, per second (0: unlimited); `None`: the server's default.
+    #[serde(default)]
+    pub rate_limit: Option<u32>,
+    /// Where the key may be used from (CIDRs); empty: anywhere.
+    #[serde(default)]
+    pub allowed_ips: Vec<String>,
 }
 
 impl Principal {

@@ -7,6 +7,7 @@ pub mod event;
 pub mod event_type;
 pub mod key;
 pub mod stats;
+pub mod traffic;
 pub mod validate;
 pub mod webhook;
 

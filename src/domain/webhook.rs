@@ -24,6 +24,9 @@ pub struct Webhook {
     pub consecutive_failures: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Headers of its own sent with every delivery (name → value), beside ours.
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
 }
 
 /// A webhook's signing secrets.

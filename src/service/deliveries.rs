@@ -122,7 +122,7 @@ pub async fn retry(state: &AppState, actor: &Actor, id: &str) -> AppResult<Retry
 
 /// Which failed deliveries to queue again: the delivery log's filters (without status, paging).
 #[derive(Deserialize, JsonSchema, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RetryFailedIn {
     pub webhook_id: Option<String>,
     /// An event type.

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 #[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EventIn {
     /// A known event type (see `GET /api/event-types`).
     pub event: String,
@@ -73,6 +74,7 @@ pub async fn publish(
     }
     let tenant = acting_tenant(principal, input.tenant.as_deref())?;
     let idempotency = idempotency(idempotency_key, principal, &event, tenant.as_deref(), &data)?;
+    crate::api::traffic::admit_publish(state, tenant.as_deref())?;
     Ok(state.store.publish(&NewEvent { tenant, event, data, idempotency }).await?)
 }
 
@@ -137,7 +139,7 @@ pub async fn get(state: &AppState, principal: &Principal, id: &str) -> AppResult
 
 /// Where to send an event again.
 #[derive(Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SendIn {
     /// The webhook (`wh_…`): the event's tenant's, or any tenant's for a broadcast.
     pub webhook_id: String,

@@ -1,15 +1,17 @@
-//! API keys, managed by admins: list, create (the key itself is answered once), revoke.
+//! API keys, managed by admins: list, create (the key itself is answered once), change a key's
+//! name and controls (rate limit, allowed addresses), revoke.
 
 use super::Actor;
 use crate::api::auth::require_admin;
-use crate::domain::{validate, ApiKey, Role};
+use crate::domain::{traffic, validate, ApiKey, Role};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::store::{KeyControls, KeyPatch};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct KeyIn {
     /// Tenant keys: the tenant they act for.
     #[schemars(regex(pattern = r"^([A-Za-z0-9][A-Za-z0-9._-]{0,63})?$"))]
@@ -20,6 +22,31 @@ pub struct KeyIn {
     /// A name to know it by, 1 to 100 characters (not only spaces).
     #[schemars(length(min = 1, max = 100), regex(pattern = r"\S"))]
     pub name: String,
+    /// Its own request rate: requests per second, 0 (unlimited) to 1000000; absent: the server's
+    /// default (`WEBHOOK_API_RATE_LIMIT`). The burst is twice the rate.
+    #[schemars(range(min = 0, max = 1_000_000))]
+    #[serde(default, deserialize_with = "crate::api::extract::whole_number")]
+    pub rate_limit: Option<i64>,
+    /// The address ranges it may be used from (CIDRs such as `203.0.113.0/24` or single addresses;
+    /// at most 50); absent or empty: anywhere.
+    #[schemars(length(max = 50))]
+    pub allowed_ips: Option<Vec<String>>,
+}
+
+/// What a key update changes; an absent field is left as it is.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeyPatchIn {
+    #[schemars(length(min = 1, max = 100), regex(pattern = r"\S"))]
+    pub name: Option<String>,
+    /// Requests per second, 0 (unlimited) to 1000000; `null`: back to the server's default.
+    #[schemars(range(min = 0, max = 1_000_000))]
+    #[serde(default, deserialize_with = "crate::api::extract::nullable_whole_number")]
+    pub rate_limit: Option<Option<i64>>,
+    /// The address ranges it may be used from; `[]` or `null`: anywhere.
+    #[schemars(length(max = 50))]
+    #[serde(default, deserialize_with = "crate::api::extract::nullable")]
+    pub allowed_ips: Option<Option<Vec<String>>>,
 }
 
 /// The create answer: the stored key plus, this once, the key itself.
@@ -34,6 +61,8 @@ pub struct KeyCreatedOut {
     pub name: String,
     pub prefix: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    pub rate_limit: Option<u32>,
+    pub allowed_ips: Vec<String>,
 }
 
 /// Creates a key; the answer carries the key, which is never shown again.
@@ -58,11 +87,76 @@ pub async fn create(state: &AppState, actor: &Actor, input: KeyIn) -> AppResult<
     if role == Role::Tenant && tenant.is_none() {
         return Err(AppError::validation("tenant", "a tenant key needs a tenant"));
     }
-    let (key, secret) = state.store.create_key(tenant, role, name).await?;
+    let controls = controls(input.rate_limit, input.allowed_ips.unwrap_or_default())?;
+    let (key, secret) = state.store.create_key(tenant, role, name, controls).await?;
     actor.audit(state, "key.created", Some(&key.id), key.tenant.as_deref()).await;
-    let ApiKey { id, tenant, role, name, prefix, created_at, .. } = key;
-    let out = KeyCreatedOut { id, key: secret, tenant, role, name, prefix, created_at };
+    let ApiKey { id, tenant, role, name, prefix, created_at, rate_limit, allowed_ips, .. } = key;
+    let out = KeyCreatedOut { id, key: secret, tenant, role, name, prefix, created_at, rate_limit, allowed_ips };
     Ok(out)
+}
+
+/// Renames a key or changes its rate limit or allowed addresses, from the next request on.
+pub async fn update(state: &AppState, actor: &Actor, id: &str, input: KeyPatchIn) -> AppResult<ApiKey> {
+    require_admin(actor)?;
+    let current =
+        state.store.list_keys().await?.into_iter().find(|k| k.id == id).ok_or(AppError::not_found("API key"))?;
+    let name = match input.name.as_deref().map(str::trim) {
+        Some(name) if name.is_empty() || name.chars().count() > 100 => {
+            return Err(AppError::validation("name", "name must be 1 to 100 characters"));
+        }
+        name => name.map(str::to_string),
+    };
+    let changes_controls = input.rate_limit.is_some() || input.allowed_ips.is_some();
+    let controls = if changes_controls {
+        let rate_limit = input.rate_limit.unwrap_or(current.rate_limit.map(i64::from));
+        let allowed_ips = input.allowed_ips.unwrap_or(Some(current.allowed_ips)).unwrap_or_default();
+        let controls = controls(rate_limit, allowed_ips)?;
+        if id == actor.key_id && !allows(&controls.allowed_ips, actor.ip.as_deref()) {
+            return Err(AppError::validation(
+                "allowedIps",
+                format!(
+                    "this is the key making the request, and {} is not in the list: it would lock you out",
+                    actor.ip.as_deref().unwrap_or("your address")
+                ),
+            ));
+        }
+        Some(controls)
+    } else {
+        None
+    };
+    let key = state.store.update_key(id, KeyPatch { name, controls }).await?;
+    actor.audit(state, "key.updated", Some(id), key.tenant.as_deref()).await;
+    Ok(key)
+}
+
+/// A key's controls, checked: a rate within bounds and well-formed address ranges (kept as written,
+/// without repeats).
+fn controls(rate_limit: Option<i64>, allowed_ips: Vec<String>) -> AppResult<KeyControls> {
+    if let Some(rate) = rate_limit {
+        if !(0..=1_000_000).contains(&rate) {
+            return Err(AppError::validation("rateLimit", "rateLimit is 0 (unlimited) to 1000000 requests per second"));
+        }
+    }
+    let ranges = traffic::parse_ranges(&allowed_ips)
+        .map_err(|(i, message)| AppError::validation(format!("allowedIps[{i}]"), message))?;
+    let mut allowed: Vec<String> = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        let text = range.to_string();
+        if !allowed.contains(&text) {
+            allowed.push(text);
+        }
+    }
+    Ok(KeyControls { rate_limit: rate_limit.map(|r| r as u32), allowed_ips: allowed })
+}
+
+/// May a key with `allowed` (CIDRs; empty: anywhere) be used from `ip`?
+pub fn allows(allowed: &[String], ip: Option<&str>) -> bool {
+    if allowed.is_empty() {
+        return true;
+    }
+    let Some(ip) = ip.and_then(|ip| ip.parse::<std::net::IpAddr>().ok()) else { return false };
+    let ranges: Vec<ipnet::IpNet> = allowed.iter().filter_map(|range| traffic::parse_range(range).ok()).collect();
+    traffic::in_ranges(&ranges, ip)
 }
 
 /// The live keys (never their secrets).

@@ -16,7 +16,7 @@ use serde::Deserialize;
 const MAX_GRACE_SECONDS: i64 = 7 * 24 * 3600;
 
 #[derive(Deserialize, Default, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RotateIn {
     /// A secret of your own: 24 to 256 printable ASCII characters without spaces, not starting with
     /// `enc:`; generated when absent.
@@ -29,7 +29,7 @@ pub struct RotateIn {
 }
 
 #[derive(Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RecoverIn {
     /// An RFC 3339 time or unix milliseconds.
     #[schemars(extend("anyOf" = [
@@ -44,7 +44,7 @@ pub struct RecoverIn {
 }
 
 #[derive(Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReplayIn {
     /// An RFC 3339 time or unix milliseconds.
     #[schemars(extend("anyOf" = [

@@ -6,18 +6,19 @@ use crate::api::auth::acting_tenant;
 use crate::api::params;
 use crate::crypto;
 use crate::domain::event_type::validate_pattern;
-use crate::domain::{validate, Page, Principal, Webhook};
+use crate::domain::{traffic, validate, Page, Principal, Webhook};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::{NewWebhook, WebhookFilter, WebhookPatch};
 use schemars::JsonSchema;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 /// Most subscription patterns one webhook may list.
 const MAX_PATTERNS: usize = 100;
 
 #[derive(Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WebhookIn {
     /// Where deliveries are POSTed: https (http only where the server allows it), a public address.
     #[schemars(length(max = 2048))]
@@ -34,10 +35,14 @@ pub struct WebhookIn {
     /// Admins: the tenant that owns it (default `default`). Tenant keys: their own.
     #[schemars(regex(pattern = r"^([A-Za-z0-9][A-Za-z0-9._-]{0,63})?$"))]
     pub tenant: Option<String>,
+    /// Headers of its own sent with every delivery (name → value; at most 20). Our signature and id
+    /// headers, `Host`, `Content-Length`, `Content-Type` and hop-by-hop headers cannot be set.
+    #[schemars(extend("maxProperties" = 20))]
+    pub headers: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WebhookPatchIn {
     #[schemars(length(max = 2048))]
     pub url: Option<String>,
@@ -45,6 +50,9 @@ pub struct WebhookPatchIn {
     #[schemars(length(max = 1000))]
     pub description: Option<String>,
     pub active: Option<bool>,
+    /// Replaces its headers (`{}` removes them all).
+    #[schemars(extend("maxProperties" = 20))]
+    pub headers: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -77,10 +85,10 @@ pub async fn create(state: &AppState, actor: &Actor, input: WebhookIn) -> AppRes
         }
         None => crypto::new_webhook_secret(),
     };
-    let webhook = state
-        .store
-        .create_webhook(NewWebhook { tenant, url, events, description, secret, active: input.active.unwrap_or(true) })
-        .await?;
+    let headers = check_headers(input.headers.unwrap_or_default())?;
+    let active = input.active.unwrap_or(true);
+    let webhook =
+        state.store.create_webhook(NewWebhook { tenant, url, events, description, secret, active, headers }).await?;
     actor.audit(state, "webhook.created", Some(&webhook.id), Some(&webhook.tenant)).await;
     Ok(webhook)
 }
@@ -125,7 +133,8 @@ pub async fn update(state: &AppState, actor: &Actor, id: &str, input: WebhookPat
     if let Some(d) = &description {
         validate::description(d).map_err(|m| AppError::validation("description", m))?;
     }
-    let patch = WebhookPatch { url, events, description, active: input.active };
+    let headers = input.headers.map(check_headers).transpose()?;
+    let patch = WebhookPatch { url, events, description, active: input.active, headers };
     let webhook = state.store.update_webhook(id, actor.scope(), patch).await?;
     actor.audit(state, "webhook.updated", Some(id), Some(&webhook.tenant)).await;
     Ok(webhook.masked())
@@ -152,6 +161,14 @@ fn check_url(state: &AppState, raw: &str) -> AppResult<String> {
         }
     }
     Ok(raw.to_string())
+}
+
+/// Checks a webhook's own headers (values trimmed, as HTTP would).
+fn check_headers(headers: BTreeMap<String, String>) -> AppResult<BTreeMap<String, String>> {
+    let headers: BTreeMap<String, String> =
+        headers.into_iter().map(|(name, value)| (name, value.trim().to_string())).collect();
+    traffic::custom_headers(&headers).map_err(|(field, message)| AppError::validation(field, message))?;
+    Ok(headers)
 }
 
 /// Checks the subscription list against the catalog; drops repeats, keeps order.

@@ -11,10 +11,10 @@ use std::collections::HashMap;
 /// The webhooks that take new deliveries: the active ones, and those the engine switched off (their
 /// deliveries are queued held, so nothing published meanwhile is lost to them).
 pub(crate) const HOOKS_SQL: &str = "SELECT id, tenant, events, active, url, secret, previous_secret,
-    previous_secret_expires_at FROM webhooks WHERE active = TRUE OR hold_new = TRUE";
+    previous_secret_expires_at, headers FROM webhooks WHERE active = TRUE OR hold_new = TRUE";
 
 /// A row of [`HOOKS_SQL`].
-pub(crate) type HookRow = (String, String, String, bool, String, String, Option<String>, Option<i64>);
+pub(crate) type HookRow = (String, String, String, bool, String, String, Option<String>, Option<i64>, String);
 
 /// A webhook that may receive the batch's events.
 pub(crate) struct Hook {
@@ -28,12 +28,14 @@ pub(crate) struct Hook {
     pub secret: String,
     pub previous_secret: Option<String>,
     pub previous_secret_expires_at: Option<i64>,
+    /// Its own headers (a JSON object as stored).
+    pub headers: String,
 }
 
 impl Hook {
     /// From a row of [`HOOKS_SQL`].
     pub fn new(row: HookRow) -> Self {
-        let (id, tenant, events, active, url, secret, previous_secret, previous_secret_expires_at) = row;
+        let (id, tenant, events, active, url, secret, previous_secret, previous_secret_expires_at, headers) = row;
         Hook {
             id,
             tenant,
@@ -43,6 +45,7 @@ impl Hook {
             secret,
             previous_secret,
             previous_secret_expires_at,
+            headers,
         }
     }
 }
@@ -151,6 +154,7 @@ mod tests {
             secret: "whsec_test".into(),
             previous_secret: None,
             previous_secret_expires_at: None,
+            headers: "{}".into(),
         }
     }
 

@@ -106,6 +106,7 @@ impl Publishing {
                     url: d.hook.url.clone(),
                     secrets,
                     attempts: 0,
+                    headers: super::rows::parse_headers(&d.hook.headers),
                 },
                 slot,
             });

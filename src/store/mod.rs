@@ -22,8 +22,8 @@ pub use activity::{Activity, Work, WorkTotals};
 pub use error::{StoreError, StoreResult};
 pub use handoff::{Handed, Handoff};
 pub use model::{
-    AttemptOutcome, AuditFilter, DeliveryFilter, Disabled, DueDelivery, EventFilter, LastAttempt, NewEvent, NewWebhook,
-    Published, StatsQuery, WebhookFilter, WebhookPatch,
+    AttemptOutcome, AuditFilter, DeliveryFilter, Disabled, DueDelivery, EventFilter, KeyControls, KeyPatch,
+    LastAttempt, NewEvent, NewWebhook, Published, StatsQuery, WebhookFilter, WebhookPatch,
 };
 
 use crate::crypto::{SealError, Sealer};
@@ -207,7 +207,8 @@ delegate! {
     pub async fn queue_event_to(&self, event_id: &str, webhook: &Webhook) -> StoreResult<String>;
 
     // API keys and sessions.
-    pub async fn create_key(&self, tenant: Option<&str>, role: Role, name: &str) -> StoreResult<(ApiKey, String)>;
+    pub async fn create_key(&self, tenant: Option<&str>, role: Role, name: &str, controls: KeyControls) -> StoreResult<(ApiKey, String)>;
+    pub async fn update_key(&self, id: &str, patch: KeyPatch) -> StoreResult<ApiKey>;
     pub async fn ensure_admin_key(&self, secret: &str, name: &str) -> StoreResult<ApiKey>;
     pub async fn count_admin_keys(&self) -> StoreResult<i64>;
     pub async fn list_keys(&self) -> StoreResult<Vec<ApiKey>>;

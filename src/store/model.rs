@@ -96,6 +96,8 @@ pub struct DueDelivery {
     pub secrets: Vec<String>,
     /// Attempts made before this one.
     pub attempts: i64,
+    /// The webhook's own headers, sent beside ours.
+    pub headers: Vec<(String, String)>,
 }
 
 /// What to store after an attempt.
@@ -157,6 +159,23 @@ pub struct NewWebhook {
     pub description: String,
     pub secret: String,
     pub active: bool,
+    pub headers: std::collections::BTreeMap<String, String>,
+}
+
+/// A key's traffic controls (validated by the caller).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyControls {
+    /// Requests per second (0: unlimited); `None`: the server's default.
+    pub rate_limit: Option<u32>,
+    /// CIDRs it may be used from; empty: anywhere.
+    pub allowed_ips: Vec<String>,
+}
+
+/// What a key update changes; `None` leaves it as it is.
+#[derive(Debug, Clone, Default)]
+pub struct KeyPatch {
+    pub name: Option<String>,
+    pub controls: Option<KeyControls>,
 }
 
 /// The fields an update may change (validated by the caller); `None` leaves a field as it is.
@@ -166,6 +185,7 @@ pub struct WebhookPatch {
     pub events: Option<Vec<String>>,
     pub description: Option<String>,
     pub active: Option<bool>,
+    pub headers: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// Filters of the webhook list.

@@ -25,10 +25,16 @@ pub(crate) struct WebhookRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub paused: bool,
+    pub headers: String,
 }
 
 pub(crate) const WEBHOOK_COLUMNS: &str = "id, tenant, url, events, description, secret, active, disabled_reason, \
-                                          consecutive_failures, created_at, updated_at, paused";
+                                          consecutive_failures, created_at, updated_at, paused, headers";
+
+/// A webhook's stored headers (a JSON object), in name order.
+pub(crate) fn parse_headers(text: &str) -> Vec<(String, String)> {
+    serde_json::from_str::<std::collections::BTreeMap<String, String>>(text).unwrap_or_default().into_iter().collect()
+}
 
 impl WebhookRow {
     pub fn into_webhook(self, sealer: Option<&Sealer>) -> StoreResult<Webhook> {
@@ -46,6 +52,7 @@ impl WebhookRow {
             consecutive_failures: self.consecutive_failures,
             created_at: to_time(self.created_at),
             updated_at: to_time(self.updated_at),
+            headers: parse_headers(&self.headers).into_iter().collect(),
         })
     }
 }
@@ -174,12 +181,16 @@ pub(crate) struct KeyRow {
     pub prefix: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    pub rate_limit: Option<i64>,
+    pub allowed_ips: Option<String>,
 }
 
-pub(crate) const KEY_COLUMNS: &str = "id, tenant, role, name, prefix, created_at, last_used_at";
+pub(crate) const KEY_COLUMNS: &str =
+    "id, tenant, role, name, prefix, created_at, last_used_at, rate_limit, allowed_ips";
 
 impl KeyRow {
     pub fn into_key(self) -> ApiKey {
+        let (rate_limit, allowed_ips) = (self.rate_limit(), self.allowed_ips());
         ApiKey {
             id: self.id,
             tenant: self.tenant,
@@ -188,7 +199,17 @@ impl KeyRow {
             prefix: self.prefix,
             created_at: to_time(self.created_at),
             last_used_at: self.last_used_at.map(to_time),
+            rate_limit,
+            allowed_ips,
         }
+    }
+
+    fn rate_limit(&self) -> Option<u32> {
+        self.rate_limit.map(|r| r.clamp(0, u32::MAX as i64) as u32)
+    }
+
+    fn allowed_ips(&self) -> Vec<String> {
+        self.allowed_ips.as_deref().and_then(|list| serde_json::from_str(list).ok()).unwrap_or_default()
     }
 
     pub fn principal(&self) -> Principal {
@@ -197,6 +218,8 @@ impl KeyRow {
             key_name: self.name.clone(),
             role: Role::parse(&self.role).unwrap_or(Role::Tenant),
             tenant: self.tenant.clone(),
+            rate_limit: self.rate_limit(),
+            allowed_ips: self.allowed_ips(),
         }
     }
 }
@@ -262,15 +285,16 @@ pub(crate) struct DueRow {
     previous_secret: Option<String>,
     previous_secret_expires_at: Option<i64>,
     pub active: bool,
+    headers: String,
 }
 
 /// The columns of a [`DueRow`], over `deliveries d JOIN events e JOIN webhooks w`.
 pub(crate) const DUE_COLUMNS: &str = "d.id, d.event_id, d.webhook_id, d.tenant, d.event, d.attempts, e.data, \
-    e.timestamp, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at, w.active";
+    e.timestamp, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at, w.active, w.headers";
 
 /// [`DUE_COLUMNS`] with their joins.
 pub(crate) const DUE_SELECT: &str = "SELECT d.id, d.event_id, d.webhook_id, d.tenant, d.event, d.attempts, e.data,
-        e.timestamp, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at, w.active
+        e.timestamp, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at, w.active, w.headers
     FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id";
 
 impl DueRow {
@@ -293,6 +317,7 @@ impl DueRow {
             url: self.url,
             secrets,
             attempts: self.attempts,
+            headers: parse_headers(&self.headers),
         })
     }
 }

@@ -432,3 +432,42 @@ async fn a_body_must_be_an_object_not_fields_by_position() {
     let secret = s.get(ADMIN_TOKEN, &format!("/api/webhooks/{id}/secret")).await.body;
     assert_eq!(secret["secret"], hook["secret"], "the secret is unchanged");
 }
+
+#[tokio::test]
+async fn an_unknown_field_in_a_body_is_refused_naming_it_and_nothing_is_stored() {
+    let s = TestServer::start().await;
+    let refused = |a: &crate::harness::Answer, field: &str| {
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+        assert_eq!((a.code(), a.field()), ("unknown_field", field), "{}", a.body);
+        assert!(a.body["error"]["message"].as_str().unwrap().contains(field), "{}", a.body);
+    };
+    // A misspelt control on create: nothing stored, so no webhook runs without the limit asked for.
+    let a = s
+        .post(ADMIN_TOKEN, "/api/webhooks", json!({"url": "https://example.com/h", "events": ["*"], "rateLimt": 5}))
+        .await;
+    refused(&a, "rateLimt");
+    assert!(data(&s.get(ADMIN_TOKEN, "/api/webhooks").await).is_empty(), "nothing stored");
+
+    let hook = s.webhook(ADMIN_TOKEN, "https://example.com/h", &["*"]).await;
+    let id = hook["id"].as_str().unwrap();
+    let a =
+        s.patch(ADMIN_TOKEN, &format!("/api/webhooks/{id}"), json!({"description": "renamed", "activ": false})).await;
+    refused(&a, "activ");
+    let now = s.get(ADMIN_TOKEN, &format!("/api/webhooks/{id}")).await.body;
+    assert_eq!((now["description"].clone(), now["active"].clone()), (hook["description"].clone(), json!(true)));
+
+    let a = s.post(ADMIN_TOKEN, "/api/events", json!({"event": "wallet.created", "data": {}, "tenat": "acme"})).await;
+    refused(&a, "tenat");
+    assert!(data(&s.get(ADMIN_TOKEN, "/api/events").await).is_empty(), "no event stored");
+    // Inside the event's data anything goes: that is the customer's own JSON.
+    let a = s.post(ADMIN_TOKEN, "/api/events", json!({"event": "wallet.created", "data": {"anything": 1}})).await;
+    assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.body);
+
+    let a =
+        s.post(ADMIN_TOKEN, "/api/keys", json!({"name": "k", "role": "tenant", "tenant": "acme", "scope": "x"})).await;
+    refused(&a, "scope");
+    let a = s.post(ADMIN_TOKEN, &format!("/api/webhooks/{id}/rotate-secret"), json!({"graceSecond": 60})).await;
+    refused(&a, "graceSecond");
+    let secret = s.get(ADMIN_TOKEN, &format!("/api/webhooks/{id}/secret")).await.body;
+    assert_eq!(secret["secret"], hook["secret"], "the secret is unchanged");
+}

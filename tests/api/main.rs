@@ -23,4 +23,5 @@ mod properties;
 mod sealing;
 mod stats;
 mod stream;
+mod traffic;
 mod webhooks;

@@ -60,6 +60,32 @@ mod ssr {
             .collect())
     }
 
+    /// Headers typed one per line (`Name: value`), or the problem naming the field.
+    pub fn header_lines(text: &str) -> Result<std::collections::BTreeMap<String, String>, Problem> {
+        crate::domain::traffic::header_lines(text).map_err(|(field, message)| Problem {
+            code: "validation_error".into(),
+            message,
+            field: Some(field),
+        })
+    }
+
+    /// A rate typed in a form: empty is none (the server's default).
+    pub fn rate(text: &str) -> Result<Option<i64>, Problem> {
+        match text.trim() {
+            "" => Ok(None),
+            t => t.parse::<i64>().map(Some).map_err(|_| Problem {
+                code: "validation_error".into(),
+                message: "the rate limit is a whole number of requests per second (0: unlimited)".into(),
+                field: Some("rateLimit".into()),
+            }),
+        }
+    }
+
+    /// Address ranges typed one per line (or separated by commas or spaces).
+    pub fn ranges(text: &str) -> Vec<String> {
+        text.split(|c: char| c == ',' || c.is_whitespace()).filter(|r| !r.is_empty()).map(str::to_string).collect()
+    }
+
     /// `Some(s)` unless `s` is blank.
     pub fn given(s: String) -> Option<String> {
         let s = s.trim().to_string();
@@ -205,15 +231,43 @@ pub async fn create_key(
     #[server(default)] name: String,
     #[server(default)] role: String,
     #[server(default)] tenant: String,
+    #[server(default)] rate_limit: String,
+    #[server(default)] allowed_ips: String,
 ) -> Result<Answer<CreatedKey>, ServerFnError> {
     answer(async move {
         use crate::service::keys::KeyIn;
         let (state, actor) = ssr::actor().await?;
-        let input = KeyIn { tenant: ssr::given(tenant), role: ssr::given(role), name };
+        let input = KeyIn {
+            tenant: ssr::given(tenant),
+            role: ssr::given(role),
+            name,
+            rate_limit: ssr::rate(&rate_limit)?,
+            allowed_ips: Some(ssr::ranges(&allowed_ips)),
+        };
         let created = crate::service::keys::create(&state, &actor, input).await.map_err(ssr::fail)?;
         let known = state.store.tenants_with_webhooks().await.map_err(|e| ssr::fail(e.into()))?;
         let new_tenant = created.tenant.clone().filter(|t| !known.contains(t));
         Ok(CreatedKey { id: created.id, name: created.name, key: created.key, new_tenant })
+    })
+    .await
+}
+
+/// Changes a key's rate limit (empty: the server's default) and allowed addresses (empty: anywhere).
+#[server(prefix = "/console", endpoint = "key_controls", client = crate::app::csrf::ConsoleClient)]
+pub async fn set_key_controls(
+    #[server(default)] id: String,
+    #[server(default)] rate_limit: String,
+    #[server(default)] allowed_ips: String,
+) -> Result<Answer<ApiKey>, ServerFnError> {
+    answer(async move {
+        use crate::service::keys::KeyPatchIn;
+        let (state, actor) = ssr::actor().await?;
+        let patch = KeyPatchIn {
+            name: None,
+            rate_limit: Some(ssr::rate(&rate_limit)?),
+            allowed_ips: Some(Some(ssr::ranges(&allowed_ips))),
+        };
+        crate::service::keys::update(&state, &actor, &id, patch).await.map_err(ssr::fail)
     })
     .await
 }

@@ -101,12 +101,14 @@ pub async fn create_webhook(
     #[server(default)] description: String,
     #[server(default)] secret: String,
     #[server(default)] tenant: String,
+    #[server(default)] headers: String,
 ) -> Result<Answer<Webhook>, ServerFnError> {
     let typed = crate::app::model::NewWebhookForm {
         url: url.clone(),
         events: events.clone(),
         description: description.clone(),
         tenant: tenant.clone(),
+        headers: headers.clone(),
     };
     let answer = answer(async move {
         use crate::service::webhooks::{create, WebhookIn};
@@ -118,6 +120,7 @@ pub async fn create_webhook(
             secret: ssr::given(secret),
             active: Some(true),
             tenant: ssr::given(tenant),
+            headers: Some(ssr::header_lines(&headers)?),
         };
         create(&state, &actor, input).await.map_err(ssr::fail)
     })
@@ -139,12 +142,18 @@ pub async fn update_webhook(
     #[server(default)] url: String,
     #[server(default)] events: Vec<String>,
     #[server(default)] description: String,
+    #[server(default)] headers: String,
 ) -> Result<Answer<Webhook>, ServerFnError> {
     answer(async move {
         use crate::service::webhooks::{update, WebhookPatchIn};
         let (state, actor) = ssr::actor().await?;
-        let patch =
-            WebhookPatchIn { url: Some(url), events: Some(events), description: Some(description), active: None };
+        let patch = WebhookPatchIn {
+            url: Some(url),
+            events: Some(events),
+            description: Some(description),
+            active: None,
+            headers: Some(ssr::header_lines(&headers)?),
+        };
         update(&state, &actor, &id, patch).await.map_err(ssr::fail)
     })
     .await

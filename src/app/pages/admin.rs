@@ -1,10 +1,10 @@
 //! The event catalog, API keys (admins) and the audit log (admins).
 
-use crate::app::data::{audit, create_key, event_types, keys, revoke_key, tenants};
+use crate::app::data::{audit, create_key, event_types, keys, revoke_key, set_key_controls, tenants};
 use crate::app::model::settle;
 use crate::app::ui::{field_error, principal, Empty, ErrorBox, Loading, When};
 use crate::domain::event_type::CATEGORIES;
-use crate::domain::Role;
+use crate::domain::{ApiKey, Role};
 use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
@@ -67,9 +67,18 @@ fn KeyAdmin() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let role = RwSignal::new("tenant".to_string());
     let tenant = RwSignal::new(String::new());
+    let rate = RwSignal::new(String::new());
+    let ranges = RwSignal::new(String::new());
     let known = Resource::new(|| (), |_| tenants());
-    let create =
-        Action::new(move |_: &()| create_key(name.get_untracked(), role.get_untracked(), tenant.get_untracked()));
+    let create = Action::new(move |_: &()| {
+        create_key(
+            name.get_untracked(),
+            role.get_untracked(),
+            tenant.get_untracked(),
+            rate.get_untracked(),
+            ranges.get_untracked(),
+        )
+    });
     let revoke = Action::new(move |id: &String| revoke_key(id.clone()));
     Effect::new(move |_| {
         // Both are read every time, so either one's answer runs this again.
@@ -101,6 +110,7 @@ fn KeyAdmin() -> impl IntoView {
                 })}
             </Suspense>
             {move || field_error(problem(), "tenant").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+            <KeyControls id="key-new".to_string() rate ranges problem=Signal::derive(problem)/>
             {move || problem().filter(|p| p.field.is_none()).map(|p| view! { <ErrorBox problem=p/> })}
             <button type="submit" disabled=move || create.pending().get()>"Create key"</button>
         </form>
@@ -121,7 +131,7 @@ fn KeyAdmin() -> impl IntoView {
                 match settle(list.await) {
                     Ok(keys) => view! {
                         <div class="table-wrap"><table class="table" data-testid="keys">
-                            <thead><tr><th>"Name"</th><th>"Key"</th><th>"Role"</th><th>"Tenant"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
+                            <thead><tr><th>"Name"</th><th>"Key"</th><th>"Role"</th><th>"Tenant"</th><th>"Limits"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
                             <tbody>
                                 {keys.into_iter().map(|k| {
                                     let id = k.id.clone();
@@ -132,6 +142,7 @@ fn KeyAdmin() -> impl IntoView {
                                             <td><code>{k.prefix.clone()} "…"</code></td>
                                             <td>{if k.role == Role::Admin { "admin" } else { "tenant" }}</td>
                                             <td>{k.tenant.clone().unwrap_or_default()}</td>
+                                            <td><Limits k=k.clone()/></td>
                                             <td><When t=k.created_at/></td>
                                             <td>{k.last_used_at.map(|t| view! { <When t/> })}</td>
                                             <td>
@@ -158,6 +169,72 @@ fn KeyAdmin() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// A key's rate limit and allowed addresses, as fields of a form.
+#[component]
+fn KeyControls(
+    /// Prefix of the fields' ids (unique on the page).
+    id: String,
+    rate: RwSignal<String>,
+    ranges: RwSignal<String>,
+    problem: Signal<Option<crate::app::model::Problem>>,
+) -> impl IntoView {
+    view! {
+        <label for=format!("{id}-rate")>"Rate limit (requests per second; empty: the server's default, 0: unlimited)"</label>
+        <input id=format!("{id}-rate") inputmode="numeric" bind:value=rate value=rate.get_untracked() placeholder="default" autocomplete="off"/>
+        {move || field_error(problem.get(), "rateLimit").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+        <label for=format!("{id}-ips")>"Allowed addresses (one IP or CIDR per line; empty: anywhere)"</label>
+        <textarea id=format!("{id}-ips") rows="2" spellcheck="false" placeholder="203.0.113.0/24"
+            prop:value=move || ranges.get() on:input=move |ev| ranges.set(event_target_value(&ev))>{ranges.get_untracked()}</textarea>
+        {move || field_error(problem.get(), "allowedIps").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+    }
+}
+
+/// A key's limits in its row, with "Change…" to edit them in place.
+#[component]
+fn Limits(k: ApiKey) -> impl IntoView {
+    let shown = RwSignal::new(k.clone());
+    let editing = RwSignal::new(false);
+    let rate = RwSignal::new(k.rate_limit.map(|r| r.to_string()).unwrap_or_default());
+    let ranges = RwSignal::new(k.allowed_ips.join("\n"));
+    let id = k.id.clone();
+    let save = Action::new(move |_: &()| set_key_controls(id.clone(), rate.get_untracked(), ranges.get_untracked()));
+    Effect::new(move |_| {
+        if let Some(Ok(Ok(key))) = save.value().get() {
+            shown.set(key);
+            editing.set(false);
+        }
+    });
+    let problem = Signal::derive(move || save.value().get().and_then(|r| settle(r).err()));
+    let summary = move || {
+        let k = shown.get();
+        let rate = match k.rate_limit {
+            None => "default rate".to_string(),
+            Some(0) => "unlimited".to_string(),
+            Some(r) => format!("{r}/s"),
+        };
+        let from = match k.allowed_ips.len() {
+            0 => "from anywhere".to_string(),
+            _ => format!("from {}", k.allowed_ips.join(", ")),
+        };
+        format!("{rate} · {from}")
+    };
+    view! {
+        <span class="small" data-testid="key-limits">{summary}</span>
+        <Show when=move || editing.get() fallback=move || view! {
+            <button class="secondary small" on:click=move |_| editing.set(true)>"Change…"</button>
+        }>
+            <form class="stack form" aria-label="Key limits" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); save.dispatch(()); }>
+                <KeyControls id=format!("key-{}", shown.get_untracked().id) rate ranges problem/>
+                {move || problem.get().filter(|p| p.field.is_none()).map(|p| view! { <ErrorBox problem=p/> })}
+                <div class="bulk">
+                    <button type="submit" class="small" disabled=move || save.pending().get()>"Save limits"</button>
+                    <button type="button" class="secondary small" on:click=move |_| editing.set(false)>"Cancel"</button>
+                </div>
+            </form>
+        </Show>
     }
 }
 

@@ -113,6 +113,7 @@ fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> i
         </section>
         <RecoveryCard id=w.id.clone()/>
         <Receives patterns=w.events.clone() catalog=v.event_types.clone()/>
+        <Sending headers=w.headers.clone()/>
         <Secret id=w.id.clone() masked=w.secret.clone()/>
         <section class="card">
             <div class="page-head">
@@ -130,6 +131,25 @@ fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> i
             <WebhookForm existing=Some(w) types=v.event_types/>
         </section>
         <DeleteWebhook id=id.get_value()/>
+    }
+}
+
+/// What every request to the webhook carries beside the event: its own headers.
+#[component]
+fn Sending(headers: std::collections::BTreeMap<String, String>) -> impl IntoView {
+    view! {
+        <section class="card" data-testid="sending">
+            <h2>"Sent with every delivery"</h2>
+            {if headers.is_empty() {
+                view! { <p class="muted">"Our headers only (ids, timestamp, signatures). Add your own under Edit."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="plain">
+                        {headers.into_iter().map(|(name, value)| view! { <li><code>{name}": "{value}</code></li> }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
     }
 }
 

@@ -144,6 +144,12 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
     let selected = RwSignal::new(
         existing.as_ref().map(|w| w.events.clone()).unwrap_or_else(|| query.get_all("events").unwrap_or_default()),
     );
+    let headers = RwSignal::new(
+        existing
+            .as_ref()
+            .map(|w| crate::domain::traffic::to_header_lines(&w.headers))
+            .unwrap_or_else(|| returned("headers")),
+    );
     let custom_secret = RwSignal::new(false);
     let secret = RwSignal::new(String::new());
     let tenant = RwSignal::new(returned("tenant"));
@@ -156,11 +162,18 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
             description.get_untracked(),
             secret,
             tenant.get_untracked(),
+            headers.get_untracked(),
         )
     });
     let id = existing.as_ref().map(|w| w.id.clone()).unwrap_or_default();
     let update = Action::new(move |_: &()| {
-        update_webhook(id.clone(), url.get_untracked(), selected.get_untracked(), description.get_untracked())
+        update_webhook(
+            id.clone(),
+            url.get_untracked(),
+            selected.get_untracked(),
+            description.get_untracked(),
+            headers.get_untracked(),
+        )
     });
     // Once created, the form is emptied (a second click cannot make a duplicate) and the one-time
     // secret below it is scrolled into view.
@@ -170,6 +183,7 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
             url.set(String::new());
             description.set(String::new());
             selected.set(Vec::new());
+            headers.set(String::new());
             custom_secret.set(false);
             secret.set(String::new());
             tenant.set(String::new());
@@ -212,6 +226,10 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
                 <EventPicker selected types/>
                 {move || field_error(problem.get(), "events").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
             </fieldset>
+            <label for="wh-headers">"Headers sent with every delivery (one per line, " <code>"Name: value"</code> ")"</label>
+            <textarea id="wh-headers" name="headers" rows="3" spellcheck="false" placeholder="Authorization: Bearer …"
+                prop:value=move || headers.get() on:input=move |ev| headers.set(event_target_value(&ev))>{headers.get_untracked()}</textarea>
+            {move || field_error(problem.get(), "headers").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
             {(!is_edit).then(|| view! {
                 <label class="inline"><input type="checkbox" bind:checked=custom_secret/> " Use my own signing secret"</label>
                 <Show when=move || custom_secret.get()>

@@ -124,7 +124,11 @@ pub fn ErrorBox(problem: Problem) -> impl IntoView {
 /// The message of a refusal about `field`, if that is the field at fault.
 pub fn field_error(problem: Option<Problem>, field: &'static str) -> Option<String> {
     problem
-        .filter(|p| p.field.as_deref().is_some_and(|f| f == field || f.starts_with(&format!("{field}["))))
+        .filter(|p| {
+            p.field.as_deref().is_some_and(|f| {
+                f == field || f.starts_with(&format!("{field}[")) || f.starts_with(&format!("{field}."))
+            })
+        })
         .map(|p| p.message)
 }
 

@@ -8,7 +8,7 @@ macro_rules! key_queries {
             use $crate::crypto;
             use $crate::domain::{ApiKey, Principal, Role};
             use $crate::store::rows::{KeyRow, KEY_COLUMNS};
-            use $crate::store::{now_ms, to_time, StoreError, StoreResult, KEY_PREFIX};
+            use $crate::store::{now_ms, to_time, KeyControls, KeyPatch, StoreError, StoreResult, KEY_PREFIX};
 
             impl $store {
                 /// Creates a key; returns it with its secret, which is not stored and cannot be shown again.
@@ -17,10 +17,49 @@ macro_rules! key_queries {
                     tenant: Option<&str>,
                     role: Role,
                     name: &str,
+                    controls: KeyControls,
                 ) -> StoreResult<(ApiKey, String)> {
                     let secret = crypto::new_token(KEY_PREFIX);
-                    let key = self.insert_key(&secret, tenant, role, name, true).await?;
+                    let mut key = self.insert_key(&secret, tenant, role, name, true).await?;
+                    if controls != KeyControls::default() {
+                        key = self.update_key(&key.id, KeyPatch { name: None, controls: Some(controls) }).await?;
+                    }
                     Ok((key, secret))
+                }
+
+                /// Renames a key or changes its controls; its principal is forgotten on every node,
+                /// so the change holds from the next request.
+                pub async fn update_key(&self, id: &str, patch: KeyPatch) -> StoreResult<ApiKey> {
+                    let mut tx = self.writer.begin().await?;
+                    let row: Option<KeyRow> = sqlx::query_as(&format!(
+                        "SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1 AND revoked_at IS NULL{}",
+                        Self::FOR_UPDATE
+                    ))
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let mut row = row.ok_or(StoreError::NotFound("API key"))?;
+                    if let Some(name) = patch.name {
+                        row.name = name;
+                    }
+                    if let Some(controls) = patch.controls {
+                        row.rate_limit = controls.rate_limit.map(i64::from);
+                        row.allowed_ips = match controls.allowed_ips.is_empty() {
+                            true => None,
+                            false => Some(serde_json::to_string(&controls.allowed_ips)?),
+                        };
+                    }
+                    sqlx::query("UPDATE api_keys SET name = $1, rate_limit = $2, allowed_ips = $3 WHERE id = $4")
+                        .bind(&row.name)
+                        .bind(row.rate_limit)
+                        .bind(&row.allowed_ips)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    self.revoked_in(&mut tx, id).await?;
+                    tx.commit().await?;
+                    self.auth_cache.clear();
+                    Ok(row.into_key())
                 }
 
                 async fn insert_key(
@@ -59,6 +98,8 @@ macro_rules! key_queries {
                         prefix,
                         created_at: to_time(now),
                         last_used_at: None,
+                        rate_limit: None,
+                        allowed_ips: Vec::new(),
                     })
                 }
 
@@ -188,7 +229,8 @@ macro_rules! key_queries {
                 /// The principal of a live session, if the token names one.
                 pub async fn session_principal(&self, token: &str) -> StoreResult<Option<Principal>> {
                     let row: Option<KeyRow> = sqlx::query_as(
-                        "SELECT k.id, k.tenant, k.role, k.name, k.prefix, k.created_at, k.last_used_at
+                        "SELECT k.id, k.tenant, k.role, k.name, k.prefix, k.created_at, k.last_used_at,
+                             k.rate_limit, k.allowed_ips
                          FROM sessions s JOIN api_keys k ON k.id = s.key_id
                          WHERE s.token_hash = $1 AND s.expires_at > $2 AND k.revoked_at IS NULL",
                     )

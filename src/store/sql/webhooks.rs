@@ -28,9 +28,10 @@ macro_rules! webhook_queries {
                         created_at: now,
                         updated_at: now,
                         paused: false,
+                        headers: serde_json::to_string(&new.headers)?,
                     };
                     sqlx::query(&format!(
-                        "INSERT INTO webhooks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                        "INSERT INTO webhooks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
                     ))
                     .bind(&row.id)
                     .bind(&row.tenant)
@@ -44,6 +45,7 @@ macro_rules! webhook_queries {
                     .bind(row.created_at)
                     .bind(row.updated_at)
                     .bind(row.paused)
+                    .bind(&row.headers)
                     .execute(&self.writer)
                     .await?;
                     row.into_webhook(self.sealer.as_ref())
@@ -102,14 +104,19 @@ macro_rules! webhook_queries {
                 ) -> StoreResult<Webhook> {
                     let current = self.get_webhook(id, scope).await?;
                     let events = serde_json::to_string(patch.events.as_ref().unwrap_or(&current.events))?;
+                    let headers = serde_json::to_string(patch.headers.as_ref().unwrap_or(&current.headers))?;
                     let now = now_ms();
                     let mut tx = self.writer.begin().await?;
-                    sqlx::query("UPDATE webhooks SET url = $1, events = $2, description = $3, updated_at = $4 WHERE id = $5")
-                        .bind(patch.url.as_deref().unwrap_or(&current.url))
-                        .bind(events)
-                        .bind(patch.description.as_deref().unwrap_or(&current.description))
-                        .bind(now)
-                        .bind(id)
+                    sqlx::query(
+                        "UPDATE webhooks SET url = $1, events = $2, description = $3, headers = $4, updated_at = $5
+                         WHERE id = $6",
+                    )
+                    .bind(patch.url.as_deref().unwrap_or(&current.url))
+                    .bind(events)
+                    .bind(patch.description.as_deref().unwrap_or(&current.description))
+                    .bind(headers)
+                    .bind(now)
+                    .bind(id)
                         .execute(&mut *tx)
                         .await?;
                     let resumed = patch.active == Some(true) && !current.active;

@@ -1,0 +1,170 @@
+//! Who may call how often, and from where: the client's address (through trusted proxies), each
+//! key's address allowlist and rate limit, and the `RateLimit-*` headers on every answer to a key.
+
+use super::ratelimit::{Quota, Verdict};
+use crate::domain::{traffic, Principal};
+use crate::error::AppError;
+use crate::metrics::Limit;
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::Response;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// The client's address, worked out once per request by [`layer`].
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub IpAddr);
+
+/// Where the request's rate-limit verdict is left for [`layer`] to write as headers (and so that a
+/// handler that identifies its caller twice takes one token, not two).
+#[derive(Clone, Default)]
+struct VerdictSlot(Arc<Mutex<Option<Verdict>>>);
+
+/// Finds the client's address, then adds the `RateLimit-*` headers to the answer when a key was
+/// counted.
+pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+    if let Some(peer) = peer {
+        let ip = forwarded_client(peer, req.headers(), &state.config.trusted_proxies);
+        req.extensions_mut().insert(ClientIp(ip));
+    }
+    let slot = VerdictSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let mut response = next.run(req).await;
+    if let Some(verdict) = *slot.0.lock().unwrap_or_else(|p| p.into_inner()) {
+        verdict.write(response.headers_mut());
+    }
+    response
+}
+
+/// The client of a request from `peer`: `peer` itself, unless it is a trusted proxy — then the
+/// nearest address in `X-Forwarded-For` that is not one (read from the right: the left part is
+/// whatever the client claimed).
+pub fn forwarded_client(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> IpAddr {
+    if !traffic::in_ranges(trusted, peer) {
+        return peer.to_canonical();
+    }
+    let hops: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|hop| hop.trim().parse::<IpAddr>())
+        .collect::<Result<_, _>>()
+        .unwrap_or_default();
+    let mut client = peer;
+    for hop in hops.into_iter().rev() {
+        client = hop;
+        if !traffic::in_ranges(trusted, hop) {
+            break;
+        }
+    }
+    client.to_canonical()
+}
+
+/// Lets a key's request through, or refuses it: 403 from an address outside the key's allowlist
+/// (audited), 429 over its rate (with `Retry-After`). Counted once per request.
+pub async fn admit(state: &AppState, parts: &Parts, principal: &Principal) -> Result<(), AppError> {
+    check_address(state, super::auth::client_ip(parts), principal).await?;
+    let Some(slot) = parts.extensions.get::<VerdictSlot>() else { return Ok(()) };
+    let default = Quota { per_second: state.config.api_rate_limit, burst: state.config.api_rate_burst };
+    let Some(quota) = Quota::for_key(principal.rate_limit, default) else { return Ok(()) };
+    let mut counted = slot.0.lock().unwrap_or_else(|p| p.into_inner());
+    let verdict = match *counted {
+        Some(verdict) => verdict,
+        None => {
+            let verdict = state.api_limiter.take(&principal.key_id, quota, Instant::now());
+            *counted = Some(verdict);
+            verdict
+        }
+    };
+    if verdict.allowed {
+        return Ok(());
+    }
+    state.metrics.rate_limited(Limit::Key);
+    Err(AppError::too_many(
+        format!(
+            "this API key is over its rate limit of {} requests per second (bursts of {}); try again in {} s",
+            quota.per_second, quota.burst, verdict.retry_after
+        ),
+        verdict.retry_after,
+    ))
+}
+
+/// Refuses (403, audited as `auth.ip_refused`) a key used from outside its allowlist.
+pub async fn check_address(state: &AppState, ip: Option<IpAddr>, principal: &Principal) -> Result<(), AppError> {
+    let address = ip.map(|ip| ip.to_string());
+    if crate::service::keys::allows(&principal.allowed_ips, address.as_deref()) {
+        return Ok(());
+    }
+    state.metrics.ip_refused();
+    tracing::warn!(key_id = %principal.key_id, client_ip = address.as_deref().unwrap_or("-"), "key used from an address outside its allowlist");
+    let audit = state.store.audit(
+        principal,
+        address.as_deref(),
+        "auth.ip_refused",
+        Some(&principal.key_id),
+        principal.tenant.as_deref(),
+    );
+    if let Err(e) = audit.await {
+        tracing::error!("audit log write failed for auth.ip_refused: {e}");
+    }
+    Err(AppError::new(
+        axum::http::StatusCode::FORBIDDEN,
+        "ip_not_allowed",
+        format!(
+            "this API key may not be used from {}; the addresses it may be used from are set on the key",
+            address.as_deref().unwrap_or("this address")
+        ),
+    ))
+}
+
+/// Publishing per tenant (`WEBHOOK_PUBLISH_RATE_LIMIT`), whatever key publishes; an admin's
+/// broadcast counts for the platform.
+pub fn admit_publish(state: &AppState, tenant: Option<&str>) -> Result<(), AppError> {
+    let rate = state.config.publish_rate_limit;
+    if rate == 0 {
+        return Ok(());
+    }
+    let quota = Quota { per_second: rate, burst: rate.saturating_mul(2) };
+    let key = format!("publish\u{0}{}", tenant.unwrap_or(""));
+    let verdict = state.api_limiter.take(&key, quota, Instant::now());
+    if verdict.allowed {
+        return Ok(());
+    }
+    state.metrics.rate_limited(Limit::TenantPublish);
+    Err(AppError::too_many(
+        format!(
+            "{} is over the publish limit of {rate} events per second; try again in {} s",
+            tenant.map_or("the platform".to_string(), |t| format!("tenant {t}")),
+            verdict.retry_after
+        ),
+        verdict.retry_after,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "1.2.3.4, 198.51.100.7, 10.0.0.2".parse().unwrap());
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        // From a proxy: the nearest untrusted hop (1.2.3.4 is what the client claimed, not believed).
+        assert_eq!(forwarded_client(ip("10.0.0.1"), &headers, &trusted), ip("198.51.100.7"));
+        // From anyone else the header is ignored.
+        assert_eq!(forwarded_client(ip("203.0.113.9"), &headers, &trusted), ip("203.0.113.9"));
+        assert_eq!(forwarded_client(ip("10.0.0.1"), &headers, &[]), ip("10.0.0.1"));
+        // A malformed header is not believed either.
+        headers.insert("x-forwarded-for", "1.2.3.4, not-an-address".parse().unwrap());
+        assert_eq!(forwarded_client(ip("10.0.0.1"), &headers, &trusted), ip("10.0.0.1"));
+        assert_eq!(forwarded_client(ip("::ffff:127.0.0.1"), &HeaderMap::new(), &[]), ip("127.0.0.1"));
+    }
+}
