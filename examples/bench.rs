@@ -5,6 +5,9 @@
 //!   1. saturated publishing (N events × M webhooks, then fan-out 1): publish throughput and latency,
 //!      deliveries/s, and where the time went (the nodes' `/metrics` before and after: write
 //!      transactions by kind, the group-commit wait, the server's CPU per event);
+//!   1. (c) the same fan-out-1 load with the API rate limiter off: what the limiter costs (the
+//!      servers run with `WEBHOOK_API_RATE_LIMIT` far above the load elsewhere, so every request
+//!      is counted);
 //!   2. 1,000 events/s offered: publish and publish → first attempt p50/p99/p99.9/max, and the same
 //!      breakdown;
 //!   3. peak RSS of the server with a large backlog of pending deliveries;
@@ -28,6 +31,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "bench-admin-token-0123456789abcdef";
+
+/// The servers' API rate limit per key (`WEBHOOK_API_RATE_LIMIT`): far above what one key reaches
+/// here, so every request goes through its token bucket without being refused; 0 turns it off
+/// (phase 1c, to measure what the limiter costs).
+static RATE_LIMIT: AtomicUsize = AtomicUsize::new(100_000_000);
 
 struct Args {
     events: usize,
@@ -211,6 +219,7 @@ impl Server {
             .env("WEBHOOK_ADMIN_TOKEN", TOKEN)
             .env("WEBHOOK_ALLOW_HTTP", "true")
             .env("WEBHOOK_ALLOWED_SUBNETS", "127.0.0.0/8")
+            .env("WEBHOOK_API_RATE_LIMIT", RATE_LIMIT.load(Ordering::Relaxed).to_string())
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
@@ -394,9 +403,22 @@ async fn main() {
 
     // 1. Saturated: N events × M webhooks, then fan-out 1 (one webhook per event, as most real
     // traffic is): `events1` events.
-    saturated(&client, &dbs, &a, "1", a.events, a.webhooks).await;
-    if a.events1 > 0 && a.webhooks != 1 {
-        saturated(&client, &dbs, &a, "1b", a.events1, 1).await;
+    let first = saturated(&client, &dbs, &a, "1", a.events, a.webhooks).await;
+    if a.events1 > 0 {
+        let on = match a.webhooks {
+            1 => first,
+            _ => saturated(&client, &dbs, &a, "1b", a.events1, 1).await,
+        };
+        // The same with the API rate limiter off: its cost is the difference.
+        RATE_LIMIT.store(0, Ordering::Relaxed);
+        let off = saturated(&client, &dbs, &a, "1c", a.events1, 1).await;
+        RATE_LIMIT.store(100_000_000, Ordering::Relaxed);
+        let per_take = limiter_cost();
+        println!("\n[1c] API rate limiter: fan-out-1 publish throughput {on:.0} events/s with it, {off:.0} without");
+        println!(
+            "    cost                      {:>+9.1} %  (a token taken in {per_take:.0} ns, one key, one thread)",
+            (off - on) / off * 100.0
+        );
     }
 
     // 2. Offered load: `rate` events/s for `seconds` to one webhook.
@@ -538,7 +560,27 @@ async fn ceiling(client: &reqwest::Client, publishers: usize) {
 
 /// Phase 1: `events` events published by `a.publishers` concurrent connections to `webhooks`
 /// webhooks each, as fast as the server takes them; throughput and latency until all are delivered.
-async fn saturated(client: &reqwest::Client, dbs: &Databases, a: &Args, phase: &str, events: usize, webhooks: usize) {
+/// Takes 1,000,000 tokens from one key's bucket: nanoseconds per request the limiter adds.
+fn limiter_cost() -> f64 {
+    use monay_webhooks::api::ratelimit::{Quota, RateLimiter};
+    let limiter = RateLimiter::default();
+    let quota = Quota { per_second: 100_000_000, burst: 200_000_000 };
+    let started = Instant::now();
+    for _ in 0..1_000_000 {
+        assert!(limiter.take("key_bench", quota, Instant::now()).allowed);
+    }
+    started.elapsed().as_nanos() as f64 / 1e6
+}
+
+/// Returns the publish throughput (events/s).
+async fn saturated(
+    client: &reqwest::Client,
+    dbs: &Databases,
+    a: &Args,
+    phase: &str,
+    events: usize,
+    webhooks: usize,
+) -> f64 {
     let server = Arc::new(Cluster::start(&dbs.fresh(&format!("throughput{webhooks}")).await, a.nodes));
     let (url, seen) = start_receiver(Duration::ZERO).await;
     register(client, &server.base(), &url, webhooks).await;
@@ -590,6 +632,7 @@ async fn saturated(client: &reqwest::Client, dbs: &Databases, a: &Args, phase: &
     println!("    delivered twice           {}", twice(&seen));
     println!("    server peak RSS           {:>10}", server.peak_rss());
     breakdown(&before, &after, machine, all_secs, events);
+    events as f64 / publish_secs
 }
 
 /// Phase 4: a day of history written straight into a fresh database (10 webhooks of 3 tenants, one

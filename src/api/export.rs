@@ -151,6 +151,7 @@ mod tests {
             last_error: Some(awkward.into()),
             created_at: t,
             updated_at: t,
+            waiting_behind: None,
         };
         let text = render(&[delivery.clone(), delivery], &Default::default(), true);
         let mut reader = csv::Reader::from_reader(text.as_slice());

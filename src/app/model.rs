@@ -334,6 +334,9 @@ mod tests {
             created_at: Utc::now(),
             updated_at: Utc::now(),
             headers: Default::default(),
+            rate_limit: None,
+            max_in_flight: None,
+            ordering: Default::default(),
         }
     }
 

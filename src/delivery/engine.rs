@@ -113,6 +113,7 @@ impl Engine {
             next_attempt_at,
             counts_for_health: trigger == AttemptTrigger::Scheduled,
             gone,
+            lane: due.lane.is_some(),
         };
         (sent, outcome)
     }

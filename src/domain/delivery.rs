@@ -58,6 +58,10 @@ pub struct Delivery {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// For a webhook with FIFO ordering: the earlier delivery this one waits behind (it starts once
+    /// that one succeeded or gave up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_behind: Option<String>,
 }
 
 /// Why an attempt failed.

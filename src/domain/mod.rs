@@ -18,7 +18,7 @@ pub use event::Event;
 pub use event_type::EventType;
 pub use key::{ApiKey, Principal, Role};
 pub use stats::Stats;
-pub use webhook::{SecretInfo, Webhook};
+pub use webhook::{DeliveryControls, DeliveryOrder, SecretInfo, Webhook};
 
 use serde::{Deserialize, Serialize};
 

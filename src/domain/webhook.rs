@@ -27,6 +27,60 @@ pub struct Webhook {
     /// Headers of its own sent with every delivery (name → value), beside ours.
     #[serde(default)]
     pub headers: std::collections::BTreeMap<String, String>,
+    /// Deliveries per second to it at most; absent: as fast as they come.
+    #[serde(default)]
+    pub rate_limit: Option<u32>,
+    /// Requests to it at once at most; absent: no limit but the server's.
+    #[serde(default)]
+    pub max_in_flight: Option<u32>,
+    /// `fifo`: one delivery at a time, in publish order (a later one starts once the earlier one
+    /// succeeded or gave up); `none`: any order.
+    #[serde(default)]
+    pub ordering: DeliveryOrder,
+}
+
+/// The order a webhook's deliveries are made in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryOrder {
+    /// As they come, several at once.
+    #[default]
+    None,
+    /// One at a time, in publish order.
+    Fifo,
+}
+
+impl DeliveryOrder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryOrder::None => "none",
+            DeliveryOrder::Fifo => "fifo",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "none" => Some(DeliveryOrder::None),
+            "fifo" => Some(DeliveryOrder::Fifo),
+            _ => None,
+        }
+    }
+}
+
+/// A webhook's delivery controls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeliveryControls {
+    pub rate_limit: Option<u32>,
+    pub max_in_flight: Option<u32>,
+    pub ordering: DeliveryOrder,
+}
+
+impl DeliveryControls {
+    /// Does any control hold? Then its deliveries go through its own lane.
+    pub fn any(&self) -> bool {
+        self.rate_limit.is_some() || self.max_in_flight.is_some() || self.ordering == DeliveryOrder::Fifo
+    }
 }
 
 /// A webhook's signing secrets.
@@ -41,6 +95,11 @@ pub struct SecretInfo {
 }
 
 impl Webhook {
+    /// Its delivery controls.
+    pub fn controls(&self) -> DeliveryControls {
+        DeliveryControls { rate_limit: self.rate_limit, max_in_flight: self.max_in_flight, ordering: self.ordering }
+    }
+
     /// The same webhook with its secret masked, for reads.
     pub fn masked(mut self) -> Self {
         self.secret = mask_secret(&self.secret);

@@ -81,7 +81,22 @@ pub struct RetryOut {
 
 /// A page of the delivery log.
 pub async fn list(state: &AppState, principal: &Principal, q: ListQuery) -> AppResult<Page<Delivery>> {
-    Ok(state.store.list_deliveries(&q.filter(principal)?).await?)
+    let mut page = state.store.list_deliveries(&q.filter(principal)?).await?;
+    mark_waiting(state, &mut page.data).await?;
+    Ok(page)
+}
+
+/// Marks the pending deliveries of FIFO webhooks that wait behind an earlier one.
+pub async fn mark_waiting(state: &AppState, deliveries: &mut [Delivery]) -> AppResult<()> {
+    let mut hooks: Vec<String> =
+        deliveries.iter().filter(|d| d.status == DeliveryStatus::Pending).map(|d| d.webhook_id.clone()).collect();
+    hooks.sort();
+    hooks.dedup();
+    let heads: std::collections::HashMap<String, String> = state.store.fifo_heads(&hooks).await?.into_iter().collect();
+    for d in deliveries.iter_mut().filter(|d| d.status == DeliveryStatus::Pending) {
+        d.waiting_behind = heads.get(&d.webhook_id).filter(|head| **head != d.id).cloned();
+    }
+    Ok(())
 }
 
 /// How many deliveries the log's filters select, counted up to `cap`.
@@ -91,7 +106,8 @@ pub async fn count(state: &AppState, principal: &Principal, q: ListQuery, cap: i
 
 /// One delivery, every attempt made for it, and the body they sent (while the event is kept).
 pub async fn get(state: &AppState, principal: &Principal, id: &str) -> AppResult<DeliveryOut> {
-    let delivery = state.store.get_delivery(id, principal.scope()).await?;
+    let mut delivery = state.store.get_delivery(id, principal.scope()).await?;
+    mark_waiting(state, std::slice::from_mut(&mut delivery)).await?;
     let attempts = state.store.list_attempts(id).await?;
     let request_body = match state.store.get_event(&delivery.event_id, None).await {
         Ok(e) => Some(crate::delivery::payload::body(

@@ -6,7 +6,7 @@ use crate::api::auth::acting_tenant;
 use crate::api::params;
 use crate::crypto;
 use crate::domain::event_type::validate_pattern;
-use crate::domain::{traffic, validate, Page, Principal, Webhook};
+use crate::domain::{traffic, validate, DeliveryControls, DeliveryOrder, Page, Principal, Webhook};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::{NewWebhook, WebhookFilter, WebhookPatch};
@@ -39,6 +39,17 @@ pub struct WebhookIn {
     /// headers, `Host`, `Content-Length`, `Content-Type` and hop-by-hop headers cannot be set.
     #[schemars(extend("maxProperties" = 20))]
     pub headers: Option<BTreeMap<String, String>>,
+    /// Deliveries per second to it at most, 1 to 10000; absent: as fast as they come. Deliveries over
+    /// it wait in the queue (not failed, not counted against it).
+    #[schemars(range(min = 1, max = 10_000))]
+    #[serde(default, deserialize_with = "crate::api::extract::whole_number")]
+    pub rate_limit: Option<i64>,
+    /// Requests to it at once at most, 1 to 1000; absent: only the server's own limit.
+    #[schemars(range(min = 1, max = 1_000))]
+    #[serde(default, deserialize_with = "crate::api::extract::whole_number")]
+    pub max_in_flight: Option<i64>,
+    /// `fifo`: one delivery at a time, in publish order; `none` (default): any order.
+    pub ordering: Option<DeliveryOrder>,
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -53,6 +64,16 @@ pub struct WebhookPatchIn {
     /// Replaces its headers (`{}` removes them all).
     #[schemars(extend("maxProperties" = 20))]
     pub headers: Option<BTreeMap<String, String>>,
+    /// Deliveries per second, 1 to 10000; `null` removes the limit.
+    #[schemars(range(min = 1, max = 10_000))]
+    #[serde(default, deserialize_with = "crate::api::extract::nullable_whole_number")]
+    pub rate_limit: Option<Option<i64>>,
+    /// Requests at once, 1 to 1000; `null` removes the limit.
+    #[schemars(range(min = 1, max = 1_000))]
+    #[serde(default, deserialize_with = "crate::api::extract::nullable_whole_number")]
+    pub max_in_flight: Option<Option<i64>>,
+    /// `fifo` or `none`.
+    pub ordering: Option<DeliveryOrder>,
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -86,9 +107,10 @@ pub async fn create(state: &AppState, actor: &Actor, input: WebhookIn) -> AppRes
         None => crypto::new_webhook_secret(),
     };
     let headers = check_headers(input.headers.unwrap_or_default())?;
+    let controls = check_controls(input.rate_limit, input.max_in_flight, input.ordering.unwrap_or_default())?;
     let active = input.active.unwrap_or(true);
-    let webhook =
-        state.store.create_webhook(NewWebhook { tenant, url, events, description, secret, active, headers }).await?;
+    let new = NewWebhook { tenant, url, events, description, secret, active, headers, controls };
+    let webhook = state.store.create_webhook(new).await?;
     actor.audit(state, "webhook.created", Some(&webhook.id), Some(&webhook.tenant)).await;
     Ok(webhook)
 }
@@ -123,7 +145,7 @@ pub async fn get(state: &AppState, principal: &Principal, id: &str) -> AppResult
 /// Changes the given fields only; switching off holds pending deliveries, on resumes them.
 pub async fn update(state: &AppState, actor: &Actor, id: &str, input: WebhookPatchIn) -> AppResult<Webhook> {
     // 404 before validation, so another tenant's id reveals nothing.
-    state.store.get_webhook(id, actor.scope()).await?;
+    let current = state.store.get_webhook(id, actor.scope()).await?;
     let url = input.url.map(|u| check_url(state, &u)).transpose()?;
     let events = match input.events {
         Some(events) => Some(check_events(state, events).await?),
@@ -134,7 +156,15 @@ pub async fn update(state: &AppState, actor: &Actor, id: &str, input: WebhookPat
         validate::description(d).map_err(|m| AppError::validation("description", m))?;
     }
     let headers = input.headers.map(check_headers).transpose()?;
-    let patch = WebhookPatch { url, events, description, active: input.active, headers };
+    let controls = match (input.rate_limit, input.max_in_flight, input.ordering) {
+        (None, None, None) => None,
+        (rate, max, ordering) => Some(check_controls(
+            rate.unwrap_or(current.rate_limit.map(i64::from)),
+            max.unwrap_or(current.max_in_flight.map(i64::from)),
+            ordering.unwrap_or(current.ordering),
+        )?),
+    };
+    let patch = WebhookPatch { url, events, description, active: input.active, headers, controls };
     let webhook = state.store.update_webhook(id, actor.scope(), patch).await?;
     actor.audit(state, "webhook.updated", Some(id), Some(&webhook.tenant)).await;
     Ok(webhook.masked())
@@ -161,6 +191,28 @@ fn check_url(state: &AppState, raw: &str) -> AppResult<String> {
         }
     }
     Ok(raw.to_string())
+}
+
+/// Checks a webhook's delivery controls.
+fn check_controls(
+    rate: Option<i64>,
+    max_in_flight: Option<i64>,
+    ordering: DeliveryOrder,
+) -> AppResult<DeliveryControls> {
+    if rate.is_some_and(|r| !(1..=10_000).contains(&r)) {
+        return Err(AppError::validation(
+            "rateLimit",
+            "rateLimit is 1 to 10000 deliveries per second (null: no limit)",
+        ));
+    }
+    if max_in_flight.is_some_and(|m| !(1..=1_000).contains(&m)) {
+        return Err(AppError::validation("maxInFlight", "maxInFlight is 1 to 1000 requests at once (null: no limit)"));
+    }
+    Ok(DeliveryControls {
+        rate_limit: rate.map(|r| r as u32),
+        max_in_flight: max_in_flight.map(|m| m as u32),
+        ordering,
+    })
 }
 
 /// Checks a webhook's own headers (values trimmed, as HTTP would).

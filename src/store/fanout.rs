@@ -11,10 +11,10 @@ use std::collections::HashMap;
 /// The webhooks that take new deliveries: the active ones, and those the engine switched off (their
 /// deliveries are queued held, so nothing published meanwhile is lost to them).
 pub(crate) const HOOKS_SQL: &str = "SELECT id, tenant, events, active, url, secret, previous_secret,
-    previous_secret_expires_at, headers FROM webhooks WHERE active = TRUE OR hold_new = TRUE";
+    previous_secret_expires_at, headers, controlled FROM webhooks WHERE active = TRUE OR hold_new = TRUE";
 
 /// A row of [`HOOKS_SQL`].
-pub(crate) type HookRow = (String, String, String, bool, String, String, Option<String>, Option<i64>, String);
+pub(crate) type HookRow = (String, String, String, bool, String, String, Option<String>, Option<i64>, String, bool);
 
 /// A webhook that may receive the batch's events.
 pub(crate) struct Hook {
@@ -30,12 +30,15 @@ pub(crate) struct Hook {
     pub previous_secret_expires_at: Option<i64>,
     /// Its own headers (a JSON object as stored).
     pub headers: String,
+    /// Has delivery controls: its deliveries are queued for its lane, never handed over.
+    pub controlled: bool,
 }
 
 impl Hook {
     /// From a row of [`HOOKS_SQL`].
     pub fn new(row: HookRow) -> Self {
-        let (id, tenant, events, active, url, secret, previous_secret, previous_secret_expires_at, headers) = row;
+        let (id, tenant, events, active, url, secret, previous_secret, previous_secret_expires_at, headers, controlled) =
+            row;
         Hook {
             id,
             tenant,
@@ -46,6 +49,7 @@ impl Hook {
             previous_secret,
             previous_secret_expires_at,
             headers,
+            controlled,
         }
     }
 }
@@ -155,6 +159,7 @@ mod tests {
             previous_secret: None,
             previous_secret_expires_at: None,
             headers: "{}".into(),
+            controlled: false,
         }
     }
 

@@ -78,15 +78,15 @@ impl Publishing {
     }
 
     /// Works out which of `plan`'s deliveries go to the workers, reserving a slot for each (first
-    /// come, while slots are free; never a held one, nor one whose secret does not open, which the
-    /// queue then reports).
+    /// come, while slots are free; never a held one, nor one of a webhook with delivery controls,
+    /// which its lane claims, nor one whose secret does not open, which the queue then reports).
     pub fn reserve(&self, plan: &Plan, now: i64) -> Handing {
         let mut handing = Handing { handed: vec![false; plan.deliveries.len()], items: Vec::new(), to: None };
         let Some(workers) = self.handoff.lock().clone() else { return handing };
         let sealer = self.sealer.as_ref();
         let mut secrets: HashMap<&str, Option<Vec<String>>> = HashMap::new();
         for (i, d) in plan.deliveries.iter().enumerate() {
-            if d.hook.held {
+            if d.hook.held || d.hook.controlled {
                 continue;
             }
             let Ok(slot) = workers.slots.clone().try_acquire_owned() else { break };
@@ -107,6 +107,7 @@ impl Publishing {
                     secrets,
                     attempts: 0,
                     headers: super::rows::parse_headers(&d.hook.headers),
+                    lane: None,
                 },
                 slot,
             });

@@ -220,6 +220,8 @@ delegate! {
 
     // The delivery queue.
     pub async fn claim_due(&self, limit: usize, lease_ms: i64) -> StoreResult<Vec<DueDelivery>>;
+    pub async fn fifo_heads(&self, webhook_ids: &[String]) -> StoreResult<Vec<(String, String)>>;
+    pub async fn claim_lanes(&self, lease_ms: i64, lookahead_ms: i64, limit: usize) -> StoreResult<Vec<DueDelivery>>;
     pub async fn due_delivery(&self, delivery_id: &str) -> StoreResult<Option<DueDelivery>>;
     pub async fn release_expired_leases(&self) -> StoreResult<u64>;
     /// At start: SQLite queues again whatever the previous process had in flight; PostgreSQL

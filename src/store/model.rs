@@ -98,6 +98,9 @@ pub struct DueDelivery {
     pub attempts: i64,
     /// The webhook's own headers, sent beside ours.
     pub headers: Vec<(String, String)>,
+    /// Claimed by its webhook's lane: not to start before this time (unix ms), and to wake the
+    /// lane once recorded.
+    pub lane: Option<i64>,
 }
 
 /// What to store after an attempt.
@@ -127,6 +130,8 @@ pub struct AttemptOutcome {
     pub counts_for_health: bool,
     /// The receiver asked never to be called again (410 Gone).
     pub gone: bool,
+    /// Claimed by its webhook's lane (which may take the next one once this is recorded).
+    pub lane: bool,
 }
 
 /// A webhook the recording disabled, for the caller to announce.
@@ -160,6 +165,7 @@ pub struct NewWebhook {
     pub secret: String,
     pub active: bool,
     pub headers: std::collections::BTreeMap<String, String>,
+    pub controls: crate::domain::DeliveryControls,
 }
 
 /// A key's traffic controls (validated by the caller).
@@ -186,6 +192,7 @@ pub struct WebhookPatch {
     pub description: Option<String>,
     pub active: Option<bool>,
     pub headers: Option<std::collections::BTreeMap<String, String>>,
+    pub controls: Option<crate::domain::DeliveryControls>,
 }
 
 /// Filters of the webhook list.
@@ -274,6 +281,7 @@ impl AttemptOutcome {
             next_attempt_at: None,
             counts_for_health: false,
             gone: false,
+            lane: false,
         }
     }
 }

@@ -5,8 +5,8 @@
 use super::{to_time, StoreResult};
 use crate::crypto::{seal, Sealer};
 use crate::domain::{
-    ApiKey, Attempt, AttemptTrigger, AuditEntry, Delivery, DeliveryStatus, ErrorKind, Event, EventType, Principal,
-    Role, Webhook,
+    ApiKey, Attempt, AttemptTrigger, AuditEntry, Delivery, DeliveryOrder, DeliveryStatus, ErrorKind, Event, EventType,
+    Principal, Role, Webhook,
 };
 use crate::store::model::DueDelivery;
 
@@ -26,10 +26,13 @@ pub(crate) struct WebhookRow {
     pub updated_at: i64,
     pub paused: bool,
     pub headers: String,
+    pub rate_limit: Option<i64>,
+    pub max_in_flight: Option<i64>,
+    pub ordering: String,
 }
 
 pub(crate) const WEBHOOK_COLUMNS: &str = "id, tenant, url, events, description, secret, active, disabled_reason, \
-                                          consecutive_failures, created_at, updated_at, paused, headers";
+    consecutive_failures, created_at, updated_at, paused, headers, rate_limit, max_in_flight, ordering";
 
 /// A webhook's stored headers (a JSON object), in name order.
 pub(crate) fn parse_headers(text: &str) -> Vec<(String, String)> {
@@ -53,6 +56,9 @@ impl WebhookRow {
             created_at: to_time(self.created_at),
             updated_at: to_time(self.updated_at),
             headers: parse_headers(&self.headers).into_iter().collect(),
+            rate_limit: self.rate_limit.map(|r| r.clamp(0, u32::MAX as i64) as u32),
+            max_in_flight: self.max_in_flight.map(|m| m.clamp(0, u32::MAX as i64) as u32),
+            ordering: DeliveryOrder::parse(&self.ordering).unwrap_or_default(),
         })
     }
 }
@@ -92,6 +98,7 @@ impl DeliveryRow {
             last_error: self.last_error,
             created_at: to_time(self.created_at),
             updated_at: to_time(self.updated_at),
+            waiting_behind: None,
         }
     }
 }
@@ -318,6 +325,7 @@ impl DueRow {
             secrets,
             attempts: self.attempts,
             headers: parse_headers(&self.headers),
+            lane: None,
         })
     }
 }

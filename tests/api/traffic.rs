@@ -222,3 +222,175 @@ async fn a_webhooks_own_headers_arrive_and_reserved_ones_are_refused() {
     let cleared = s.patch(ADMIN_TOKEN, &format!("/api/webhooks/{id}"), json!({"headers": {}})).await;
     assert_eq!(cleared.body["headers"], json!({}));
 }
+
+/// Seconds between the first and last of `got`, and the most that arrived within any one second.
+fn spread(got: &[crate::receiver::Received]) -> (f64, usize) {
+    let mut at: Vec<std::time::Instant> = got.iter().map(|r| r.at).collect();
+    at.sort();
+    let span = at.last().unwrap().duration_since(at[0]).as_secs_f64();
+    let most = (0..at.len())
+        .map(|i| at[i..].iter().take_while(|t| t.duration_since(at[i]) < Duration::from_secs(1)).count())
+        .max()
+        .unwrap();
+    (span, most)
+}
+
+#[tokio::test]
+async fn a_webhook_limited_to_5_per_second_gets_that_rate_while_one_beside_it_runs_at_full_speed() {
+    let s = TestServer::start().await;
+    let receiver = Receiver::start().await;
+    let made = s
+        .post(
+            ADMIN_TOKEN,
+            "/api/webhooks",
+            json!({"url": receiver.url("/limited"), "events": ["wallet.created"], "rateLimit": 5}),
+        )
+        .await;
+    assert_eq!((made.status, made.body["rateLimit"].clone()), (StatusCode::CREATED, json!(5)), "{}", made.body);
+    s.webhook(ADMIN_TOKEN, &receiver.url("/free"), &["wallet.updated"]).await;
+    let started = std::time::Instant::now();
+    for i in 0..15 {
+        for event in ["wallet.created", "wallet.updated"] {
+            let a = s.post(ADMIN_TOKEN, "/api/events", json!({"event": event, "data": {"n": i}})).await;
+            assert_eq!(a.status, StatusCode::ACCEPTED);
+        }
+    }
+    let of = |path: &str| receiver.received().into_iter().filter(|r| r.path == path).collect::<Vec<_>>();
+    crate::harness::eventually(WAIT, "the unlimited webhook gets its 15", || async { of("/free").len() == 15 }).await;
+    let free_done = started.elapsed();
+    let limited_then = of("/limited").len();
+    assert!(limited_then < 15, "the limited one is still going when the free one is done ({limited_then} of 15)");
+    assert!(free_done < Duration::from_millis(2500), "the free one is not slowed: {free_done:?}");
+    crate::harness::eventually(WAIT, "the limited webhook gets its 15", || async { of("/limited").len() == 15 }).await;
+    let (span, most) = spread(&of("/limited"));
+    assert!(span >= 2.5, "15 at 5/s take 2.8 s from the first to the last, not {span:.2} s");
+    assert!(most <= 6, "at most 5 a second (6 counting both ends of a window), saw {most}");
+    // The waiting ones were never failed nor counted against the webhook.
+    let hook = s.get(ADMIN_TOKEN, &format!("/api/webhooks/{}", made.body["id"].as_str().unwrap())).await;
+    assert_eq!(hook.body["consecutiveFailures"], json!(0));
+    let attempts: usize = data(&s.get(ADMIN_TOKEN, "/api/deliveries?event=wallet.created&limit=50").await)
+        .iter()
+        .map(|d| d["attemptCount"].as_u64().unwrap() as usize)
+        .sum();
+    assert_eq!(attempts, 15, "one attempt each");
+}
+
+#[tokio::test]
+async fn max_in_flight_1_never_overlaps_two_requests_at_the_receiver() {
+    let s = TestServer::start().await;
+    let slow = Duration::from_millis(150);
+    let receiver =
+        Receiver::answering(move |_, _| crate::receiver::Reply { delay: slow, ..crate::receiver::Reply::status(200) })
+            .await;
+    let one = s
+        .post(
+            ADMIN_TOKEN,
+            "/api/webhooks",
+            json!({"url": receiver.url("/one"), "events": ["wallet.created"], "maxInFlight": 1}),
+        )
+        .await;
+    assert_eq!(one.status, StatusCode::CREATED, "{}", one.body);
+    s.webhook(ADMIN_TOKEN, &receiver.url("/many"), &["wallet.created"]).await;
+    for i in 0..6 {
+        s.post(ADMIN_TOKEN, "/api/events", json!({"event": "wallet.created", "data": {"n": i}})).await;
+    }
+    receiver.wait_for(12, WAIT).await;
+    let starts = |path: &str| {
+        let mut at: Vec<std::time::Instant> =
+            receiver.received().iter().filter(|r| r.path == path).map(|r| r.at).collect();
+        at.sort();
+        at
+    };
+    let one = starts("/one");
+    let gaps: Vec<Duration> = one.windows(2).map(|w| w[1].duration_since(w[0])).collect();
+    assert!(
+        gaps.iter().all(|g| *g >= slow - Duration::from_millis(5)),
+        "each starts after the previous answered: {gaps:?}"
+    );
+    // Without the limit the same receiver is sent several at once: the measure can tell.
+    let many = starts("/many");
+    assert!(many.windows(2).any(|w| w[1].duration_since(w[0]) < slow / 2), "the unlimited one overlaps");
+}
+
+#[tokio::test]
+async fn fifo_deliveries_arrive_in_publish_order_across_retries_of_an_earlier_one() {
+    let s = TestServer::start_with(|c| c.retry_schedule = Some(vec![Duration::from_millis(400); 3])).await;
+    // The first request fails; every later one succeeds.
+    let receiver = Receiver::answering(|_, n| crate::receiver::Reply::status(if n == 0 { 500 } else { 200 })).await;
+    let made = s
+        .post(
+            ADMIN_TOKEN,
+            "/api/webhooks",
+            json!({"url": receiver.url("/ordered"), "events": ["wallet.created"], "ordering": "fifo"}),
+        )
+        .await;
+    assert_eq!((made.status, made.body["ordering"].clone()), (StatusCode::CREATED, json!("fifo")), "{}", made.body);
+    let id = made.body["id"].as_str().unwrap().to_string();
+    for i in 0..5 {
+        s.post(ADMIN_TOKEN, "/api/events", json!({"event": "wallet.created", "data": {"n": i}})).await;
+    }
+    // While the first waits for its retry, the others show what they wait behind.
+    let path = format!("/api/deliveries?webhookId={id}");
+    crate::harness::eventually(WAIT, "the first attempt is recorded", || async {
+        data(&s.get(ADMIN_TOKEN, &path).await).iter().any(|d| d["attemptCount"] == json!(1))
+    })
+    .await;
+    let log = data(&s.get(ADMIN_TOKEN, &path).await);
+    let first = log.iter().find(|d| d["attemptCount"] == json!(1)).expect("the failed first one");
+    assert_eq!(first["status"], json!("pending"), "{log:?}");
+    let behind: Vec<&serde_json::Value> = log.iter().filter(|d| d["waitingBehind"].is_string()).collect();
+    assert_eq!(behind.len(), 4, "{log:?}");
+    assert!(behind.iter().all(|d| d["waitingBehind"] == first["id"]), "{log:?}");
+    let got = receiver.wait_for(6, WAIT).await;
+    let order: Vec<i64> = got.iter().map(|r| r.json()["data"]["n"].as_i64().unwrap()).collect();
+    assert_eq!(order, [0, 0, 1, 2, 3, 4], "the first again, then the rest in publish order");
+    crate::harness::eventually(WAIT, "all five succeed and none waits", || async {
+        let log = data(&s.get(ADMIN_TOKEN, &path).await);
+        log.iter().all(|d| d["status"] == json!("succeeded") && d.get("waitingBehind").is_none())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn delivery_controls_are_checked_changed_and_removed() {
+    let s = TestServer::start().await;
+    for (body, field) in [
+        (json!({"rateLimit": 0}), "rateLimit"),
+        (json!({"rateLimit": 10_001}), "rateLimit"),
+        (json!({"maxInFlight": 0}), "maxInFlight"),
+        (json!({"ordering": "lifo"}), "ordering"),
+    ] {
+        let mut body = body;
+        body.as_object_mut()
+            .unwrap()
+            .extend([("url".into(), json!("https://example.com/h")), ("events".into(), json!(["*"]))]);
+        let a = s.post(ADMIN_TOKEN, "/api/webhooks", body).await;
+        assert_eq!((a.status, a.field()), (StatusCode::UNPROCESSABLE_ENTITY, field), "{}", a.body);
+    }
+    assert!(data(&s.get(ADMIN_TOKEN, "/api/webhooks").await).is_empty());
+    let hook = s.webhook(ADMIN_TOKEN, "https://example.com/h", &["*"]).await;
+    assert_eq!(
+        (hook["rateLimit"].clone(), hook["maxInFlight"].clone(), hook["ordering"].clone()),
+        (json!(null), json!(null), json!("none"))
+    );
+    let id = hook["id"].as_str().unwrap();
+    let set = s.patch(ADMIN_TOKEN, &format!("/api/webhooks/{id}"), json!({"rateLimit": 50, "maxInFlight": 4})).await;
+    assert_eq!((set.body["rateLimit"].clone(), set.body["maxInFlight"].clone()), (json!(50), json!(4)), "{}", set.body);
+    let fifo = s.patch(ADMIN_TOKEN, &format!("/api/webhooks/{id}"), json!({"ordering": "fifo"})).await;
+    assert_eq!(
+        (fifo.body["rateLimit"].clone(), fifo.body["ordering"].clone()),
+        (json!(50), json!("fifo")),
+        "the others kept"
+    );
+    let off = s
+        .patch(
+            ADMIN_TOKEN,
+            &format!("/api/webhooks/{id}"),
+            json!({"rateLimit": null, "maxInFlight": null, "ordering": "none"}),
+        )
+        .await;
+    assert_eq!(
+        (off.body["rateLimit"].clone(), off.body["maxInFlight"].clone(), off.body["ordering"].clone()),
+        (json!(null), json!(null), json!("none"))
+    );
+}

@@ -121,6 +121,9 @@ pub async fn create_webhook(
             active: Some(true),
             tenant: ssr::given(tenant),
             headers: Some(ssr::header_lines(&headers)?),
+            rate_limit: None,
+            max_in_flight: None,
+            ordering: None,
         };
         create(&state, &actor, input).await.map_err(ssr::fail)
     })
@@ -153,6 +156,9 @@ pub async fn update_webhook(
             description: Some(description),
             active: None,
             headers: Some(ssr::header_lines(&headers)?),
+            rate_limit: None,
+            max_in_flight: None,
+            ordering: None,
         };
         update(&state, &actor, &id, patch).await.map_err(ssr::fail)
     })

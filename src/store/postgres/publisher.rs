@@ -176,6 +176,7 @@ async fn commit_once(
     if !plan.deliveries.is_empty() {
         let mut cols: [Vec<&str>; 6] = Default::default();
         let mut leases: (Vec<Option<i64>>, Vec<Option<&str>>) = Default::default();
+        let mut controlled: Vec<bool> = Vec::with_capacity(plan.deliveries.len());
         for (d, handed) in plan.deliveries.iter().zip(&handing.handed) {
             let values = [
                 d.id.as_str(),
@@ -194,14 +195,16 @@ async fn commit_once(
             }
             leases.0.push(lease_until.filter(|_| *handed));
             leases.1.push(Some(&*hand.node).filter(|_| *handed));
+            controlled.push(d.hook.controlled);
         }
         let [ids, events, hooks, tenants, types, statuses] = &cols;
         sqlx::query(
             "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts, next_attempt_at,
-                                     created_at, updated_at, lease_until, leased_by)
-             SELECT id, event_id, webhook_id, tenant, event, status, 0, $7, $7, $7, lease_until, leased_by
-             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $8::int8[], $9::text[])
-                  AS d(id, event_id, webhook_id, tenant, event, status, lease_until, leased_by)",
+                                     created_at, updated_at, lease_until, leased_by, controlled)
+             SELECT id, event_id, webhook_id, tenant, event, status, 0, $7, $7, $7, lease_until, leased_by, controlled
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $8::int8[], $9::text[],
+                         $10::bool[])
+                  AS d(id, event_id, webhook_id, tenant, event, status, lease_until, leased_by, controlled)",
         )
         .bind(ids)
         .bind(events)
@@ -212,6 +215,7 @@ async fn commit_once(
         .bind(now)
         .bind(&leases.0)
         .bind(&leases.1)
+        .bind(&controlled)
         .execute(&mut *tx)
         .await?;
     }

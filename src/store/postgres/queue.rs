@@ -27,8 +27,9 @@ impl PgStore {
         Ok(tx)
     }
 
-    /// Claims up to `limit` due deliveries for `lease_ms`, for this node. Deliveries of webhooks
-    /// switched off since they were queued are held instead of returned.
+    /// Claims up to `limit` due deliveries for `lease_ms`, for this node (not those of webhooks with
+    /// delivery controls: their lanes claim them). Deliveries of webhooks switched off since they
+    /// were queued are held instead of returned.
     pub async fn claim_due(&self, limit: usize, lease_ms: i64) -> StoreResult<Vec<DueDelivery>> {
         let now = now_ms();
         let mut tx = self.relaxed().await?;
@@ -36,8 +37,8 @@ impl PgStore {
         let rows: Vec<DueRow> = sqlx::query_as(&format!(
             "WITH claimed AS (
                  UPDATE deliveries SET status = 'delivering', lease_until = $1, leased_by = $2, updated_at = $3
-                 WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $3
-                              ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+                 WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND controlled = FALSE
+                              AND next_attempt_at <= $3 ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
                  RETURNING *)
              SELECT {DUE_COLUMNS} FROM claimed d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id"
         ))

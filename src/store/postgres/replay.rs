@@ -19,8 +19,8 @@ impl PgStore {
         let mut tx = self.pool.begin().await?;
         let made: Vec<String> = sqlx::query_scalar(
             "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts, next_attempt_at,
-                 created_at, updated_at)
-             SELECT v.id, v.event_id, $4, $5, v.event, $6, 0, $7, $7, $7
+                 created_at, updated_at, controlled)
+             SELECT v.id, v.event_id, $4, $5, v.event, $6, 0, $7, $7, $7, $8
              FROM UNNEST($1::text[], $2::text[], $3::text[]) AS v(id, event_id, event)
              WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = v.event_id AND d.webhook_id = $4)
              RETURNING event_id",
@@ -32,6 +32,7 @@ impl PgStore {
         .bind(&webhook.tenant)
         .bind(status)
         .bind(now)
+        .bind(webhook.controls().any())
         .fetch_all(&mut *tx)
         .await?;
         sqlx::query("UPDATE events SET deliveries = deliveries + 1 WHERE id = ANY($1)")

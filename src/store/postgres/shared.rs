@@ -10,6 +10,7 @@ crate::store::sql::delivery_queries!(PgStore, Postgres);
 crate::store::sql::event_queries!(PgStore, Postgres);
 crate::store::sql::event_type_queries!(PgStore, Postgres);
 crate::store::sql::key_queries!(PgStore, Postgres);
+crate::store::sql::lane_queries!(PgStore, Postgres);
 crate::store::sql::node_queries!(PgStore, Postgres);
 crate::store::sql::recovery_queries!(PgStore, Postgres);
 crate::store::sql::retention_queries!(PgStore, Postgres);

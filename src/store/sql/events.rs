@@ -73,8 +73,8 @@ macro_rules! event_queries {
                     let mut tx = self.writer.begin().await?;
                     let made = sqlx::query(
                         "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts,
-                             next_attempt_at, created_at, updated_at)
-                         SELECT $1, id, $2, $3, event, $4, 0, $5, $5, $5 FROM events WHERE id = $6",
+                             next_attempt_at, created_at, updated_at, controlled)
+                         SELECT $1, id, $2, $3, event, $4, 0, $5, $5, $5, $7 FROM events WHERE id = $6",
                     )
                     .bind(&delivery_id)
                     .bind(&webhook.id)
@@ -82,6 +82,7 @@ macro_rules! event_queries {
                     .bind(status)
                     .bind(now)
                     .bind(event_id)
+                    .bind(webhook.controls().any())
                     .execute(&mut *tx)
                     .await?;
                     if made.rows_affected() == 0 {

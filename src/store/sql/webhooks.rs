@@ -29,9 +29,12 @@ macro_rules! webhook_queries {
                         updated_at: now,
                         paused: false,
                         headers: serde_json::to_string(&new.headers)?,
+                        rate_limit: new.controls.rate_limit.map(i64::from),
+                        max_in_flight: new.controls.max_in_flight.map(i64::from),
+                        ordering: new.controls.ordering.as_str().to_string(),
                     };
                     sqlx::query(&format!(
-                        "INSERT INTO webhooks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                        "INSERT INTO webhooks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
                     ))
                     .bind(&row.id)
                     .bind(&row.tenant)
@@ -46,8 +49,17 @@ macro_rules! webhook_queries {
                     .bind(row.updated_at)
                     .bind(row.paused)
                     .bind(&row.headers)
+                    .bind(row.rate_limit)
+                    .bind(row.max_in_flight)
+                    .bind(&row.ordering)
                     .execute(&self.writer)
                     .await?;
+                    if new.controls.any() {
+                        sqlx::query("UPDATE webhooks SET controlled = TRUE WHERE id = $1")
+                            .bind(&row.id)
+                            .execute(&self.writer)
+                            .await?;
+                    }
                     row.into_webhook(self.sealer.as_ref())
                 }
 
@@ -119,6 +131,9 @@ macro_rules! webhook_queries {
                     .bind(id)
                         .execute(&mut *tx)
                         .await?;
+                    if let Some(controls) = patch.controls.filter(|c| *c != current.controls()) {
+                        Self::set_controls_in(&mut tx, id, controls).await?;
+                    }
                     let resumed = patch.active == Some(true) && !current.active;
                     if resumed {
                         Self::enable_in(&mut tx, id, now).await?;
@@ -183,6 +198,34 @@ macro_rules! webhook_queries {
                     )
                     .bind(now)
                     .bind(webhook_id)
+                    .execute(&mut **tx)
+                    .await?;
+                    Ok(())
+                }
+
+                /// Sets a webhook's delivery controls; when that changes whether it has any, its
+                /// deliveries under way move to its own lane or back to the common queue.
+                async fn set_controls_in(
+                    tx: &mut Transaction<'_, $db>,
+                    id: &str,
+                    controls: $crate::domain::DeliveryControls,
+                ) -> Result<(), sqlx::Error> {
+                    sqlx::query(
+                        "UPDATE webhooks SET rate_limit = $1, max_in_flight = $2, ordering = $3, controlled = $4 WHERE id = $5",
+                    )
+                    .bind(controls.rate_limit.map(i64::from))
+                    .bind(controls.max_in_flight.map(i64::from))
+                    .bind(controls.ordering.as_str())
+                    .bind(controls.any())
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                    sqlx::query(
+                        "UPDATE deliveries SET controlled = $1
+                         WHERE webhook_id = $2 AND controlled <> $1 AND status IN ('pending', 'delivering', 'held')",
+                    )
+                    .bind(controls.any())
+                    .bind(id)
                     .execute(&mut **tx)
                     .await?;
                     Ok(())

@@ -140,7 +140,7 @@ async fn commit_in(
         }
         q.push(
             "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts, next_attempt_at,
-             created_at, updated_at, lease_until, leased_by) ",
+             created_at, updated_at, lease_until, leased_by, controlled) ",
         );
         q.push_values(chunk, |mut row, (d, handed)| {
             row.push_bind(d.id.as_str())
@@ -162,6 +162,7 @@ async fn commit_in(
             } else {
                 row.push("NULL").push("NULL");
             }
+            row.push(if d.hook.controlled { "TRUE" } else { "FALSE" });
         });
         q.push(";\n");
         bound += 10 * chunk.len();

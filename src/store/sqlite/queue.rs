@@ -20,16 +20,17 @@ struct PreparedAttempt {
 }
 
 impl SqliteStore {
-    /// Claims up to `limit` due deliveries for `lease_ms`. Deliveries of webhooks switched off since
-    /// they were queued are held instead of returned.
+    /// Claims up to `limit` due deliveries for `lease_ms` (not those of webhooks with delivery
+    /// controls: their lanes claim them). Deliveries of webhooks switched off since they were queued
+    /// are held instead of returned.
     pub async fn claim_due(&self, limit: usize, lease_ms: i64) -> StoreResult<Vec<DueDelivery>> {
         let now = now_ms();
         let mut tx = self.relaxed().await?;
         let started = Instant::now();
         let ids: Vec<String> = sqlx::query_scalar(
             "UPDATE deliveries SET status = 'delivering', lease_until = $1, updated_at = $2, leased_by = $4
-             WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $2
-                          ORDER BY next_attempt_at LIMIT $3)
+             WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND controlled = FALSE
+                          AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT $3)
              RETURNING id",
         )
         .bind(now + lease_ms)

@@ -20,7 +20,7 @@ impl SqliteStore {
         for chunk in missed.chunks(500) {
             let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO deliveries (id, event_id, webhook_id, tenant, event, status, attempts, next_attempt_at,
-                 created_at, updated_at) SELECT * FROM (",
+                 created_at, updated_at, controlled) SELECT * FROM (",
             );
             q.push_values(chunk, |mut row, (event_id, event)| {
                 row.push_bind(crypto::new_id("dlv_"))
@@ -32,7 +32,8 @@ impl SqliteStore {
                     .push("0")
                     .push_bind(now)
                     .push_bind(now)
-                    .push_bind(now);
+                    .push_bind(now)
+                    .push(if webhook.controls().any() { "TRUE" } else { "FALSE" });
             });
             q.push(
                 ") AS v WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = v.column2 AND d.webhook_id = ",

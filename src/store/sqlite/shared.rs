@@ -10,6 +10,7 @@ crate::store::sql::delivery_queries!(SqliteStore, Sqlite);
 crate::store::sql::event_queries!(SqliteStore, Sqlite);
 crate::store::sql::event_type_queries!(SqliteStore, Sqlite);
 crate::store::sql::key_queries!(SqliteStore, Sqlite);
+crate::store::sql::lane_queries!(SqliteStore, Sqlite);
 crate::store::sql::node_queries!(SqliteStore, Sqlite);
 crate::store::sql::recovery_queries!(SqliteStore, Sqlite);
 crate::store::sql::retention_queries!(SqliteStore, Sqlite);
