@@ -181,6 +181,9 @@ pub struct NewWebhookForm {
     pub description: String,
     pub tenant: String,
     pub headers: String,
+    pub rate_limit: String,
+    pub max_in_flight: String,
+    pub ordering: String,
 }
 
 impl NewWebhookForm {
@@ -190,7 +193,10 @@ impl NewWebhookForm {
         q.append_pair("url", &self.url)
             .append_pair("description", &self.description)
             .append_pair("tenant", &self.tenant)
-            .append_pair("headers", &self.headers);
+            .append_pair("headers", &self.headers)
+            .append_pair("rate_limit", &self.rate_limit)
+            .append_pair("max_in_flight", &self.max_in_flight)
+            .append_pair("ordering", &self.ordering);
         for e in &self.events {
             q.append_pair("events", e);
         }

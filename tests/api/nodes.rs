@@ -293,3 +293,44 @@ async fn an_alert_is_announced_once_whatever_the_number_of_nodes() {
     }
     assert_eq!(since[0], since[1]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhooks_rate_and_concurrency_limits_hold_across_nodes() {
+    if !crate::database::on_postgres() {
+        return;
+    }
+    const EVENTS: usize = 15;
+    let dir = tempfile::tempdir().unwrap();
+    let slow = Duration::from_millis(300);
+    let r = Receiver::answering(move |_, _| Reply { delay: slow, ..Reply::status(200) }).await;
+    let all = nodes(dir.path(), 3, "32");
+    let bases: Vec<String> = all.iter().map(|(_, b)| b.clone()).collect();
+    let (status, hook) = post(
+        &bases[0],
+        "/api/webhooks",
+        ADMIN_TOKEN,
+        json!({"url": r.url("/limited"), "events": ["*"], "rateLimit": 5, "maxInFlight": 2}),
+    )
+    .await;
+    assert_eq!(status, 201, "{hook}");
+    publish_across(&bases, EVENTS, 3).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while r.count() < EVENTS {
+        assert!(Instant::now() < deadline, "only {} of {EVENTS} deliveries arrived", r.count());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut at: Vec<Instant> = r.received().iter().map(|g| g.at).collect();
+    at.sort();
+    let span = at[EVENTS - 1].duration_since(at[0]);
+    assert!(span >= Duration::from_millis(2_500), "15 at 5/s from three nodes take 2.8 s, not {span:?}");
+    let most_per_second = (0..EVENTS)
+        .map(|i| at[i..].iter().take_while(|t| t.duration_since(at[i]) < Duration::from_secs(1)).count())
+        .max();
+    assert!(most_per_second <= Some(6), "at most 5 a second across the nodes: {most_per_second:?}");
+    // Each request takes 300 ms: never more than two under way at once.
+    let most_at_once =
+        (0..EVENTS).map(|i| at[..i].iter().filter(|t| at[i].duration_since(**t) < slow).count() + 1).max();
+    assert!(most_at_once <= Some(2), "at most 2 at once across the nodes: {most_at_once:?}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(copies(&r).values().filter(|n| **n > 1).count(), 0, "none twice");
+}

@@ -69,14 +69,31 @@ mod ssr {
         })
     }
 
-    /// A rate typed in a form: empty is none (the server's default).
+    /// A key's rate typed in a form: empty is none (the server's default).
     pub fn rate(text: &str) -> Result<Option<i64>, Problem> {
+        whole(text, "rateLimit")
+    }
+
+    /// A whole number typed in a form's `field`: empty is none.
+    pub fn whole(text: &str, field: &str) -> Result<Option<i64>, Problem> {
         match text.trim() {
             "" => Ok(None),
             t => t.parse::<i64>().map(Some).map_err(|_| Problem {
                 code: "validation_error".into(),
-                message: "the rate limit is a whole number of requests per second (0: unlimited)".into(),
-                field: Some("rateLimit".into()),
+                message: format!("{field} is a whole number (or empty)"),
+                field: Some(field.into()),
+            }),
+        }
+    }
+
+    /// The delivery order chosen in a form (empty: any order).
+    pub fn ordering(text: &str) -> Result<crate::domain::DeliveryOrder, Problem> {
+        match text.trim() {
+            "" => Ok(crate::domain::DeliveryOrder::None),
+            t => crate::domain::DeliveryOrder::parse(t).ok_or_else(|| Problem {
+                code: "validation_error".into(),
+                message: "ordering is `none` or `fifo`".into(),
+                field: Some("ordering".into()),
             }),
         }
     }

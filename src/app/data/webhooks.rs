@@ -1,6 +1,10 @@
 //! The console's server functions for webhooks: the list with each one's health, one webhook's
 //! view, registering and editing, switching on, off and pausing, recovery, the secret, a test send.
 
+// A server function takes one argument per field of the form it answers (a plain HTML post names
+// them so), and the `server` macro repeats them in code of its own: the lint cannot be met there.
+#![allow(clippy::too_many_arguments)]
+
 #[cfg(feature = "ssr")]
 use super::{answer, ssr};
 use crate::app::model::{Answer, Recovery, WebhookHealth, WebhookView};
@@ -102,6 +106,9 @@ pub async fn create_webhook(
     #[server(default)] secret: String,
     #[server(default)] tenant: String,
     #[server(default)] headers: String,
+    #[server(default)] rate_limit: String,
+    #[server(default)] max_in_flight: String,
+    #[server(default)] ordering: String,
 ) -> Result<Answer<Webhook>, ServerFnError> {
     let typed = crate::app::model::NewWebhookForm {
         url: url.clone(),
@@ -109,6 +116,9 @@ pub async fn create_webhook(
         description: description.clone(),
         tenant: tenant.clone(),
         headers: headers.clone(),
+        rate_limit: rate_limit.clone(),
+        max_in_flight: max_in_flight.clone(),
+        ordering: ordering.clone(),
     };
     let answer = answer(async move {
         use crate::service::webhooks::{create, WebhookIn};
@@ -121,9 +131,9 @@ pub async fn create_webhook(
             active: Some(true),
             tenant: ssr::given(tenant),
             headers: Some(ssr::header_lines(&headers)?),
-            rate_limit: None,
-            max_in_flight: None,
-            ordering: None,
+            rate_limit: ssr::whole(&rate_limit, "rateLimit")?,
+            max_in_flight: ssr::whole(&max_in_flight, "maxInFlight")?,
+            ordering: Some(ssr::ordering(&ordering)?),
         };
         create(&state, &actor, input).await.map_err(ssr::fail)
     })
@@ -146,6 +156,9 @@ pub async fn update_webhook(
     #[server(default)] events: Vec<String>,
     #[server(default)] description: String,
     #[server(default)] headers: String,
+    #[server(default)] rate_limit: String,
+    #[server(default)] max_in_flight: String,
+    #[server(default)] ordering: String,
 ) -> Result<Answer<Webhook>, ServerFnError> {
     answer(async move {
         use crate::service::webhooks::{update, WebhookPatchIn};
@@ -156,9 +169,9 @@ pub async fn update_webhook(
             description: Some(description),
             active: None,
             headers: Some(ssr::header_lines(&headers)?),
-            rate_limit: None,
-            max_in_flight: None,
-            ordering: None,
+            rate_limit: Some(ssr::whole(&rate_limit, "rateLimit")?),
+            max_in_flight: Some(ssr::whole(&max_in_flight, "maxInFlight")?),
+            ordering: Some(ssr::ordering(&ordering)?),
         };
         update(&state, &actor, &id, patch).await.map_err(ssr::fail)
     })

@@ -141,7 +141,12 @@ pub fn DeliveryTable(rows: Vec<Delivery>, names: WebhookNames) -> impl IntoView 
                                 <a href=format!("/webhooks/{}", d.webhook_id)>{names.get(&d.webhook_id).cloned().unwrap_or_else(|| d.webhook_id.clone())}</a>
                                 <div class="muted small"><code>{d.webhook_id.clone()}</code></div>
                             </td>
-                            <td><StatusBadge status=d.status/></td>
+                            <td>
+                                <StatusBadge status=d.status/>
+                                {d.waiting_behind.clone().map(|head| view! {
+                                    <div class="small muted" data-testid="waiting-behind">"waits behind " <a href=format!("/deliveries/{head}")>"an earlier delivery"</a></div>
+                                })}
+                            </td>
                             <td>{d.attempt_count}</td>
                             <td class="small">{d.last_status_code.map(|c| c.to_string()).or(d.last_error.clone()).unwrap_or_default()}</td>
                             <td><a href=format!("/deliveries/{}", d.id)>"Details"</a></td>
@@ -190,6 +195,12 @@ fn DeliveryDetail(
                     {d.event.clone()} " to " <a href=format!("/webhooks/{}", d.webhook_id)>{d.webhook_id.clone()}</a>
                     " · event " <a href=format!("/events/{}", d.event_id)><code>{d.event_id.clone()}</code></a> " · created " <When t=d.created_at/>
                 </p>
+                {d.waiting_behind.clone().map(|head| view! {
+                    <p class="notice" data-testid="waiting-behind">
+                        "This webhook takes deliveries one at a time, in publish order: this one starts once "
+                        <a href=format!("/deliveries/{head}")>"the earlier delivery"</a> " has succeeded or given up."
+                    </p>
+                })}
             </div>
             <div class="actions">
                 <span data-testid="delivery-status"><StatusBadge status=d.status/></span>

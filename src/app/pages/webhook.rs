@@ -11,7 +11,7 @@ use crate::app::ui::{
     millis, percent, since_ms, ActiveBadge, Card, Empty, ErrorBox, LatencyChart, Loading, SincePicker, VolumeChart,
     When,
 };
-use crate::domain::{AttemptResult, SecretInfo};
+use crate::domain::{AttemptResult, DeliveryOrder, SecretInfo, Webhook};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -113,7 +113,7 @@ fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> i
         </section>
         <RecoveryCard id=w.id.clone()/>
         <Receives patterns=w.events.clone() catalog=v.event_types.clone()/>
-        <Sending headers=w.headers.clone()/>
+        <Sending w=w.clone()/>
         <Secret id=w.id.clone() masked=w.secret.clone()/>
         <section class="card">
             <div class="page-head">
@@ -134,12 +134,25 @@ fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> i
     }
 }
 
-/// What every request to the webhook carries beside the event: its own headers.
+/// How deliveries are made to the webhook: its controls, and its own headers on every request.
 #[component]
-fn Sending(headers: std::collections::BTreeMap<String, String>) -> impl IntoView {
+fn Sending(w: Webhook) -> impl IntoView {
+    let pace = match (w.rate_limit, w.max_in_flight) {
+        (None, None) => "As fast as they come".to_string(),
+        (Some(r), None) => format!("At most {r} per second"),
+        (None, Some(m)) => format!("At most {m} at once"),
+        (Some(r), Some(m)) => format!("At most {r} per second, {m} at once"),
+    };
+    let order = match w.ordering {
+        DeliveryOrder::Fifo => "one at a time, in publish order (FIFO)",
+        DeliveryOrder::None => "in any order",
+    };
+    let headers = w.headers;
     view! {
         <section class="card" data-testid="sending">
-            <h2>"Sent with every delivery"</h2>
+            <h2>"Delivery"</h2>
+            <p data-testid="delivery-controls">{pace} ", " {order} "."</p>
+            <h3>"Headers sent with every delivery"</h3>
             {if headers.is_empty() {
                 view! { <p class="muted">"Our headers only (ids, timestamp, signatures). Add your own under Edit."</p> }.into_any()
             } else {

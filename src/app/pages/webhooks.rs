@@ -150,6 +150,14 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
             .map(|w| crate::domain::traffic::to_header_lines(&w.headers))
             .unwrap_or_else(|| returned("headers")),
     );
+    let number = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+    let rate_limit =
+        RwSignal::new(existing.as_ref().map(|w| number(w.rate_limit)).unwrap_or_else(|| returned("rate_limit")));
+    let max_in_flight =
+        RwSignal::new(existing.as_ref().map(|w| number(w.max_in_flight)).unwrap_or_else(|| returned("max_in_flight")));
+    let ordering = RwSignal::new(
+        existing.as_ref().map(|w| w.ordering.as_str().to_string()).unwrap_or_else(|| returned("ordering")),
+    );
     let custom_secret = RwSignal::new(false);
     let secret = RwSignal::new(String::new());
     let tenant = RwSignal::new(returned("tenant"));
@@ -163,6 +171,9 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
             secret,
             tenant.get_untracked(),
             headers.get_untracked(),
+            rate_limit.get_untracked(),
+            max_in_flight.get_untracked(),
+            ordering.get_untracked(),
         )
     });
     let id = existing.as_ref().map(|w| w.id.clone()).unwrap_or_default();
@@ -173,6 +184,9 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
             selected.get_untracked(),
             description.get_untracked(),
             headers.get_untracked(),
+            rate_limit.get_untracked(),
+            max_in_flight.get_untracked(),
+            ordering.get_untracked(),
         )
     });
     // Once created, the form is emptied (a second click cannot make a duplicate) and the one-time
@@ -184,6 +198,9 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
             description.set(String::new());
             selected.set(Vec::new());
             headers.set(String::new());
+            rate_limit.set(String::new());
+            max_in_flight.set(String::new());
+            ordering.set(String::new());
             custom_secret.set(false);
             secret.set(String::new());
             tenant.set(String::new());
@@ -230,6 +247,22 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
             <textarea id="wh-headers" name="headers" rows="3" spellcheck="false" placeholder="Authorization: Bearer …"
                 prop:value=move || headers.get() on:input=move |ev| headers.set(event_target_value(&ev))>{headers.get_untracked()}</textarea>
             {move || field_error(problem.get(), "headers").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+            <fieldset class="controls">
+                <legend>"Delivery controls (empty: none)"</legend>
+                <label for="wh-rate">"At most this many deliveries per second"</label>
+                <input id="wh-rate" name="rate_limit" inputmode="numeric" placeholder="e.g. 5" value=rate_limit.get_untracked() bind:value=rate_limit/>
+                {move || field_error(problem.get(), "rateLimit").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                <label for="wh-inflight">"At most this many requests at once"</label>
+                <input id="wh-inflight" name="max_in_flight" inputmode="numeric" placeholder="e.g. 1" value=max_in_flight.get_untracked() bind:value=max_in_flight/>
+                {move || field_error(problem.get(), "maxInFlight").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                <label for="wh-ordering">"Order"</label>
+                <select id="wh-ordering" name="ordering" prop:value=move || ordering.get() on:change=move |ev| ordering.set(event_target_value(&ev))>
+                    <option value="none" selected=ordering.get_untracked() != "fifo">"Any order, several at once"</option>
+                    <option value="fifo" selected=ordering.get_untracked() == "fifo">"One at a time, in publish order (FIFO)"</option>
+                </select>
+                {move || field_error(problem.get(), "ordering").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                <p class="muted small">"Deliveries over a limit wait in the queue: they are not failed and do not count against the endpoint. With FIFO a delivery starts once the one before it succeeded or gave up."</p>
+            </fieldset>
             {(!is_edit).then(|| view! {
                 <label class="inline"><input type="checkbox" bind:checked=custom_secret/> " Use my own signing secret"</label>
                 <Show when=move || custom_secret.get()>
