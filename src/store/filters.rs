@@ -29,6 +29,20 @@ where
     }
 }
 
+/// ` (v1, v2, …)`: the values of an `IN` list, bound (give at least one).
+pub(crate) fn in_list<'a, DB, T>(q: &mut QueryBuilder<'a, DB>, values: impl IntoIterator<Item = T>)
+where
+    DB: Database,
+    T: Encode<'a, DB> + Type<DB> + 'a,
+{
+    q.push(" (");
+    let mut list = q.separated(", ");
+    for value in values {
+        list.push_bind(value);
+    }
+    q.push(")");
+}
+
 /// The page's end: after the cursor, newest first, one row more than the page to know if more follow.
 pub(crate) fn page_end<'a, DB>(q: &mut QueryBuilder<'a, DB>, id: &str, cursor: Option<&String>, limit: i64)
 where

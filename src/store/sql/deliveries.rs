@@ -70,13 +70,9 @@ macro_rules! delivery_queries {
                     for chunk in delivery_ids.chunks(500) {
                         let mut q = QueryBuilder::<$db>::new(
                             "SELECT delivery_id, attempt, started_at, duration_ms, response_status, error_kind
-                             FROM attempts WHERE delivery_id IN (",
+                             FROM attempts WHERE delivery_id IN",
                         );
-                        let mut list = q.separated(", ");
-                        for id in chunk {
-                            list.push_bind(id);
-                        }
-                        q.push(")");
+                        $crate::store::filters::in_list(&mut q, chunk);
                         let rows: Vec<LastAttempt> = q.build_query_as().fetch_all(&self.pool).await?;
                         for row in rows {
                             let keep = out.get(&row.delivery_id).is_none_or(|seen: &LastAttempt| {

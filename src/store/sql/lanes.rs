@@ -57,13 +57,9 @@ macro_rules! lane_queries {
                     }
                     let mut q = QueryBuilder::<$db>::new(format!(
                         "SELECT w.id, (SELECT id FROM deliveries WHERE webhook_id = w.id AND {UNDER_WAY} ORDER BY id LIMIT 1)
-                         FROM webhooks w WHERE w.ordering = 'fifo' AND w.id IN ("
+                         FROM webhooks w WHERE w.ordering = 'fifo' AND w.id IN"
                     ));
-                    let mut list = q.separated(", ");
-                    for id in webhook_ids {
-                        list.push_bind(id);
-                    }
-                    q.push(")");
+                    $crate::store::filters::in_list(&mut q, webhook_ids);
                     let heads: Vec<(String, Option<String>)> = q.build_query_as().fetch_all(&self.pool).await?;
                     Ok(heads.into_iter().filter_map(|(hook, head)| head.map(|h| (hook, h))).collect())
                 }
@@ -147,20 +143,12 @@ macro_rules! lane_queries {
                         .push_bind(self.node().to_string())
                         .push(", updated_at = ")
                         .push_bind(now)
-                        .push(" WHERE status = 'pending' AND id IN (");
-                    let mut list = q.separated(", ");
-                    for id in &ids {
-                        list.push_bind(id);
-                    }
-                    q.push(")");
+                        .push(" WHERE status = 'pending' AND id IN");
+                    $crate::store::filters::in_list(&mut q, &ids);
                     q.build().execute(&mut *tx).await?;
                     tx.commit().await?;
-                    let mut q = QueryBuilder::<$db>::new(format!("{DUE_SELECT} WHERE d.id IN ("));
-                    let mut list = q.separated(", ");
-                    for id in &ids {
-                        list.push_bind(id);
-                    }
-                    q.push(")");
+                    let mut q = QueryBuilder::<$db>::new(format!("{DUE_SELECT} WHERE d.id IN"));
+                    $crate::store::filters::in_list(&mut q, &ids);
                     let rows: Vec<DueRow> = q.build_query_as().fetch_all(&self.pool).await?;
                     let mut due = Vec::with_capacity(rows.len());
                     for row in rows {

@@ -80,12 +80,8 @@ macro_rules! webhook_queries {
                 pub async fn webhook_names(&self, ids: &[String]) -> StoreResult<Vec<(String, String, String)>> {
                     let mut names = Vec::new();
                     for chunk in ids.chunks(500) {
-                        let mut q = QueryBuilder::<$db>::new("SELECT id, url, description FROM webhooks WHERE id IN (");
-                        let mut list = q.separated(", ");
-                        for id in chunk {
-                            list.push_bind(id);
-                        }
-                        q.push(")");
+                        let mut q = QueryBuilder::<$db>::new("SELECT id, url, description FROM webhooks WHERE id IN");
+                        $crate::store::filters::in_list(&mut q, chunk);
                         names.extend(q.build_query_as::<(String, String, String)>().fetch_all(&self.pool).await?);
                     }
                     Ok(names)

@@ -46,12 +46,8 @@ impl SqliteStore {
         }
         // Read what to send on a reader, outside the write: the claimed rows are ours until the
         // lease ends, and the writer is free for publishes and records meanwhile.
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!("{DUE_SELECT} WHERE d.id IN ("));
-        let mut list = q.separated(", ");
-        for id in &ids {
-            list.push_bind(id);
-        }
-        q.push(")");
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!("{DUE_SELECT} WHERE d.id IN"));
+        crate::store::filters::in_list(&mut q, &ids);
         let rows: Vec<DueRow> = q.build_query_as().fetch_all(&self.pool).await?;
         let mut due = Vec::with_capacity(rows.len());
         let mut held = Vec::new();
@@ -64,13 +60,9 @@ impl SqliteStore {
         }
         if !held.is_empty() {
             let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "UPDATE deliveries SET status = 'held', lease_until = NULL, leased_by = NULL WHERE status = 'delivering' AND id IN (",
+                "UPDATE deliveries SET status = 'held', lease_until = NULL, leased_by = NULL WHERE status = 'delivering' AND id IN",
             );
-            let mut list = q.separated(", ");
-            for id in &held {
-                list.push_bind(id);
-            }
-            q.push(")");
+            crate::store::filters::in_list(&mut q, &held);
             q.build().execute(&self.writer).await?;
         }
         Ok(due)

@@ -44,12 +44,8 @@ impl SqliteStore {
         }
         for chunk in made.chunks(500) {
             let mut q: QueryBuilder<Sqlite> =
-                QueryBuilder::new("UPDATE events SET deliveries = deliveries + 1 WHERE id IN (");
-            let mut list = q.separated(", ");
-            for event_id in chunk {
-                list.push_bind(event_id);
-            }
-            q.push(")");
+                QueryBuilder::new("UPDATE events SET deliveries = deliveries + 1 WHERE id IN");
+            crate::store::filters::in_list(&mut q, chunk);
             q.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
