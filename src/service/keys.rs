@@ -30,6 +30,12 @@ pub struct KeyIn {
     /// The address ranges it may be used from (CIDRs such as `203.0.113.0/24` or single addresses;
     /// at most 50); absent or empty: anywhere.
     #[schemars(length(max = 50))]
+    #[schemars(extend("items" = {"anyOf": [
+        {"type": "string", "format": "ipv4"},
+        {"type": "string", "format": "ipv6"},
+        {"type": "string", "pattern": "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},
+        {"type": "string", "pattern": "^[0-9A-Fa-f:.]+/(12[0-8]|1[01][0-9]|[1-9]?[0-9])$"}
+    ]}))]
     pub allowed_ips: Option<Vec<String>>,
 }
 
@@ -45,6 +51,12 @@ pub struct KeyPatchIn {
     pub rate_limit: Option<Option<i64>>,
     /// The address ranges it may be used from; `[]` or `null`: anywhere.
     #[schemars(length(max = 50))]
+    #[schemars(extend("items" = {"anyOf": [
+        {"type": "string", "format": "ipv4"},
+        {"type": "string", "format": "ipv6"},
+        {"type": "string", "pattern": "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},
+        {"type": "string", "pattern": "^[0-9A-Fa-f:.]+/(12[0-8]|1[01][0-9]|[1-9]?[0-9])$"}
+    ]}))]
     #[serde(default, deserialize_with = "crate::api::extract::nullable")]
     pub allowed_ips: Option<Option<Vec<String>>>,
 }
