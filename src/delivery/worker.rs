@@ -82,8 +82,9 @@ pub async fn run(engine: Engine, concurrency: usize, batch_size: usize, stop: Ca
             let room = waiting.available_permits().min(batch_size);
             match store.claim_lanes(engine.lease_ms(), LOOKAHEAD_MS, room).await {
                 Ok(due) => {
+                    // Each claimed delivery is sent: none is left claimed and forgotten.
                     for delivery in due {
-                        let Ok(place) = waiting.clone().try_acquire_owned() else { break };
+                        let place = waiting.clone().acquire_owned().await.expect("the semaphore is never closed");
                         send_at_start(&engine, delivery, slots.clone(), place, &outcomes_tx);
                     }
                 }
