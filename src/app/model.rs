@@ -242,6 +242,27 @@ pub const RANGE_CHOICES: [(&str, &str, i64); 3] =
     [("1h", "Last hour", 3_600_000), ("24h", "Last 24 hours", 86_400_000), ("7d", "Last 7 days", 604_800_000)];
 
 impl LogFilter {
+    /// The filters in a page's URL, `param` reading one query parameter by name ("" when absent).
+    pub fn from_url(param: impl Fn(&str) -> String) -> Self {
+        LogFilter {
+            webhook_id: param("webhookId"),
+            tenant: param("tenant"),
+            event: param("event"),
+            status: param("status"),
+            range: param("range"),
+            since: param("since"),
+            until: param("until"),
+            tz: param("tz"),
+            cursor: param("cursor"),
+            trail: param("trail"),
+        }
+    }
+
+    /// The filters the event list takes: all but the webhook and the delivery status.
+    pub fn of_events(self) -> Self {
+        LogFilter { webhook_id: String::new(), status: String::new(), ..self }
+    }
+
     /// The query string of these filters (without the page), for links and the CSV export.
     pub fn query(&self) -> String {
         let pairs = [

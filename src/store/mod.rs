@@ -22,8 +22,8 @@ pub use activity::{Activity, Work, WorkTotals};
 pub use error::{StoreError, StoreResult};
 pub use handoff::{Handed, Handoff};
 pub use model::{
-    AttemptOutcome, AuditFilter, DeliveryFilter, Disabled, DueDelivery, EventFilter, KeyControls, KeyPatch,
-    LastAttempt, NewEvent, NewWebhook, Published, StatsQuery, WebhookFilter, WebhookPatch,
+    AttemptOutcome, AttemptSummary, AuditFilter, DeliveryFilter, Disabled, DueDelivery, EventFilter, KeyControls,
+    KeyPatch, LastAttempt, LatestDelivery, NewEvent, NewWebhook, Published, StatsQuery, WebhookFilter, WebhookPatch,
 };
 
 use crate::crypto::{SealError, Sealer};
@@ -191,6 +191,7 @@ delegate! {
     pub async fn page_of_deliveries(&self, filter: &DeliveryFilter, limit: i64) -> StoreResult<Page<Delivery>>;
     pub async fn last_attempts(&self, ids: &[String]) -> StoreResult<HashMap<String, LastAttempt>>;
     pub async fn count_deliveries(&self, filter: &DeliveryFilter, cap: i64) -> StoreResult<i64>;
+    pub async fn latest_deliveries(&self, webhook_ids: &[String], scope: Option<&str>) -> StoreResult<Vec<LatestDelivery>>;
 
     // The event catalog.
     pub async fn list_event_types(&self) -> StoreResult<Vec<EventType>>;
@@ -244,6 +245,7 @@ delegate! {
     pub async fn roll_up(&self, now: i64) -> StoreResult<usize>;
     pub async fn stats(&self, s: &StatsQuery) -> StoreResult<Stats>;
     pub async fn stats_at(&self, s: &StatsQuery, until: i64) -> StoreResult<Stats>;
+    pub async fn attempts_by_webhook(&self, s: &StatsQuery, ids: &[String], until: i64) -> StoreResult<std::collections::BTreeMap<String, AttemptSummary>>;
     pub async fn queue_depth(&self) -> StoreResult<Vec<(&'static str, i64)>>;
     pub async fn disabled_webhooks(&self) -> StoreResult<i64>;
     pub async fn tenants_with_webhooks(&self) -> StoreResult<Vec<String>>;

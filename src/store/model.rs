@@ -155,6 +155,23 @@ pub struct StatsQuery {
     pub bucket_ms: i64,
 }
 
+/// One webhook's attempts over a window, without its queue: what a list of webhooks shows per row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttemptSummary {
+    pub attempts: i64,
+    pub success_rate: Option<f64>,
+    pub p95_response_ms: Option<i64>,
+    pub series: Vec<crate::domain::stats::Bucket>,
+}
+
+/// The latest delivery of a webhook: when it was made and how it stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatestDelivery {
+    pub webhook_id: String,
+    pub created_at: DateTime<Utc>,
+    pub status: DeliveryStatus,
+}
+
 /// What a new webhook is made of (validated by the caller).
 #[derive(Debug, Clone)]
 pub struct NewWebhook {

@@ -3,7 +3,7 @@
 //! the rollup tables, the rest from the log. Identifiers sort by creation time, so a stretch of the
 //! log is a primary-key range (`id >= id_floor(since)`) and reads only its own rows.
 
-/// Implements `stats`, `stats_at`, `queue_depth`, `disabled_webhooks` and `tenants_with_webhooks`
+/// Implements `stats`, `stats_at`, `attempts_by_webhook`, `queue_depth`, `disabled_webhooks` and `tenants_with_webhooks`
 /// for `$store` over its `$pool` of `$db`. `$by_status` prefixes the tenant and webhook columns
 /// where waiting or failed deliveries are counted (SQLite's `+`, which keeps it on the small partial
 /// indexes by status).
@@ -11,7 +11,7 @@ macro_rules! stats_queries {
     ($store:ident, $db:ty, $pool:ident, $by_status:literal) => {
         use $crate::crypto::id_floor;
         use $crate::domain::stats::Stats;
-        use $crate::store::model::StatsQuery;
+        use $crate::store::model::{AttemptSummary, StatsQuery};
         use $crate::store::tally::{first_whole_bucket, latency_class, Window};
         use $crate::store::{now_ms, StoreResult};
         use sqlx::QueryBuilder;
@@ -30,7 +30,41 @@ macro_rules! stats_queries {
             }
         }
 
-        type TallyRow = (i64, i64, i64, i64, i64, i64);
+        type TallyRow = (String, i64, i64, i64, i64, i64, i64);
+
+        /// What the rows are added up by: the whole query (one window, key `''`), or each of these
+        /// webhooks (a window per webhook id).
+        #[derive(Clone, Copy)]
+        enum By<'a> {
+            All,
+            Webhooks(&'a [String]),
+        }
+
+        impl<'a> By<'a> {
+            /// The key column, first in every select.
+            fn key(self) -> &'static str {
+                match self {
+                    By::All => "CAST('' AS TEXT), ",
+                    By::Webhooks(_) => "webhook_id, ",
+                }
+            }
+
+            /// The condition naming the webhooks (after the others).
+            fn within(self, q: &mut QueryBuilder<'a, $db>) {
+                if let By::Webhooks(ids) = self {
+                    q.push(" AND webhook_id IN");
+                    $crate::store::filters::in_list(q, ids);
+                }
+            }
+
+            /// The grouping it adds (after the others).
+            fn group(self) -> &'static str {
+                match self {
+                    By::All => "",
+                    By::Webhooks(_) => ", webhook_id",
+                }
+            }
+        }
 
         impl $store {
             /// Statistics of the last `window_ms`.
@@ -43,17 +77,9 @@ macro_rules! stats_queries {
             /// log, by primary-key range. Totals are exact; the p95 is exact to two significant digits.
             pub async fn stats_at(&self, s: &StatsQuery, until: i64) -> StoreResult<Stats> {
                 let since = until - s.window_ms;
-                let mut w = Window::new(since, until, s);
-
-                let rolled_until = self.rolled_until().await?.unwrap_or(i64::MIN);
-                let rolled_from = first_whole_bucket(since);
-                if rolled_until > rolled_from {
-                    self.read_rollups(s, rolled_from, rolled_until, &mut w).await?;
-                    self.read_log(s, since, rolled_from, &mut w).await?;
-                    self.read_log(s, rolled_until, until + 1, &mut w).await?;
-                } else {
-                    self.read_log(s, since, until + 1, &mut w).await?;
-                }
+                let mut windows = BTreeMap::from([(String::new(), Window::new(since, until, s))]);
+                self.read_window(s, By::All, since, until, &mut windows).await?;
+                let w = windows.remove("").expect("the one window");
 
                 let mut q = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM deliveries WHERE status = 'failed' AND updated_at >= ");
                 q.push_bind(since);
@@ -72,64 +98,146 @@ macro_rules! stats_queries {
                 Ok(w.finish(failed, waiting))
             }
 
+            /// The attempts of each of `ids` in the `window_ms` before `until` (`s.webhook_id` is not
+            /// read), in one pass for all of them: what a list of webhooks shows per row. A webhook
+            /// without attempts has an empty summary.
+            pub async fn attempts_by_webhook(
+                &self,
+                s: &StatsQuery,
+                ids: &[String],
+                until: i64,
+            ) -> StoreResult<BTreeMap<String, AttemptSummary>> {
+                let since = until - s.window_ms;
+                let mut windows: BTreeMap<String, Window> =
+                    ids.iter().map(|id| (id.clone(), Window::new(since, until, s))).collect();
+                if !ids.is_empty() {
+                    let s = StatsQuery { webhook_id: None, ..s.clone() };
+                    self.read_window(&s, By::Webhooks(ids), since, until, &mut windows).await?;
+                }
+                Ok(windows.into_iter().map(|(id, w)| (id, w.attempts())).collect())
+            }
+
+            /// Adds up `[since, until]` into `windows`: whole five-minute buckets that are rolled up
+            /// from the rollup tables, the edges (and what is not rolled up yet) from the log.
+            async fn read_window(
+                &self,
+                s: &StatsQuery,
+                by: By<'_>,
+                since: i64,
+                until: i64,
+                windows: &mut BTreeMap<String, Window>,
+            ) -> StoreResult<()> {
+                let rolled_until = self.rolled_until().await?.unwrap_or(i64::MIN);
+                let rolled_from = first_whole_bucket(since);
+                if rolled_until > rolled_from {
+                    self.read_rollups(s, by, rolled_from, rolled_until, windows).await?;
+                    self.read_log(s, by, since, rolled_from, windows).await?;
+                    self.read_log(s, by, rolled_until, until + 1, windows).await?;
+                } else {
+                    self.read_log(s, by, since, until + 1, windows).await?;
+                }
+                Ok(())
+            }
+
             /// Adds the rollup buckets in `[from, to)`.
-            async fn read_rollups(&self, s: &StatsQuery, from: i64, to: i64, w: &mut Window) -> StoreResult<()> {
-                let mut q = QueryBuilder::<$db>::new(
-                    "SELECT bucket, CAST(SUM(attempts) AS BIGINT), CAST(SUM(succeeded) AS BIGINT), CAST(SUM(first) AS BIGINT),
+            async fn read_rollups(
+                &self,
+                s: &StatsQuery,
+                by: By<'_>,
+                from: i64,
+                to: i64,
+                windows: &mut BTreeMap<String, Window>,
+            ) -> StoreResult<()> {
+                let mut q = QueryBuilder::<$db>::new(format!(
+                    "SELECT {}bucket, CAST(SUM(attempts) AS BIGINT), CAST(SUM(succeeded) AS BIGINT), CAST(SUM(first) AS BIGINT),
                             CAST(SUM(second) AS BIGINT), CAST(SUM(duration_sum) AS BIGINT)
                      FROM stats_attempts WHERE bucket >= ",
-                );
+                    by.key()
+                ));
                 q.push_bind(from).push(" AND bucket < ").push_bind(to);
                 scoped_as(&mut q, s, "");
-                q.push(" GROUP BY bucket");
-                for (bucket, n, ok, first, second, sum) in q.build_query_as::<TallyRow>().fetch_all(&self.$pool).await? {
-                    w.add(bucket, (n, ok, first, second, sum));
+                by.within(&mut q);
+                q.push(" GROUP BY bucket").push(by.group());
+                for (key, bucket, n, ok, first, second, sum) in q.build_query_as::<TallyRow>().fetch_all(&self.$pool).await? {
+                    if let Some(w) = windows.get_mut(&key) {
+                        w.add(bucket, (n, ok, first, second, sum));
+                    }
                 }
-                let mut q = QueryBuilder::<$db>::new(
-                    "SELECT bucket, class_ms, CAST(SUM(n) AS BIGINT) FROM stats_latency WHERE bucket >= ",
-                );
+                let mut q = QueryBuilder::<$db>::new(format!(
+                    "SELECT {}bucket, class_ms, CAST(SUM(n) AS BIGINT) FROM stats_latency WHERE bucket >= ",
+                    by.key()
+                ));
                 q.push_bind(from).push(" AND bucket < ").push_bind(to);
                 scoped_as(&mut q, s, "");
-                q.push(" GROUP BY bucket, class_ms");
-                for (bucket, class, n) in q.build_query_as::<(i64, i64, i64)>().fetch_all(&self.$pool).await? {
-                    w.add_latency(bucket, class, n);
+                by.within(&mut q);
+                q.push(" GROUP BY bucket, class_ms").push(by.group());
+                for (key, bucket, class, n) in q.build_query_as::<(String, i64, i64, i64)>().fetch_all(&self.$pool).await? {
+                    if let Some(w) = windows.get_mut(&key) {
+                        w.add_latency(bucket, class, n);
+                    }
                 }
-                let mut q = QueryBuilder::<$db>::new("SELECT event, CAST(SUM(created) AS BIGINT) FROM stats_deliveries WHERE bucket >= ");
+                let mut q = QueryBuilder::<$db>::new(format!(
+                    "SELECT {}event, CAST(SUM(created) AS BIGINT) FROM stats_deliveries WHERE bucket >= ",
+                    by.key()
+                ));
                 q.push_bind(from).push(" AND bucket < ").push_bind(to);
                 scoped_as(&mut q, s, "");
-                q.push(" GROUP BY event");
-                for (event, n) in q.build_query_as::<(String, i64)>().fetch_all(&self.$pool).await? {
-                    *w.events.entry(event).or_default() += n;
+                by.within(&mut q);
+                q.push(" GROUP BY event").push(by.group());
+                for (key, event, n) in q.build_query_as::<(String, String, i64)>().fetch_all(&self.$pool).await? {
+                    if let Some(w) = windows.get_mut(&key) {
+                        *w.events.entry(event).or_default() += n;
+                    }
                 }
                 Ok(())
             }
 
             /// Adds the attempts and deliveries written in `[from, to)`, read from the log by id range.
-            async fn read_log(&self, s: &StatsQuery, from: i64, to: i64, w: &mut Window) -> StoreResult<()> {
+            async fn read_log(
+                &self,
+                s: &StatsQuery,
+                by: By<'_>,
+                from: i64,
+                to: i64,
+                windows: &mut BTreeMap<String, Window>,
+            ) -> StoreResult<()> {
                 if from >= to {
                     return Ok(());
                 }
+                // Every window of one read has the same buckets.
+                let Some((first, bucket_ms)) = windows.values().next().map(|w| (w.first, w.bucket_ms)) else {
+                    return Ok(());
+                };
                 let (a_from, a_to) = (id_floor("att_", from), id_floor("att_", to));
-                let mut q = QueryBuilder::<$db>::new("SELECT MIN(started_at), COUNT(*), COUNT(*) FILTER (WHERE response_status BETWEEN 200 AND 299), COUNT(*) FILTER (WHERE attempt = 1), COUNT(*) FILTER (WHERE attempt = 2), CAST(COALESCE(SUM(duration_ms), 0) AS BIGINT) FROM attempts WHERE id >= ");
+                let mut q = QueryBuilder::<$db>::new(format!("SELECT {}MIN(started_at), COUNT(*), COUNT(*) FILTER (WHERE response_status BETWEEN 200 AND 299), COUNT(*) FILTER (WHERE attempt = 1), COUNT(*) FILTER (WHERE attempt = 2), CAST(COALESCE(SUM(duration_ms), 0) AS BIGINT) FROM attempts WHERE id >= ", by.key()));
                 q.push_bind(&a_from).push(" AND id < ").push_bind(&a_to);
                 scoped_as(&mut q, s, "");
-                q.push(" GROUP BY (started_at - ").push_bind(w.first).push(") / ").push_bind(w.bucket_ms);
-                for (t, n, ok, first, second, sum) in q.build_query_as::<TallyRow>().fetch_all(&self.$pool).await? {
-                    w.add(t, (n, ok, first, second, sum));
+                by.within(&mut q);
+                q.push(" GROUP BY (started_at - ").push_bind(first).push(") / ").push_bind(bucket_ms).push(by.group());
+                for (key, t, n, ok, first, second, sum) in q.build_query_as::<TallyRow>().fetch_all(&self.$pool).await? {
+                    if let Some(w) = windows.get_mut(&key) {
+                        w.add(t, (n, ok, first, second, sum));
+                    }
                 }
-                let mut q = QueryBuilder::<$db>::new("SELECT MIN(started_at), duration_ms, COUNT(*) FROM attempts WHERE id >= ");
+                let mut q = QueryBuilder::<$db>::new(format!("SELECT {}MIN(started_at), duration_ms, COUNT(*) FROM attempts WHERE id >= ", by.key()));
                 q.push_bind(&a_from).push(" AND id < ").push_bind(&a_to);
                 scoped_as(&mut q, s, "");
-                q.push(" GROUP BY (started_at - ").push_bind(w.first).push(") / ").push_bind(w.bucket_ms).push(", duration_ms");
-                for (t, ms, n) in q.build_query_as::<(i64, i64, i64)>().fetch_all(&self.$pool).await? {
-                    w.add_latency(t, latency_class(ms), n);
+                by.within(&mut q);
+                q.push(" GROUP BY (started_at - ").push_bind(first).push(") / ").push_bind(bucket_ms).push(", duration_ms").push(by.group());
+                for (key, t, ms, n) in q.build_query_as::<(String, i64, i64, i64)>().fetch_all(&self.$pool).await? {
+                    if let Some(w) = windows.get_mut(&key) {
+                        w.add_latency(t, latency_class(ms), n);
+                    }
                 }
-                let mut q = QueryBuilder::<$db>::new("SELECT event, COUNT(*) FROM deliveries WHERE id >= ");
+                let mut q = QueryBuilder::<$db>::new(format!("SELECT {}event, COUNT(*) FROM deliveries WHERE id >= ", by.key()));
                 q.push_bind(id_floor("dlv_", from)).push(" AND id < ").push_bind(id_floor("dlv_", to));
                 scoped_as(&mut q, s, "");
-                q.push(" GROUP BY event");
-                for (event, n) in q.build_query_as::<(String, i64)>().fetch_all(&self.$pool).await? {
-                    *w.events.entry(event).or_default() += n;
+                by.within(&mut q);
+                q.push(" GROUP BY event").push(by.group());
+                for (key, event, n) in q.build_query_as::<(String, String, i64)>().fetch_all(&self.$pool).await? {
+                    if let Some(w) = windows.get_mut(&key) {
+                        *w.events.entry(event).or_default() += n;
+                    }
                 }
                 Ok(())
             }

@@ -1,7 +1,7 @@
 //! Statistics arithmetic shared by the backends: the five-minute rollup buckets, the duration
 //! classes of the p95, and the window that adds up rollup rows and log rows into [`Stats`].
 
-use super::model::StatsQuery;
+use super::model::{AttemptSummary, StatsQuery};
 use super::to_time;
 use crate::domain::stats::{Bucket, EventCount, Stats};
 use std::collections::BTreeMap;
@@ -112,19 +112,9 @@ impl Window {
         *self.series_latency[slot].entry(class).or_default() += n;
     }
 
-    /// The statistics, with the deliveries that gave up in the window (`failed`) and those waiting
-    /// now by status (`pending`, `delivering`, `held`).
-    pub fn finish(self, failed: i64, waiting: BTreeMap<&'static str, i64>) -> Stats {
-        let queue_size = waiting.get("pending").copied().unwrap_or(0) + waiting.get("held").copied().unwrap_or(0);
-        let deliveries: i64 = self.events.values().sum();
-        let mut by_status: BTreeMap<String, i64> = waiting.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        by_status.insert("succeeded".into(), self.total.succeeded);
-        by_status.insert("failed".into(), failed);
-        let mut event_distribution: Vec<EventCount> =
-            self.events.iter().map(|(event, count)| EventCount { event: event.clone(), count: *count }).collect();
-        event_distribution.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.event.cmp(&b.event)));
-        let series = self
-            .series
+    /// The series, bucket by bucket.
+    fn buckets(&self) -> Vec<Bucket> {
+        self.series
             .iter()
             .enumerate()
             .map(|(i, t)| Bucket {
@@ -136,7 +126,31 @@ impl Window {
                 p50_response_ms: percentile(&self.series_latency[i], 0.5),
                 p95_response_ms: percentile(&self.series_latency[i], 0.95),
             })
-            .collect();
+            .collect()
+    }
+
+    /// The attempts alone (what [`Stats`] holds of them, without the queue).
+    pub fn attempts(self) -> AttemptSummary {
+        AttemptSummary {
+            attempts: self.total.attempts,
+            success_rate: ratio(self.total.succeeded, self.total.attempts),
+            p95_response_ms: percentile(&self.latency, 0.95),
+            series: self.buckets(),
+        }
+    }
+
+    /// The statistics, with the deliveries that gave up in the window (`failed`) and those waiting
+    /// now by status (`pending`, `delivering`, `held`).
+    pub fn finish(self, failed: i64, waiting: BTreeMap<&'static str, i64>) -> Stats {
+        let queue_size = waiting.get("pending").copied().unwrap_or(0) + waiting.get("held").copied().unwrap_or(0);
+        let deliveries: i64 = self.events.values().sum();
+        let mut by_status: BTreeMap<String, i64> = waiting.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        by_status.insert("succeeded".into(), self.total.succeeded);
+        by_status.insert("failed".into(), failed);
+        let mut event_distribution: Vec<EventCount> =
+            self.events.iter().map(|(event, count)| EventCount { event: event.clone(), count: *count }).collect();
+        event_distribution.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.event.cmp(&b.event)));
+        let series = self.buckets();
         Stats {
             since: to_time(self.since),
             until: to_time(self.until),

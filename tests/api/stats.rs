@@ -131,7 +131,9 @@ async fn rolled_up_statistics_equal_those_read_from_the_log() {
     .await;
     let acme = s.tenant_key("acme").await;
     let a = s.webhook(ADMIN_TOKEN, &r.url("/a"), &["*"]).await;
-    s.webhook(&acme, &r.url("/slow"), &["wallet.*"]).await;
+    let slow = s.webhook(&acme, &r.url("/slow"), &["wallet.*"]).await;
+    let idle = s.webhook(ADMIN_TOKEN, &r.url("/idle"), &["kyc.failed"]).await;
+    let ids: Vec<String> = [&a, &slow, &idle].iter().map(|w| w["id"].as_str().unwrap().to_string()).collect();
     for i in 0..12 {
         let event = if i % 2 == 0 { "wallet.created" } else { "user.created" };
         s.post(ADMIN_TOKEN, "/api/events", json!({"event": event, "data": {"n": i}})).await;
@@ -141,6 +143,7 @@ async fn rolled_up_statistics_equal_those_read_from_the_log() {
         d.len() == 18 && d.iter().all(|d| d["status"] == "succeeded")
     })
     .await;
+    let sent_to_a = r.received().iter().filter(|x| x.path == "/a").count() as i64;
     let dir = s.stop().await;
 
     let store = monay_webhooks::store::Store::open(&crate::database::url(dir.path())).await.unwrap();
@@ -164,6 +167,40 @@ async fn rolled_up_statistics_equal_those_read_from_the_log() {
         };
         from_log.push((q.clone(), serde_json::to_value(store.stats_at(&q, later).await.unwrap()).unwrap()));
     }
+    // The webhook list reads every row's attempts in one pass: each the same as read alone.
+    let each_alone = || async {
+        let mut alone = std::collections::BTreeMap::new();
+        for id in &ids {
+            let q = monay_webhooks::store::StatsQuery {
+                scope: None,
+                tenant: None,
+                webhook_id: Some(id.clone()),
+                window_ms: 24 * hour,
+                bucket_ms: hour,
+            };
+            let st = store.stats_at(&q, later).await.unwrap();
+            alone.insert(id.clone(), (st.attempts, st.success_rate, st.p95_response_ms, st.series));
+        }
+        alone
+    };
+    let together = || async {
+        let q = monay_webhooks::store::StatsQuery {
+            scope: None,
+            tenant: None,
+            webhook_id: None,
+            window_ms: 24 * hour,
+            bucket_ms: hour,
+        };
+        let rows = store.attempts_by_webhook(&q, &ids, later).await.unwrap();
+        rows.into_iter()
+            .map(|(id, a)| (id, (a.attempts, a.success_rate, a.p95_response_ms, a.series)))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let alone = each_alone().await;
+    assert_eq!(alone[&ids[0]].0, sent_to_a, "{alone:?}");
+    assert_eq!(alone[&ids[2]].0, 0, "nothing was sent to /idle");
+    assert_eq!(together().await, alone, "read from the log");
+
     assert_eq!(store.rolled_until().await.unwrap(), None, "nothing rolled up yet");
     assert!(store.roll_up(later).await.unwrap() > 0);
     assert!(store.rolled_until().await.unwrap().unwrap() > later - 10 * 60_000);
@@ -171,6 +208,8 @@ async fn rolled_up_statistics_equal_those_read_from_the_log() {
         let rolled = serde_json::to_value(store.stats_at(&q, later).await.unwrap()).unwrap();
         assert_eq!(rolled, log, "{q:?}");
     }
+    assert_eq!(each_alone().await, alone, "read from the rollups");
+    assert_eq!(together().await, alone, "read from the rollups, every webhook at once");
     let platform = &serde_json::to_value(
         store
             .stats_at(

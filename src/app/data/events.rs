@@ -11,19 +11,10 @@ use leptos::prelude::*;
 pub async fn events(#[server(default)] filter: LogFilter) -> Result<Answer<EventLog>, ServerFnError> {
     answer(async move {
         use crate::app::model::COUNT_CAP;
-        use crate::service::events::{count, list, ListQuery};
+        use crate::service::events::{count, list};
         let (state, actor) = ssr::actor().await?;
-        let (since, until) = filter.bounds(chrono::Utc::now().timestamp_millis());
-        let query = |limit, cursor| ListQuery {
-            event: ssr::given(filter.event.clone()),
-            tenant: ssr::given(filter.tenant.clone()),
-            since: since.clone(),
-            until: until.clone(),
-            limit,
-            cursor,
-        };
-        let page = list(&state, &actor, query(Some(25), ssr::given(filter.cursor.clone()))).await.map_err(ssr::fail)?;
-        let total = count(&state, &actor, query(None, None), COUNT_CAP).await.map_err(ssr::fail)?;
+        let page = list(&state, &actor, ssr::event_query(&filter, Some(25))).await.map_err(ssr::fail)?;
+        let total = count(&state, &actor, ssr::event_query(&filter, None), COUNT_CAP).await.map_err(ssr::fail)?;
         Ok(EventLog { page, total })
     })
     .await

@@ -14,7 +14,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use crate::app::model::{Problem, SIGNED_OUT};
+    use crate::app::model::{LogFilter, Problem, SIGNED_OUT};
     use crate::error::AppError;
     use crate::service::Actor;
     use crate::state::AppState;
@@ -108,6 +108,36 @@ mod ssr {
         let s = s.trim().to_string();
         (!s.is_empty()).then_some(s)
     }
+
+    /// The delivery log's query of a filter: a page of `limit` from its cursor or, without a limit,
+    /// everything it selects (to count).
+    pub fn delivery_query(filter: &LogFilter, limit: Option<u32>) -> crate::service::deliveries::ListQuery {
+        let (since, until) = filter.bounds(chrono::Utc::now().timestamp_millis());
+        crate::service::deliveries::ListQuery {
+            webhook_id: given(filter.webhook_id.clone()),
+            event_id: None,
+            event: given(filter.event.clone()),
+            status: given(filter.status.clone()),
+            tenant: given(filter.tenant.clone()),
+            since,
+            until,
+            limit,
+            cursor: limit.and(given(filter.cursor.clone())),
+        }
+    }
+
+    /// The event list's query of a filter (its tenant, event type and time), as [`delivery_query`].
+    pub fn event_query(filter: &LogFilter, limit: Option<u32>) -> crate::service::events::ListQuery {
+        let q = delivery_query(filter, limit);
+        crate::service::events::ListQuery {
+            event: q.event,
+            tenant: q.tenant,
+            since: q.since,
+            until: q.until,
+            limit,
+            cursor: q.cursor,
+        }
+    }
 }
 
 /// Runs a server function's body; a refusal is an ordinary answer (see [`Answer`]).
@@ -152,22 +182,10 @@ pub async fn tenants() -> Result<Answer<Vec<String>>, ServerFnError> {
 pub async fn deliveries(#[server(default)] filter: LogFilter) -> Result<Answer<DeliveryLog>, ServerFnError> {
     answer(async move {
         use crate::app::model::COUNT_CAP;
-        use crate::service::deliveries::{count, list, ListQuery};
+        use crate::service::deliveries::{count, list};
         let (state, actor) = ssr::actor().await?;
-        let (since, until) = filter.bounds(chrono::Utc::now().timestamp_millis());
-        let query = |limit, cursor| ListQuery {
-            webhook_id: ssr::given(filter.webhook_id.clone()),
-            event_id: None,
-            event: ssr::given(filter.event.clone()),
-            status: ssr::given(filter.status.clone()),
-            tenant: ssr::given(filter.tenant.clone()),
-            since: since.clone(),
-            until: until.clone(),
-            limit,
-            cursor,
-        };
-        let page = list(&state, &actor, query(Some(25), ssr::given(filter.cursor.clone()))).await.map_err(ssr::fail)?;
-        let total = count(&state, &actor, query(None, None), COUNT_CAP).await.map_err(ssr::fail)?;
+        let page = list(&state, &actor, ssr::delivery_query(&filter, Some(25))).await.map_err(ssr::fail)?;
+        let total = count(&state, &actor, ssr::delivery_query(&filter, None), COUNT_CAP).await.map_err(ssr::fail)?;
         let mut ids: Vec<String> = page.data.iter().map(|d| d.webhook_id.clone()).collect();
         ids.sort();
         ids.dedup();

@@ -32,9 +32,7 @@ pub async fn webhooks(
             cursor: ssr::given(cursor),
         };
         let page = list(&state, &actor, query).await.map_err(ssr::fail)?;
-        // Each row's figures are read side by side, not one row after another.
-        let rows = page.data.into_iter().map(|webhook| health(&state, &actor, webhook));
-        let data = futures::future::try_join_all(rows).await.map_err(ssr::fail)?;
+        let data = health(&state, &actor, page.data).await.map_err(ssr::fail)?;
         Ok(Page { data, next_cursor: page.next_cursor })
     })
     .await
@@ -276,38 +274,43 @@ pub async fn send_test(#[server(default)] id: String) -> Result<Answer<AttemptRe
     .await
 }
 
-/// A webhook with its health over the last 24 hours: success rate per hour, p95 latency, its
-/// latest delivery. The webhook comes from a list already scoped to the actor, so it is not read
-/// again.
+/// Webhooks with their health over the last 24 hours: success rate per hour, p95 latency, the
+/// latest delivery. The figures of the whole page are read together (a few queries, whatever the
+/// page's length); the webhooks come from a list already scoped to the actor, so are not read again.
 #[cfg(feature = "ssr")]
 async fn health(
     state: &crate::state::AppState,
     actor: &crate::service::Actor,
-    webhook: crate::domain::Webhook,
-) -> Result<WebhookHealth, crate::error::AppError> {
+    webhooks: Vec<crate::domain::Webhook>,
+) -> Result<Vec<WebhookHealth>, crate::error::AppError> {
     const HOUR: i64 = 3_600_000;
     let scope = actor.scope().map(str::to_string);
+    let ids: Vec<String> = webhooks.iter().map(|w| w.id.clone()).collect();
     let query = crate::store::StatsQuery {
         scope: scope.clone(),
         tenant: None,
-        webhook_id: Some(webhook.id.clone()),
+        webhook_id: None,
         window_ms: 24 * HOUR,
         bucket_ms: HOUR,
     };
-    let latest = crate::store::DeliveryFilter {
-        scope,
-        webhook_id: Some(webhook.id.clone()),
-        limit: Some(1),
-        ..Default::default()
-    };
-    let (stats, latest) = futures::try_join!(state.store.stats(&query), state.store.list_deliveries(&latest))?;
-    let last = latest.data.first().map(|d| (d.created_at, d.status));
-    Ok(crate::app::model::WebhookHealth {
-        state: crate::app::model::health_state(&webhook, stats.attempts, stats.success_rate).to_string(),
-        success_rate: stats.success_rate,
-        series: stats.series.iter().map(|b| b.success_rate).collect(),
-        p95_ms: stats.p95_response_ms,
-        last,
-        webhook,
-    })
+    let (mut attempts, latest) = futures::try_join!(
+        state.store.attempts_by_webhook(&query, &ids, chrono::Utc::now().timestamp_millis()),
+        state.store.latest_deliveries(&ids, scope.as_deref())
+    )?;
+    let mut latest: std::collections::HashMap<String, _> =
+        latest.into_iter().map(|d| (d.webhook_id, (d.created_at, d.status))).collect();
+    Ok(webhooks
+        .into_iter()
+        .map(|webhook| {
+            let stats = attempts.remove(&webhook.id).unwrap_or_default();
+            WebhookHealth {
+                state: crate::app::model::health_state(&webhook, stats.attempts, stats.success_rate).to_string(),
+                success_rate: stats.success_rate,
+                series: stats.series.iter().map(|b| b.success_rate).collect(),
+                p95_ms: stats.p95_response_ms,
+                last: latest.remove(&webhook.id),
+                webhook,
+            }
+        })
+        .collect())
 }

@@ -16,18 +16,7 @@ use std::collections::BTreeMap;
 pub fn DeliveriesPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |name: &str| query.read().get(name).unwrap_or_default();
-    let filter = Memo::new(move |_| LogFilter {
-        webhook_id: param("webhookId"),
-        tenant: param("tenant"),
-        event: param("event"),
-        status: param("status"),
-        range: param("range"),
-        since: param("since"),
-        until: param("until"),
-        tz: param("tz"),
-        cursor: param("cursor"),
-        trail: param("trail"),
-    });
+    let filter = Memo::new(move |_| LogFilter::from_url(param));
     let page = Resource::new(move || filter.get(), deliveries);
     let is_admin = principal().is_some_and(|p| p.role == Role::Admin);
     let export = move || {

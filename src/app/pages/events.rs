@@ -16,17 +16,7 @@ const PAGE: usize = 25;
 pub fn EventsPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |name: &str| query.read().get(name).unwrap_or_default();
-    let filter = Memo::new(move |_| LogFilter {
-        tenant: param("tenant"),
-        event: param("event"),
-        range: param("range"),
-        since: param("since"),
-        until: param("until"),
-        tz: param("tz"),
-        cursor: param("cursor"),
-        trail: param("trail"),
-        ..LogFilter::default()
-    });
+    let filter = Memo::new(move |_| LogFilter::from_url(param).of_events());
     let list = Resource::new(move || filter.get(), events);
     let is_admin = principal().is_some_and(|p| p.role == Role::Admin);
     view! {

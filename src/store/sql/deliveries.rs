@@ -7,7 +7,9 @@ macro_rules! delivery_queries {
             use std::collections::HashMap;
             use $crate::domain::{Attempt, Delivery, Page};
             use $crate::store::rows::{AttemptRow, DeliveryRow, ATTEMPT_COLUMNS, DELIVERY_COLUMNS};
-            use $crate::store::{filters, into_page, page_limit, DeliveryFilter, LastAttempt, StoreError, StoreResult};
+            use $crate::store::{
+                filters, into_page, page_limit, DeliveryFilter, LastAttempt, LatestDelivery, StoreError, StoreResult,
+            };
 
             impl $store {
                 /// One delivery, if `scope` may see it.
@@ -84,6 +86,38 @@ macro_rules! delivery_queries {
                         }
                     }
                     Ok(out)
+                }
+
+                /// The latest delivery of each of these webhooks (those with none are absent): one
+                /// index probe per webhook (`deliveries (webhook_id, id)`), however long its log.
+                pub async fn latest_deliveries(
+                    &self,
+                    webhook_ids: &[String],
+                    scope: Option<&str>,
+                ) -> StoreResult<Vec<LatestDelivery>> {
+                    if webhook_ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let mut q = QueryBuilder::<$db>::new(
+                        "SELECT webhook_id, created_at, status FROM deliveries WHERE id IN
+                         (SELECT (SELECT MAX(d.id) FROM deliveries d WHERE d.webhook_id = w.id)
+                          FROM webhooks w WHERE w.id IN",
+                    );
+                    $crate::store::filters::in_list(&mut q, webhook_ids);
+                    if let Some(scope) = scope {
+                        q.push(" AND w.tenant = ").push_bind(scope);
+                    }
+                    q.push(")");
+                    let rows: Vec<(String, i64, String)> = q.build_query_as().fetch_all(&self.pool).await?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(webhook_id, created_at, status)| LatestDelivery {
+                            webhook_id,
+                            created_at: $crate::store::to_time(created_at),
+                            status: $crate::domain::DeliveryStatus::parse(&status)
+                                .unwrap_or($crate::domain::DeliveryStatus::Pending),
+                        })
+                        .collect())
                 }
             }
         };
