@@ -49,8 +49,9 @@ macro_rules! stats_queries {
                 }
             }
 
-            /// The condition naming the webhooks (after the others).
-            fn within(self, q: &mut QueryBuilder<'a, $db>) {
+            /// The query's tenant and webhook conditions, then those naming the webhooks.
+            fn narrow(self, q: &mut QueryBuilder<'a, $db>, s: &'a StatsQuery) {
+                scoped_as(q, s, "");
                 if let By::Webhooks(ids) = self {
                     q.push(" AND webhook_id IN");
                     $crate::store::filters::in_list(q, ids);
@@ -155,8 +156,7 @@ macro_rules! stats_queries {
                     by.key()
                 ));
                 q.push_bind(from).push(" AND bucket < ").push_bind(to);
-                scoped_as(&mut q, s, "");
-                by.within(&mut q);
+                by.narrow(&mut q, s);
                 q.push(" GROUP BY bucket").push(by.group());
                 for (key, bucket, n, ok, first, second, sum) in q.build_query_as::<TallyRow>().fetch_all(&self.$pool).await? {
                     if let Some(w) = windows.get_mut(&key) {
@@ -168,8 +168,7 @@ macro_rules! stats_queries {
                     by.key()
                 ));
                 q.push_bind(from).push(" AND bucket < ").push_bind(to);
-                scoped_as(&mut q, s, "");
-                by.within(&mut q);
+                by.narrow(&mut q, s);
                 q.push(" GROUP BY bucket, class_ms").push(by.group());
                 for (key, bucket, class, n) in q.build_query_as::<(String, i64, i64, i64)>().fetch_all(&self.$pool).await? {
                     if let Some(w) = windows.get_mut(&key) {
@@ -181,8 +180,7 @@ macro_rules! stats_queries {
                     by.key()
                 ));
                 q.push_bind(from).push(" AND bucket < ").push_bind(to);
-                scoped_as(&mut q, s, "");
-                by.within(&mut q);
+                by.narrow(&mut q, s);
                 q.push(" GROUP BY event").push(by.group());
                 for (key, event, n) in q.build_query_as::<(String, String, i64)>().fetch_all(&self.$pool).await? {
                     if let Some(w) = windows.get_mut(&key) {
@@ -211,8 +209,7 @@ macro_rules! stats_queries {
                 let (a_from, a_to) = (id_floor("att_", from), id_floor("att_", to));
                 let mut q = QueryBuilder::<$db>::new(format!("SELECT {}MIN(started_at), COUNT(*), COUNT(*) FILTER (WHERE response_status BETWEEN 200 AND 299), COUNT(*) FILTER (WHERE attempt = 1), COUNT(*) FILTER (WHERE attempt = 2), CAST(COALESCE(SUM(duration_ms), 0) AS BIGINT) FROM attempts WHERE id >= ", by.key()));
                 q.push_bind(&a_from).push(" AND id < ").push_bind(&a_to);
-                scoped_as(&mut q, s, "");
-                by.within(&mut q);
+                by.narrow(&mut q, s);
                 q.push(" GROUP BY (started_at - ").push_bind(first).push(") / ").push_bind(bucket_ms).push(by.group());
                 for (key, t, n, ok, first, second, sum) in q.build_query_as::<TallyRow>().fetch_all(&self.$pool).await? {
                     if let Some(w) = windows.get_mut(&key) {
@@ -221,8 +218,7 @@ macro_rules! stats_queries {
                 }
                 let mut q = QueryBuilder::<$db>::new(format!("SELECT {}MIN(started_at), duration_ms, COUNT(*) FROM attempts WHERE id >= ", by.key()));
                 q.push_bind(&a_from).push(" AND id < ").push_bind(&a_to);
-                scoped_as(&mut q, s, "");
-                by.within(&mut q);
+                by.narrow(&mut q, s);
                 q.push(" GROUP BY (started_at - ").push_bind(first).push(") / ").push_bind(bucket_ms).push(", duration_ms").push(by.group());
                 for (key, t, ms, n) in q.build_query_as::<(String, i64, i64, i64)>().fetch_all(&self.$pool).await? {
                     if let Some(w) = windows.get_mut(&key) {
@@ -231,8 +227,7 @@ macro_rules! stats_queries {
                 }
                 let mut q = QueryBuilder::<$db>::new(format!("SELECT {}event, COUNT(*) FROM deliveries WHERE id >= ", by.key()));
                 q.push_bind(id_floor("dlv_", from)).push(" AND id < ").push_bind(id_floor("dlv_", to));
-                scoped_as(&mut q, s, "");
-                by.within(&mut q);
+                by.narrow(&mut q, s);
                 q.push(" GROUP BY event").push(by.group());
                 for (key, event, n) in q.build_query_as::<(String, String, i64)>().fetch_all(&self.$pool).await? {
                     if let Some(w) = windows.get_mut(&key) {
