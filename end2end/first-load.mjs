@@ -2,19 +2,22 @@
 // trip, 1.6 Mbit/s down, 750 kbit/s up) in Debian's Chromium: bytes over the wire, first
 // contentful paint, and time to interactive (the app marks <body data-hydrated> once hydrated);
 // then a repeat visit (the browser's cache), and, for comparison, the bundle sent uncompressed
-// (as before the server compressed it). Prints the figures; asserts nothing.
-//   node end2end/first-load.mjs http://127.0.0.1:3102/login
+// (as before the server compressed it); then, signed in, the first visit of the dashboard with an
+// empty cache (with the bundle split by route, it loads the dashboard's own chunks besides the main
+// module). Prints the figures; asserts nothing.
+//   node end2end/first-load.mjs http://127.0.0.1:3102/login [admin key]
 import { chromium } from '@playwright/test';
 
 const url = process.argv[2] ?? 'http://127.0.0.1:3102/login';
+const adminKey = process.argv[3];
 const SLOW_4G = { offline: false, latency: 150, downloadThroughput: (1.6 * 1024 * 1024) / 8, uploadThroughput: (750 * 1024) / 8 };
 
-async function visit(page, cdp) {
+async function visit(page, cdp, to = url) {
   let bytes = 0;
   const onFinished = (e) => (bytes += e.encodedDataLength);
   cdp.on('Network.loadingFinished', onFinished);
   const started = Date.now();
-  await page.goto(url, { waitUntil: 'commit' });
+  await page.goto(to, { waitUntil: 'commit' });
   await page.waitForSelector('body[data-hydrated="true"]', { timeout: 120_000 });
   const interactive = Date.now() - started;
   const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN);
@@ -35,6 +38,23 @@ for (const [name, headers] of [['compressed', {}], ['uncompressed (as before)', 
   rows.push([`first visit, ${name}`, await visit(page, cdp)]);
   // The repeat visit shows the caching (immutable hashed names): only the page itself is fetched.
   if (name === 'compressed') rows.push(['repeat visit (cached bundle)', await visit(page, cdp)]);
+  await context.close();
+}
+if (adminKey) {
+  // Signed in on a fast network, then the cache emptied and the network slowed: the dashboard as a
+  // user's first visit after signing in on another device would see it.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await page.getByLabel('API key').fill(adminKey);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.clearBrowserCache');
+  await cdp.send('Network.emulateNetworkConditions', SLOW_4G);
+  rows.push(['dashboard, signed in, empty cache', await visit(page, cdp, new URL('/', url).href)]);
   await context.close();
 }
 await browser.close();

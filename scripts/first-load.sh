@@ -14,4 +14,4 @@ LEPTOS_SITE_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$dir/first-load.db" \
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
-(cd end2end && node first-load.mjs "http://127.0.0.1:$port/login")
+(cd end2end && node first-load.mjs "http://127.0.0.1:$port/login" first-load-admin-token-0123456789)

@@ -7,7 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CARGO_LEPTOS_VERSION=0.3.5
+# 0.3.10: the newest this rustc builds (0.3.11 wants 1.96). Its WASM splitter (0.2.3) knows
+# wasm-bindgen 0.2.128's renamed type descriptors and it hashes split chunks' names correctly;
+# 0.3.5's split bundles failed to load with our wasm-bindgen.
+CARGO_LEPTOS_VERSION=0.3.10
 WASM_BINDGEN_VERSION=0.2.130
 BINARYEN_VERSION=132
 SCHEMATHESIS_VERSION=4.32.5

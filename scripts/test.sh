@@ -31,7 +31,7 @@ timeout --kill-after=30 1500 cargo test --features ssr --test api
 unset TEST_POSTGRES_URL
 
 step "end-to-end tests (release build, Chromium)"
-cargo leptos build --release --precompress
+cargo leptos build --release --precompress --split
 export MONAY_BIN="$PWD/${CARGO_TARGET_DIR:-target}/release/monay-webhooks"
 case "${CARGO_TARGET_DIR:-}" in /*) MONAY_BIN="$CARGO_TARGET_DIR/release/monay-webhooks" ;; esac
 (cd end2end && timeout --kill-after=30 1200 npx playwright test)

@@ -39,10 +39,20 @@ pub mod store;
 #[cfg(feature = "ssr")]
 pub mod telemetry;
 
-/// Entry point of the WASM bundle: hydrates the server-rendered console.
+/// Entry point of the WASM bundle: hydrates the server-rendered console, then marks `<body
+/// data-hydrated>` (end-to-end tests wait for it). Pages are lazy routes (see `app::pages::lazy`):
+/// the page's own code is fetched before it is hydrated, after the app's first effects have run, so
+/// the mark waits for the whole hydration (what `leptos::mount::hydrate_lazy` does, plus the mark).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    wasm_bindgen_futures::spawn_local(async {
+        let Some(body) = leptos::prelude::document().body() else {
+            return;
+        };
+        let owner = leptos::mount::hydrate_from_async(body.clone(), app::App).await;
+        owner.forget();
+        let _ = body.set_attribute("data-hydrated", "true");
+    });
 }

@@ -1,8 +1,9 @@
-// The console's first load: its bundle (WASM, JavaScript, stylesheet) arrives compressed, under
+// The console's first load: its bundle (WASM, JavaScript — the module and the loader of the split
+// chunks —, stylesheet) arrives compressed, under
 // names that carry its content hash, cached for a year, with an ETag that a revalidation answers
 // with 304 and no body. (Bytes and time to interactive are measured by scripts/first-load.sh.)
 import { test, expect } from './fixtures/console';
-import { hydrated } from './fixtures/console';
+import { hydrated, ADMIN_TOKEN } from './fixtures/console';
 import type { Response } from '@playwright/test';
 
 test('the bundle is served compressed, hashed, cached for a year, with an ETag', async ({ page }) => {
@@ -13,10 +14,10 @@ test('the bundle is served compressed, hashed, cached for a year, with an ETag',
   await page.goto('/login');
   await hydrated(page);
   const kinds = bundle.map((r) => r.url().split('.').pop());
-  expect(kinds.sort()).toEqual(['css', 'js', 'wasm']);
+  expect(kinds.sort()).toEqual(['css', 'js', 'js', 'wasm']);
   for (const r of bundle) {
     const headers = await r.allHeaders();
-    expect(r.url()).toMatch(/\/pkg\/monay-webhooks\.[A-Za-z0-9_-]{22}\.(js|wasm|css)$/);
+    expect(r.url()).toMatch(/\/pkg\/(monay-webhooks|__wasm_split)\.[A-Za-z0-9_-]{22}\.(js|wasm|css)$/);
     // Chromium asks for brotli over HTTPS only; over plain HTTP it gets gzip.
     expect(['br', 'gzip']).toContain(headers['content-encoding']);
     expect(headers['cache-control']).toBe('public, max-age=31536000, immutable');
@@ -32,4 +33,38 @@ test('the bundle is served compressed, hashed, cached for a year, with an ETag',
   expect((await again.body()).length).toBe(0);
   const brotli = await page.request.get(wasm.url(), { headers: { 'Accept-Encoding': 'br' } });
   expect(brotli.headers()['content-encoding']).toBe('br');
+});
+
+// The bundle is split by route (`cargo leptos build --split`): the sign-in page loads the main
+// module only, and a page's own code arrives the first time that page is shown, from its hashed,
+// compressed, immutable chunks.
+test("each page's code is fetched when the page is first shown", async ({ page }) => {
+  const wasm: Response[] = [];
+  page.on('response', (r) => {
+    if (new URL(r.url()).pathname.endsWith('.wasm')) wasm.push(r);
+  });
+  const named = (part: string) => wasm.filter((r) => r.url().includes(part));
+  await page.goto('/login');
+  await hydrated(page);
+  expect(wasm.map((r) => new URL(r.url()).pathname)).toEqual([expect.stringMatching(/^\/pkg\/monay-webhooks\./)]);
+
+  await page.getByLabel('API key').fill(ADMIN_TOKEN);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  expect(named('split___dashboard_route')).toHaveLength(1);
+  expect(named('split___webhooks_route')).toHaveLength(0);
+
+  // A client-side move to the webhook list fetches that page's code, and the page works.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).click();
+  await expect(page.getByRole('heading', { name: 'Webhooks' })).toBeVisible();
+  await expect.poll(() => named('split___webhooks_route').length).toBe(1);
+  for (const r of wasm) {
+    expect(r.status(), r.url()).toBe(200);
+    const headers = await r.allHeaders();
+    expect(r.url()).toMatch(/\.[A-Za-z0-9_-]{22}\.wasm$/);
+    expect(headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(['br', 'gzip']).toContain(headers['content-encoding']);
+  }
+  await page.getByRole('link', { name: 'New webhook' }).click();
+  await expect(page.getByLabel('Endpoint URL')).toBeVisible();
 });

@@ -40,6 +40,9 @@ test('revoking the key ends its console session: the next page says so and offer
   const admin = new Api(request);
   const created = await admin.post('/keys', { tenant: unique('revoked'), role: 'tenant', name: 'short-lived' });
   await signIn(page, created.key);
+  // The dashboard's live feed is open before the key goes (one opened after would be refused: a 401
+  // in the console, which this test's fixture counts as an error).
+  await expect(page.getByTestId('live-status')).toHaveText('● connected');
   await request.delete(`/api/keys/${created.id}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
   await page.getByRole('link', { name: 'Webhooks', exact: true }).click();
   await expect(page.getByRole('alert')).toContainText('Your session has ended');

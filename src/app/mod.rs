@@ -11,7 +11,8 @@ pub mod ui;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
+use pages::lazy;
 
 /// The Content Security Policy of a console page: scripts from this origin and the page's inline
 /// scripts (hydration, resources) by their nonce, WebAssembly, no inline styles, no framing.
@@ -64,29 +65,23 @@ fn stylesheet_href(options: &LeptosOptions) -> String {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Runs only in the browser, once the page is interactive: end-to-end tests wait for this mark.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
         <Title text="Monay Webhooks"/>
         <Router>
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/login") view=pages::login::LoginPage/>
                 <ParentRoute path=path!("") view=ui::Frame ssr=SsrMode::Async>
-                    <Route path=path!("") view=pages::dashboard::Dashboard ssr=SsrMode::Async/>
-                    <Route path=path!("webhooks") view=pages::webhooks::WebhooksPage ssr=SsrMode::Async/>
-                    <Route path=path!("webhooks/new") view=pages::webhooks::NewWebhookPage ssr=SsrMode::Async/>
-                    <Route path=path!("webhooks/:id") view=pages::webhook::WebhookPage ssr=SsrMode::Async/>
-                    <Route path=path!("deliveries") view=pages::deliveries::DeliveriesPage ssr=SsrMode::Async/>
-                    <Route path=path!("deliveries/:id") view=pages::deliveries::DeliveryPage ssr=SsrMode::Async/>
-                    <Route path=path!("events") view=pages::events::EventsPage ssr=SsrMode::Async/>
-                    <Route path=path!("events/:id") view=pages::events::EventPage ssr=SsrMode::Async/>
-                    <Route path=path!("event-types") view=pages::admin::CatalogPage ssr=SsrMode::Async/>
-                    <Route path=path!("keys") view=pages::admin::KeysPage ssr=SsrMode::Async/>
-                    <Route path=path!("audit") view=pages::admin::AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("") view={Lazy::<lazy::DashboardRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("webhooks") view={Lazy::<lazy::WebhooksRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("webhooks/new") view={Lazy::<lazy::NewWebhookRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("webhooks/:id") view={Lazy::<lazy::WebhookRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("deliveries") view={Lazy::<lazy::DeliveriesRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("deliveries/:id") view={Lazy::<lazy::DeliveryRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("events") view={Lazy::<lazy::EventsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("events/:id") view={Lazy::<lazy::EventRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("event-types") view={Lazy::<lazy::CatalogRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("keys") view={Lazy::<lazy::KeysRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("audit") view={Lazy::<lazy::AuditRoute>::new()} ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod dashboard;
 pub mod deliveries;
 pub mod events;
+pub mod lazy;
 pub mod login;
 pub mod webhook;
 pub mod webhooks;
