@@ -58,6 +58,17 @@ pub struct Config {
     pub retention_interval: Duration,
     /// Alert thresholds and how often and over which window they are evaluated.
     pub alerts: AlertConfig,
+    /// Deadlines and bounds of client connections: `WEBHOOK_HTTP_HEADER_TIMEOUT` (first byte and
+    /// request headers, ms, default 10 s), `WEBHOOK_HTTP_BODY_TIMEOUT` (a request's body, ms, 60 s),
+    /// `WEBHOOK_HTTP_IDLE_TIMEOUT` (no request under way, ms, 60 s), `WEBHOOK_MAX_CONNECTIONS` (10,000).
+    pub http: crate::server::connections::Limits,
+    /// `WEBHOOK_MAX_WEBHOOKS_PER_TENANT`: webhooks one tenant may have (default 1,000).
+    pub max_webhooks_per_tenant: u64,
+    /// `WEBHOOK_DELIVERY_MEMORY_MB`: payload memory a node may hold for deliveries it has claimed
+    /// (waiting for their start or in flight), in MiB (default 32).
+    pub delivery_memory: usize,
+    /// `WEBHOOK_AUDIT_RETENTION_DAYS`: audit entries older than this are purged (0: never; 365).
+    pub audit_retention: Duration,
     /// `LOG_FORMAT=json` for JSON logs.
     pub log_json: bool,
     /// Path of the Leptos settings file (`LEPTOS_CONFIG`, default `Leptos.toml`).
@@ -187,6 +198,22 @@ impl Config {
                     num("WEBHOOK_ALERT_INTERVAL", 30_000)?,
                 )?),
             },
+            http: crate::server::connections::Limits {
+                header: Duration::from_millis(positive(
+                    "WEBHOOK_HTTP_HEADER_TIMEOUT",
+                    num("WEBHOOK_HTTP_HEADER_TIMEOUT", 10_000)?,
+                )?),
+                body: Duration::from_millis(positive("WEBHOOK_HTTP_BODY_TIMEOUT", num("WEBHOOK_HTTP_BODY_TIMEOUT", 60_000)?)?),
+                idle: Duration::from_millis(positive("WEBHOOK_HTTP_IDLE_TIMEOUT", num("WEBHOOK_HTTP_IDLE_TIMEOUT", 60_000)?)?),
+                max_connections: positive("WEBHOOK_MAX_CONNECTIONS", num("WEBHOOK_MAX_CONNECTIONS", 10_000)?)? as usize,
+            },
+            max_webhooks_per_tenant: positive(
+                "WEBHOOK_MAX_WEBHOOKS_PER_TENANT",
+                num("WEBHOOK_MAX_WEBHOOKS_PER_TENANT", 1_000)?,
+            )?,
+            delivery_memory: (positive("WEBHOOK_DELIVERY_MEMORY_MB", num("WEBHOOK_DELIVERY_MEMORY_MB", 32)?)? as usize)
+                .saturating_mul(1 << 20),
+            audit_retention: Duration::from_secs(86_400 * num("WEBHOOK_AUDIT_RETENTION_DAYS", 365)?),
             log_json: get("LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")),
             leptos_config: get("LEPTOS_CONFIG").unwrap_or_else(|| "Leptos.toml".into()),
         })

@@ -57,7 +57,7 @@ impl FromRequestParts<AppState> for Principal {
 /// [`super::traffic::forwarded_client`]). The one place that looks it up.
 pub fn client_ip(parts: &Parts) -> Option<std::net::IpAddr> {
     if let Some(super::traffic::ClientIp(ip)) = parts.extensions.get() {
-        return Some(*ip);
+        return *ip;
     }
     parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip().to_canonical())
 }

@@ -58,7 +58,12 @@ impl Jobs {
         let mut jobs = Jobs { stop: stop.clone(), tasks: Vec::new() };
         jobs.spawn(
             "delivery workers",
-            worker::run(engine.clone(), config.concurrency, config.batch_size, stop.clone()),
+            worker::run(
+                engine.clone(),
+                crate::store::Capacity::new(config.concurrency, config.delivery_memory),
+                config.batch_size,
+                stop.clone(),
+            ),
         );
         jobs.spawn(
             "retention",

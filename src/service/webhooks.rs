@@ -109,7 +109,8 @@ pub async fn create(state: &AppState, actor: &Actor, input: WebhookIn) -> AppRes
     let headers = check_headers(input.headers.unwrap_or_default())?;
     let controls = check_controls(input.rate_limit, input.max_in_flight, input.ordering.unwrap_or_default())?;
     let active = input.active.unwrap_or(true);
-    let new = NewWebhook { tenant, url, events, description, secret, active, headers, controls };
+    let max_per_tenant = state.config.max_webhooks_per_tenant;
+    let new = NewWebhook { tenant, url, events, description, secret, active, headers, controls, max_per_tenant };
     let webhook = state.store.create_webhook(new).await?;
     actor.audit(state, "webhook.created", Some(&webhook.id), Some(&webhook.tenant)).await;
     Ok(webhook)

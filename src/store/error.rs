@@ -22,6 +22,9 @@ pub enum StoreError {
     /// The Idempotency-Key was used before with a different request.
     #[error("this Idempotency-Key was already used with a different request body")]
     IdempotencyConflict,
+    /// The tenant has as many webhooks as it may have.
+    #[error("tenant {tenant} has {max} webhooks, the most a tenant may have (WEBHOOK_MAX_WEBHOOKS_PER_TENANT); delete one first")]
+    TooManyWebhooks { tenant: String, max: u64 },
     /// A stored secret that does not open with the configured key.
     #[error(transparent)]
     Sealing(#[from] SealError),

@@ -7,18 +7,20 @@
 //! `pending` as before. A crash loses nothing: handed deliveries are leased rows like claimed
 //! ones, taken over when their lease ends.
 
+use super::capacity::{payload_cost, Bytes, Capacity, Slot};
 use super::fanout::{Hook, Plan};
 use super::model::DueDelivery;
 use super::to_time;
 use crate::crypto::{seal, Sealer};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::mpsc;
 
-/// A delivery handed to the workers, with the slot it was given.
+/// A delivery handed to the workers, with the slot and the payload memory it was given.
 pub struct Handed {
     pub delivery: DueDelivery,
-    pub slot: OwnedSemaphorePermit,
+    pub slot: Slot,
+    pub bytes: Bytes,
 }
 
 /// Where publishes hand deliveries over (cheap to clone; one per store).
@@ -30,7 +32,7 @@ pub struct Handoff {
 /// The workers taking handed deliveries.
 #[derive(Clone)]
 struct Workers {
-    slots: Arc<Semaphore>,
+    capacity: Arc<Capacity>,
     tx: mpsc::UnboundedSender<Handed>,
     lease_ms: i64,
 }
@@ -46,11 +48,11 @@ impl Handoff {
         self.workers.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The workers start taking deliveries: each handed one holds one of `slots` and is leased for
-    /// `lease_ms`. They arrive on the returned channel.
-    pub fn attach(&self, slots: Arc<Semaphore>, lease_ms: i64) -> mpsc::UnboundedReceiver<Handed> {
+    /// The workers start taking deliveries: each handed one holds a slot and payload memory of
+    /// `capacity` and is leased for `lease_ms`. They arrive on the returned channel.
+    pub fn attach(&self, capacity: Arc<Capacity>, lease_ms: i64) -> mpsc::UnboundedReceiver<Handed> {
         let (tx, rx) = mpsc::unbounded_channel();
-        *self.lock() = Some(Workers { slots, tx, lease_ms });
+        *self.lock() = Some(Workers { capacity, tx, lease_ms });
         rx
     }
 
@@ -77,9 +79,10 @@ impl Publishing {
         Publishing { handoff: Handoff::default(), sealer, node, activity }
     }
 
-    /// Works out which of `plan`'s deliveries go to the workers, reserving a slot for each (first
-    /// come, while slots are free; never a held one, nor one of a webhook with delivery controls,
-    /// which its lane claims, nor one whose secret does not open, which the queue then reports).
+    /// Works out which of `plan`'s deliveries go to the workers, reserving a slot and payload
+    /// memory for each (first come, while both are free and the tenant does not crowd out others
+    /// — see [`Capacity`]; never a held one, nor one of a webhook with delivery controls, which its
+    /// lane claims, nor one whose secret does not open, which the queue then reports).
     pub fn reserve(&self, plan: &Plan, now: i64) -> Handing {
         let mut handing = Handing { handed: vec![false; plan.deliveries.len()], items: Vec::new(), to: None };
         let Some(workers) = self.handoff.lock().clone() else { return handing };
@@ -89,8 +92,10 @@ impl Publishing {
             if d.hook.held || d.hook.controlled {
                 continue;
             }
-            let Ok(slot) = workers.slots.clone().try_acquire_owned() else { break };
             let Some(secrets) = secrets.entry(&d.hook.id).or_insert_with(|| open(d.hook, sealer, now)).clone() else {
+                continue;
+            };
+            let Some((slot, bytes)) = workers.capacity.try_take(&d.hook.tenant, payload_cost(d.data.len())) else {
                 continue;
             };
             handing.handed[i] = true;
@@ -110,6 +115,7 @@ impl Publishing {
                     lane: None,
                 },
                 slot,
+                bytes,
             });
         }
         if !handing.items.is_empty() {

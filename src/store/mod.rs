@@ -5,6 +5,7 @@
 
 mod activity;
 mod cache;
+mod capacity;
 mod error;
 mod fanout;
 mod filters;
@@ -20,9 +21,10 @@ mod tally;
 pub use crate::domain::{SecretInfo, Stats};
 pub use activity::{Activity, Work, WorkTotals};
 pub use error::{StoreError, StoreResult};
+pub use capacity::{payload_cost, Bytes, Capacity, Room, Slot, Start};
 pub use handoff::{Handed, Handoff};
 pub use model::{
-    AttemptOutcome, AttemptSummary, AuditFilter, DeliveryFilter, Disabled, DueDelivery, EventFilter, KeyControls,
+    AttemptOutcome, AttemptSummary, AuditFilter, ClaimRoom, DeliveryFilter, Disabled, DueDelivery, EventFilter, KeyControls,
     KeyPatch, LastAttempt, LatestDelivery, NewEvent, NewWebhook, Published, StatsQuery, WebhookFilter, WebhookPatch,
 };
 
@@ -220,9 +222,11 @@ delegate! {
     pub async fn delete_session(&self, token: &str) -> StoreResult<()>;
 
     // The delivery queue.
-    pub async fn claim_due(&self, limit: usize, lease_ms: i64) -> StoreResult<Vec<DueDelivery>>;
+    /// Claims due deliveries (not those of lanes) within `room`: at most `limit`, `bytes` of
+    /// payload memory (at least one when above 0), none of `skip_tenants`.
+    pub async fn claim_due(&self, room: &ClaimRoom, lease_ms: i64) -> StoreResult<Vec<DueDelivery>>;
     pub async fn fifo_heads(&self, webhook_ids: &[String]) -> StoreResult<Vec<(String, String)>>;
-    pub async fn claim_lanes(&self, lease_ms: i64, lookahead_ms: i64, limit: usize) -> StoreResult<Vec<DueDelivery>>;
+    pub async fn claim_lanes(&self, lease_ms: i64, lookahead_ms: i64, room: &ClaimRoom) -> StoreResult<Vec<DueDelivery>>;
     pub async fn due_delivery(&self, delivery_id: &str) -> StoreResult<Option<DueDelivery>>;
     pub async fn release_expired_leases(&self) -> StoreResult<u64>;
     /// At start: SQLite queues again whatever the previous process had in flight; PostgreSQL

@@ -103,6 +103,36 @@ pub struct DueDelivery {
     pub lane: Option<i64>,
 }
 
+/// What one claim may take: at most `limit` deliveries and `bytes` of payload memory (counted with
+/// [`super::payload_cost`]; the first delivery whatever its size, when `bytes` is above 0), none of
+/// the tenants in `skip_tenants` (those over their share of the workers while others wait).
+#[derive(Debug, Clone, Default)]
+pub struct ClaimRoom {
+    pub limit: usize,
+    pub bytes: usize,
+    pub skip_tenants: Vec<String>,
+}
+
+impl ClaimRoom {
+    /// Of candidates `(id, payload length)` in claim order, the ids that fit.
+    pub fn fitting(&self, candidates: Vec<(String, i64)>) -> Vec<String> {
+        let mut spent = 0usize;
+        let mut ids = Vec::new();
+        for (id, len) in candidates.into_iter().take(self.limit) {
+            let cost = super::payload_cost(len.max(0) as usize);
+            if !ids.is_empty() && spent + cost > self.bytes {
+                break;
+            }
+            spent += cost;
+            ids.push(id);
+        }
+        if self.bytes == 0 {
+            ids.clear();
+        }
+        ids
+    }
+}
+
 /// What to store after an attempt.
 #[derive(Debug, Clone)]
 pub struct AttemptOutcome {
@@ -183,6 +213,8 @@ pub struct NewWebhook {
     pub active: bool,
     pub headers: std::collections::BTreeMap<String, String>,
     pub controls: crate::domain::DeliveryControls,
+    /// The most webhooks its tenant may have (this one included).
+    pub max_per_tenant: u64,
 }
 
 /// A key's traffic controls (validated by the caller).

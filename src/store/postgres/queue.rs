@@ -6,7 +6,7 @@ use super::StoreResult;
 use super::{channel, notify, now_ms, PgStore};
 use crate::crypto;
 use crate::domain::ErrorKind;
-use crate::store::model::{AttemptOutcome, Disabled, DueDelivery, Health};
+use crate::store::model::{AttemptOutcome, ClaimRoom, Disabled, DueDelivery, Health};
 use crate::store::rows::{DueRow, DUE_COLUMNS, DUE_SELECT};
 use crate::store::Work;
 use sqlx::{Postgres, Transaction};
@@ -27,25 +27,43 @@ impl PgStore {
         Ok(tx)
     }
 
-    /// Claims up to `limit` due deliveries for `lease_ms`, for this node (not those of webhooks with
+    /// Claims due deliveries within `room` for `lease_ms`, for this node (not those of webhooks with
     /// delivery controls: their lanes claim them). Deliveries of webhooks switched off since they
     /// were queued are held instead of returned.
-    pub async fn claim_due(&self, limit: usize, lease_ms: i64) -> StoreResult<Vec<DueDelivery>> {
+    pub async fn claim_due(&self, room: &ClaimRoom, lease_ms: i64) -> StoreResult<Vec<DueDelivery>> {
+        if room.limit == 0 || room.bytes == 0 {
+            return Ok(Vec::new());
+        }
         let now = now_ms();
         let mut tx = self.relaxed().await?;
         let started = Instant::now();
+        let candidates: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT d.id, COALESCE(octet_length(e.data), 0)::BIGINT FROM deliveries d JOIN events e ON e.id = d.event_id
+             WHERE d.status = 'pending' AND d.controlled = FALSE AND d.next_attempt_at <= $1
+               AND NOT (d.tenant = ANY($2))
+             ORDER BY d.next_attempt_at LIMIT $3 FOR UPDATE OF d SKIP LOCKED",
+        )
+        .bind(now)
+        .bind(&room.skip_tenants)
+        .bind(room.limit as i64)
+        .fetch_all(&mut *tx)
+        .await?;
+        let ids = room.fitting(candidates);
+        if ids.is_empty() {
+            tx.commit().await?;
+            return Ok(Vec::new());
+        }
         let rows: Vec<DueRow> = sqlx::query_as(&format!(
             "WITH claimed AS (
                  UPDATE deliveries SET status = 'delivering', lease_until = $1, leased_by = $2, updated_at = $3
-                 WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND controlled = FALSE
-                              AND next_attempt_at <= $3 ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+                 WHERE id = ANY($4)
                  RETURNING *)
              SELECT {DUE_COLUMNS} FROM claimed d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id"
         ))
         .bind(now + lease_ms)
         .bind(self.node())
         .bind(now)
-        .bind(limit as i64)
+        .bind(&ids)
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -15,36 +15,50 @@ macro_rules! lane_queries {
     ($store:ident, $db:ty) => {
         const _: () = {
             use $crate::store::rows::{DueRow, DUE_SELECT};
-            use $crate::store::{now_ms, DueDelivery, StoreResult};
+            use $crate::store::{now_ms, payload_cost, ClaimRoom, DueDelivery, StoreResult};
             use sqlx::QueryBuilder;
 
             /// The deliveries of a lane still to finish (the terms of its partial index).
             const UNDER_WAY: &str = "controlled = TRUE AND status IN ('pending', 'delivering')";
+            /// The same, of deliveries named `d`.
+            const D_UNDER_WAY: &str = "d.controlled = TRUE AND d.status IN ('pending', 'delivering')";
 
             impl $store {
-                /// Claims, lane by lane, up to `limit` deliveries the controlled webhooks may be sent now
-                /// or within `lookahead_ms`, each with the time it may start (`DueDelivery::lane`).
+                /// Claims, lane by lane, deliveries within `room` (its tenants to skip left out) that the
+                /// controlled webhooks may be sent now or within `lookahead_ms`, each with the time it
+                /// may start (`DueDelivery::lane`).
                 pub async fn claim_lanes(
                     &self,
                     lease_ms: i64,
                     lookahead_ms: i64,
-                    limit: usize,
+                    room: &ClaimRoom,
                 ) -> StoreResult<Vec<DueDelivery>> {
+                    if room.limit == 0 || room.bytes == 0 {
+                        return Ok(Vec::new());
+                    }
                     let now = now_ms();
-                    let hooks: Vec<String> = sqlx::query_scalar(&format!(
-                        "SELECT w.id FROM webhooks w WHERE w.controlled = TRUE AND w.active = TRUE AND EXISTS (
+                    let hooks: Vec<(String, String)> = sqlx::query_as(&format!(
+                        "SELECT w.id, w.tenant FROM webhooks w WHERE w.controlled = TRUE AND w.active = TRUE AND EXISTS (
                              SELECT 1 FROM deliveries WHERE webhook_id = w.id AND {UNDER_WAY}
                              AND status = 'pending' AND next_attempt_at <= $1)"
                     ))
                     .bind(now)
                     .fetch_all(&self.pool)
                     .await?;
-                    let mut due = Vec::new();
-                    for hook in hooks {
-                        if due.len() >= limit {
+                    let mut due: Vec<DueDelivery> = Vec::new();
+                    let mut left = room.clone();
+                    for (hook, tenant) in hooks {
+                        if left.limit == 0 || left.bytes == 0 {
                             break;
                         }
-                        due.extend(self.claim_lane(&hook, now, lease_ms, lookahead_ms, limit - due.len()).await?);
+                        if room.skip_tenants.contains(&tenant) {
+                            continue;
+                        }
+                        let claimed = self.claim_lane(&hook, now, lease_ms, lookahead_ms, &left).await?;
+                        let spent: usize = claimed.iter().map(|d| payload_cost(d.data.len())).sum();
+                        left.limit -= claimed.len().min(left.limit);
+                        left.bytes = left.bytes.saturating_sub(spent);
+                        due.extend(claimed);
                     }
                     Ok(due)
                 }
@@ -71,7 +85,7 @@ macro_rules! lane_queries {
                     now: i64,
                     lease_ms: i64,
                     lookahead_ms: i64,
-                    limit: usize,
+                    room: &ClaimRoom,
                 ) -> StoreResult<Vec<DueDelivery>> {
                     let mut tx = self.writer.begin().await?;
                     let controls: Option<(Option<i64>, Option<i64>, String, i64)> = sqlx::query_as(&format!(
@@ -93,35 +107,38 @@ macro_rules! lane_queries {
                     let fifo = ordering == "fifo";
                     let step_us = rate.filter(|r| *r > 0).map(|r| (1_000_000 / r).max(1));
                     let mut start_us = tat_us.max(now * 1000);
-                    let room = $crate::store::sql::lane_room(fifo, max_in_flight, in_flight, step_us, start_us, (now + lookahead_ms) * 1000)
-                        .min(limit as i64);
-                    if room <= 0 {
+                    let may = $crate::store::sql::lane_room(fifo, max_in_flight, in_flight, step_us, start_us, (now + lookahead_ms) * 1000)
+                        .min(room.limit as i64);
+                    if may <= 0 {
                         return Ok(Vec::new());
                     }
-                    let ids: Vec<String> = if fifo {
+                    const SIZED: &str = "SELECT d.id, CAST(COALESCE(octet_length(e.data), 0) AS BIGINT) FROM deliveries d JOIN events e ON e.id = d.event_id";
+                    let candidates: Vec<(String, i64)> = if fifo {
                         // The head of the line goes when it is due; nothing passes it meanwhile.
-                        let head: Option<(String, String, Option<i64>)> = sqlx::query_as(&format!(
-                            "SELECT id, status, next_attempt_at FROM deliveries WHERE webhook_id = $1 AND {UNDER_WAY}
-                             ORDER BY id LIMIT 1"
+                        let head: Option<(String, String, Option<i64>, i64)> = sqlx::query_as(&format!(
+                            "SELECT d.id, d.status, d.next_attempt_at, CAST(COALESCE(octet_length(e.data), 0) AS BIGINT)
+                             FROM deliveries d JOIN events e ON e.id = d.event_id
+                             WHERE d.webhook_id = $1 AND {D_UNDER_WAY} ORDER BY d.id LIMIT 1"
                         ))
                         .bind(hook)
                         .fetch_optional(&mut *tx)
                         .await?;
                         match head {
-                            Some((id, status, Some(at))) if status == "pending" && at <= now => vec![id],
+                            Some((id, status, Some(at), len)) if status == "pending" && at <= now => vec![(id, len)],
                             _ => Vec::new(),
                         }
                     } else {
-                        sqlx::query_scalar(&format!(
-                            "SELECT id FROM deliveries WHERE webhook_id = $1 AND {UNDER_WAY}
-                             AND status = 'pending' AND next_attempt_at <= $2 ORDER BY id LIMIT $3"
+                        sqlx::query_as(&format!(
+                            "{SIZED} WHERE d.webhook_id = $1 AND {D_UNDER_WAY}
+                             AND d.status = 'pending' AND d.next_attempt_at <= $2 ORDER BY d.id LIMIT $3"
                         ))
                         .bind(hook)
                         .bind(now)
-                        .bind(room)
+                        .bind(may)
                         .fetch_all(&mut *tx)
                         .await?
                     };
+                    let ids = room.fitting(candidates);
                     if ids.is_empty() {
                         return Ok(Vec::new());
                     }

@@ -33,8 +33,10 @@ macro_rules! webhook_queries {
                         max_in_flight: new.controls.max_in_flight.map(i64::from),
                         ordering: new.controls.ordering.as_str().to_string(),
                     };
-                    sqlx::query(&format!(
-                        "INSERT INTO webhooks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+                    // The tenant's count is checked in the insert itself (one writer on SQLite).
+                    let inserted = sqlx::query(&format!(
+                        "INSERT INTO webhooks ({COLUMNS}) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
+                         WHERE (SELECT COUNT(*) FROM webhooks WHERE tenant = $2) < $17"
                     ))
                     .bind(&row.id)
                     .bind(&row.tenant)
@@ -52,8 +54,12 @@ macro_rules! webhook_queries {
                     .bind(row.rate_limit)
                     .bind(row.max_in_flight)
                     .bind(&row.ordering)
+                    .bind(new.max_per_tenant.min(i64::MAX as u64) as i64)
                     .execute(&self.writer)
                     .await?;
+                    if inserted.rows_affected() == 0 {
+                        return Err(StoreError::TooManyWebhooks { tenant: row.tenant, max: new.max_per_tenant });
+                    }
                     if new.controls.any() {
                         sqlx::query("UPDATE webhooks SET controlled = TRUE WHERE id = $1")
                             .bind(&row.id)

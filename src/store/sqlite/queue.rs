@@ -5,7 +5,7 @@ use super::StoreResult;
 use super::{now_ms, SqliteStore};
 use crate::crypto;
 use crate::domain::{AttemptTrigger, ErrorKind};
-use crate::store::model::{AttemptOutcome, Disabled, DueDelivery, Health};
+use crate::store::model::{AttemptOutcome, ClaimRoom, Disabled, DueDelivery, Health};
 use crate::store::rows::{DueRow, DUE_SELECT};
 use crate::store::Work;
 use sqlx::{QueryBuilder, Sqlite};
@@ -20,30 +20,43 @@ struct PreparedAttempt {
 }
 
 impl SqliteStore {
-    /// Claims up to `limit` due deliveries for `lease_ms` (not those of webhooks with delivery
+    /// Claims due deliveries within `room` for `lease_ms` (not those of webhooks with delivery
     /// controls: their lanes claim them). Deliveries of webhooks switched off since they were queued
     /// are held instead of returned.
-    pub async fn claim_due(&self, limit: usize, lease_ms: i64) -> StoreResult<Vec<DueDelivery>> {
+    pub async fn claim_due(&self, room: &ClaimRoom, lease_ms: i64) -> StoreResult<Vec<DueDelivery>> {
+        if room.limit == 0 || room.bytes == 0 {
+            return Ok(Vec::new());
+        }
         let now = now_ms();
         let mut tx = self.relaxed().await?;
         let started = Instant::now();
-        let ids: Vec<String> = sqlx::query_scalar(
-            "UPDATE deliveries SET status = 'delivering', lease_until = $1, updated_at = $2, leased_by = $4
-             WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND controlled = FALSE
-                          AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT $3)
-             RETURNING id",
-        )
-        .bind(now + lease_ms)
-        .bind(now)
-        .bind(limit as i64)
-        .bind(self.node())
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        self.activity.done(Work::Claim, ids.len(), started);
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT d.id, COALESCE(octet_length(e.data), 0) FROM deliveries d JOIN events e ON e.id = d.event_id
+             WHERE d.status = 'pending' AND d.controlled = FALSE AND d.next_attempt_at <= ",
+        );
+        q.push_bind(now);
+        if !room.skip_tenants.is_empty() {
+            q.push(" AND d.tenant NOT IN");
+            crate::store::filters::in_list(&mut q, &room.skip_tenants);
+        }
+        q.push(" ORDER BY d.next_attempt_at LIMIT ").push_bind(room.limit as i64);
+        let candidates: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut *tx).await?;
+        let ids = room.fitting(candidates);
         if ids.is_empty() {
+            tx.commit().await?;
             return Ok(Vec::new());
         }
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("UPDATE deliveries SET status = 'delivering', lease_until = ");
+        q.push_bind(now + lease_ms)
+            .push(", updated_at = ")
+            .push_bind(now)
+            .push(", leased_by = ")
+            .push_bind(self.node().to_string())
+            .push(" WHERE status = 'pending' AND id IN");
+        crate::store::filters::in_list(&mut q, &ids);
+        q.build().execute(&mut *tx).await?;
+        tx.commit().await?;
+        self.activity.done(Work::Claim, ids.len(), started);
         // Read what to send on a reader, outside the write: the claimed rows are ours until the
         // lease ends, and the writer is free for publishes and records meanwhile.
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!("{DUE_SELECT} WHERE d.id IN"));

@@ -1,6 +1,8 @@
 //! Putting the service together: open the store, make sure an admin key exists, build the router
 //! (REST API, console pages, server functions, static files) and serve until told to stop.
 
+pub mod connections;
+
 use crate::app::{shell, App};
 use crate::config::Config;
 use crate::delivery::ssrf::IpPolicy;
@@ -75,59 +77,13 @@ pub async fn run(
         shutdown.await;
         stopping.cancel();
     });
-    serve_http(listener, app(state), stop.clone()).await;
+    let mut limits = state.config.http;
+    limits.max_connections = connections::connections_that_fit(limits.max_connections);
+    connections::serve(listener, app(state), limits, stop.clone()).await;
     jobs.join().await;
     store.close().await;
     tracing::info!("Monay Webhooks stopped");
     Ok(())
-}
-
-/// How long a client may take to send a request's headers before the connection is closed (a slow
-/// or idle client cannot hold a connection open with a half-sent request).
-const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Accepts connections until `stop`, serving each with HTTP/1.1 or HTTP/2 and a header-read
-/// timeout; then lets the requests in progress finish.
-async fn serve_http(listener: TcpListener, app: Router, stop: CancellationToken) {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    use hyper_util::server::conn::auto::Builder;
-    use tower::Service;
-    let mut builder = Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
-    builder.http2().timer(TokioTimer::new());
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut make = app.into_make_service_with_connect_info::<SocketAddr>();
-    loop {
-        let (stream, remote) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    // Out of file descriptors and the like: wait a moment rather than spin.
-                    tracing::warn!("accepting a connection failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = stop.cancelled() => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let service = match make.call(remote).await {
-            Ok(service) => service,
-            Err(never) => match never {},
-        };
-        let connection = builder
-            .serve_connection_with_upgrades(
-                TokioIo::new(stream),
-                hyper_util::service::TowerToHyperService::new(service),
-            )
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-    }
-    drop(listener);
-    graceful.shutdown().await;
 }
 
 /// The whole HTTP surface.
