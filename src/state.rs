@@ -23,6 +23,8 @@ pub struct AppState {
     pub auth_throttle: Arc<crate::api::throttle::AuthThrottle>,
     /// API rate limits: a bucket per key (and per tenant for publishing).
     pub api_limiter: Arc<crate::api::ratelimit::RateLimiter>,
+    /// Where keys are used from, noted at most every few minutes per key and address.
+    pub key_uses: Arc<crate::api::traffic::KeyUses>,
     /// Cancelled at shutdown (ends live streams so the server can stop).
     pub stop: tokio_util::sync::CancellationToken,
 }

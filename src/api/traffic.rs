@@ -119,17 +119,25 @@ pub async fn admit(state: &AppState, parts: &Parts, principal: &Principal) -> Re
 pub async fn check_address(state: &AppState, ip: Option<IpAddr>, principal: &Principal) -> Result<(), AppError> {
     let address = ip.map(|ip| ip.to_string());
     if crate::service::keys::allows(&principal.allowed_ips, address.as_deref()) {
+        if let Some(ip) = ip {
+            if state.key_uses.due(&principal.key_id, ip, Instant::now()) {
+                // Where each key is used from (so the last admin key that works is known); written
+                // in the background, at most every few minutes per key and address.
+                let (store, key, ip) = (state.store.clone(), principal.key_id.clone(), ip.to_string());
+                tokio::spawn(async move {
+                    if let Err(e) = store.note_key_use(&key, &ip).await {
+                        tracing::warn!("noting where key {key} is used from failed: {e}");
+                    }
+                });
+            }
+        }
         return Ok(());
     }
     state.metrics.ip_refused();
     tracing::warn!(key_id = %principal.key_id, client_ip = address.as_deref().unwrap_or("-"), "key used from an address outside its allowlist");
-    let audit = state.store.audit(
-        principal,
-        address.as_deref(),
-        "auth.ip_refused",
-        Some(&principal.key_id),
-        principal.tenant.as_deref(),
-    );
+    // One entry per key and address per minute, with a count: a client retrying in a loop does
+    // not fill the log.
+    let audit = state.store.audit_repeated(principal, address.as_deref(), "auth.ip_refused", principal.tenant.as_deref());
     if let Err(e) = audit.await {
         tracing::error!("audit log write failed for auth.ip_refused: {e}");
     }
@@ -141,6 +149,35 @@ pub async fn check_address(state: &AppState, ip: Option<IpAddr>, principal: &Pri
             address.as_deref().unwrap_or("this address")
         ),
     ))
+}
+
+/// When each key was last noted as used from each address (per node): noted again after
+/// [`KeyUses::EVERY`].
+#[derive(Debug, Default)]
+pub struct KeyUses(Mutex<std::collections::HashMap<(String, IpAddr), Instant>>);
+
+impl KeyUses {
+    /// How often a key's use from one address is written.
+    pub const EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+    /// Is this use to be written (the first from this address, or the first for a while)?
+    pub fn due(&self, key_id: &str, ip: IpAddr, now: Instant) -> bool {
+        let mut seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() > 100_000 {
+            seen.retain(|_, at| now.duration_since(*at) < Self::EVERY);
+        }
+        match seen.get_mut(&(key_id.to_string(), ip)) {
+            Some(at) if now.duration_since(*at) < Self::EVERY => false,
+            Some(at) => {
+                *at = now;
+                true
+            }
+            None => {
+                seen.insert((key_id.to_string(), ip), now);
+                true
+            }
+        }
+    }
 }
 
 /// Publishing per tenant (`WEBHOOK_PUBLISH_RATE_LIMIT`), whatever key publishes; an admin's

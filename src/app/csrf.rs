@@ -114,7 +114,7 @@ pub mod ssr {
         let path = req.uri().path();
         if path.starts_with("/console/") && req.method() == Method::POST {
             return match check(req).await {
-                Ok(req) => next.run(req).await,
+                Ok(req) => unreadable_arguments_are_400(next.run(req).await).await,
                 Err(e) => e.into_response(),
             };
         }
@@ -143,6 +143,22 @@ pub mod ssr {
             response.headers_mut().append(header::SET_COOKIE, v);
         }
         response
+    }
+
+    /// A server function whose arguments could not be read answers 500 (Leptos' way for every
+    /// error); it is the caller's fault, so it is answered 400 with the same body.
+    async fn unreadable_arguments_are_400(response: Response) -> Response {
+        if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+            return response;
+        }
+        let (mut parts, body) = response.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "the answer could not be read").into_response();
+        };
+        if bytes.starts_with(b"Args|") || bytes.starts_with(b"MissingArg|") {
+            parts.status = StatusCode::BAD_REQUEST;
+        }
+        Response::from_parts(parts, Body::from(bytes))
     }
 
     async fn check(req: Request) -> Result<Request, AppError> {

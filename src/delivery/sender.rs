@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 /// How much of a response body is kept.
 pub const MAX_RESPONSE_BODY: usize = 16 * 1024;
+/// How much of a response's headers is kept (names and values; the rest is dropped).
+pub const MAX_RESPONSE_HEADERS: usize = 16 * 1024;
 
 /// What one attempt did.
 #[derive(Debug, Clone)]
@@ -88,12 +90,13 @@ pub async fn send(client: &reqwest::Client, policy: &IpPolicy, allow_http: bool,
         }
     };
     let status = response.status().as_u16();
-    let response_headers: BTreeMap<String, String> = response
+    let retry_after = response
         .headers()
-        .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-        .collect();
-    let retry_after = response_headers.get("retry-after").and_then(|v| super::retry::parse_retry_after(v, Utc::now()));
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| super::retry::parse_retry_after(v, Utc::now()));
+    let response_headers =
+        kept_headers(response.headers().iter().map(|(k, v)| (k.as_str(), String::from_utf8_lossy(v.as_bytes()))));
     let mut kept: Vec<u8> = Vec::new();
     // A body that breaks off or times out changes nothing: the status has already been given.
     while kept.len() < MAX_RESPONSE_BODY {
@@ -120,6 +123,34 @@ pub async fn send(client: &reqwest::Client, policy: &IpPolicy, allow_http: bool,
     }
 }
 
+/// A response's headers as stored: while they fit in [`MAX_RESPONSE_HEADERS`] (a receiver cannot
+/// make us store megabytes of headers per attempt); one that would not fit is cut, and the rest
+/// dropped.
+fn kept_headers<'a>(
+    headers: impl Iterator<Item = (&'a str, std::borrow::Cow<'a, str>)>,
+) -> BTreeMap<String, String> {
+    let mut kept = BTreeMap::new();
+    let mut room = MAX_RESPONSE_HEADERS;
+    for (name, value) in headers {
+        if name.len() + 2 >= room {
+            break;
+        }
+        room -= name.len() + 2;
+        let mut cut = value.len().min(room);
+        while !value.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        room -= cut;
+        kept.entry(name.to_string())
+            .and_modify(|v: &mut String| {
+                v.push_str(", ");
+                v.push_str(&value[..cut]);
+            })
+            .or_insert_with(|| value[..cut].to_string());
+    }
+    kept
+}
+
 /// Refuses, before any connection, URLs whose scheme is no longer allowed or whose host is a refused
 /// address literal (names are checked by the client's resolver at connect time).
 fn check_target(url: &str, policy: &IpPolicy, allow_http: bool) -> Result<(), String> {
@@ -130,5 +161,24 @@ fn check_target(url: &str, policy: &IpPolicy, allow_http: bool) -> Result<(), St
     match super::ssrf::literal_ip(&parsed) {
         Some(ip) if !policy.permits(ip) => Err(format!("{ip} is a private or reserved address")),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_receivers_headers_are_kept_up_to_16_kib() {
+        let big = "v".repeat(10_000);
+        let many: Vec<(String, String)> = (0..50).map(|i| (format!("x-h{i:02}"), big.clone())).collect();
+        let kept = kept_headers(many.iter().map(|(n, v)| (n.as_str(), std::borrow::Cow::Borrowed(v.as_str()))));
+        let size: usize = kept.iter().map(|(n, v)| n.len() + v.len()).sum();
+        assert!(size <= MAX_RESPONSE_HEADERS, "{size}");
+        assert_eq!(kept["x-h00"].len(), 10_000);
+        assert!(kept.len() < 4);
+        let few = [("content-type", "text/plain"), ("set-cookie", "a=1"), ("set-cookie", "b=2")];
+        let kept = kept_headers(few.iter().map(|(n, v)| (*n, std::borrow::Cow::Borrowed(*v))));
+        assert_eq!(kept["set-cookie"], "a=1, b=2", "repeated headers are all kept");
     }
 }

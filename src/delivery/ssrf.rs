@@ -1,5 +1,8 @@
 //! The SSRF guard's rule: which IP addresses a webhook may reach. Private, loopback, link-local,
-//! CGNAT, multicast and reserved ranges are refused unless listed in `WEBHOOK_ALLOWED_SUBNETS`.
+//! CGNAT, multicast and reserved ranges, the cloud platforms' host endpoint `168.63.129.16`, and
+//! the IPv6 forms that carry an IPv4 address (IPv4-mapped, 6to4, Teredo, NAT64) are refused unless
+//! listed in `WEBHOOK_ALLOWED_SUBNETS` (an IPv4-mapped address is matched against the list as the
+//! IPv4 address it carries).
 
 use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -17,8 +20,8 @@ impl IpPolicy {
 
     /// May a request go to `ip`?
     pub fn permits(&self, ip: IpAddr) -> bool {
-        let ip = canonical(ip);
-        self.allowed.iter().any(|net| net.contains(&ip)) || is_public(ip)
+        let canonical = canonical(ip);
+        self.allowed.iter().any(|net| net.contains(&canonical) || net.contains(&ip)) || is_public(ip)
     }
 }
 
@@ -64,6 +67,7 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || (a == 100 && (64..128).contains(&b)) // CGNAT 100.64.0.0/10
         || (a == 192 && b == 0 && c == 0) // IETF protocol assignments 192.0.0.0/24
         || (a == 198 && (b == 18 || b == 19)) // benchmarking 198.18.0.0/15
+        || ip == Ipv4Addr::new(168, 63, 129, 16) // the cloud host's wire server (Azure), like 169.254.169.254
         || a >= 240) // reserved 240.0.0.0/4
 }
 
@@ -73,11 +77,14 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || ip.is_loopback()
         || ip.is_multicast()
         || ip.segments()[..6] == [0; 6] // IPv4-compatible ::a.b.c.d (deprecated; ::127.0.0.1 is loopback)
+        || ip.segments()[..6] == [0, 0, 0, 0, 0, 0xffff] // IPv4-mapped ::ffff:a.b.c.d
+        || ip.segments()[..6] == [0, 0, 0, 0, 0xffff, 0] // IPv4-translated ::ffff:0:a.b.c.d
+        || first == 0x2001 && ip.segments()[1] == 0 // Teredo 2001::/32 wraps an IPv4 address
         || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
         || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
         || (first & 0xffc0) == 0xfec0 // site-local (deprecated) fec0::/10
         || first == 0x2001 && ip.segments()[1] == 0x0db8 // documentation 2001:db8::/32
-        || first == 0x0064 && ip.segments()[1] == 0xff9b // NAT64 64:ff9b::/96 can reach IPv4 ranges
+        || first == 0x0064 && ip.segments()[1] == 0xff9b // NAT64 64:ff9b::/96 and 64:ff9b:1::/48 reach IPv4
         || first == 0x2002 // 6to4 tunnels wrap IPv4 addresses
         || first == 0x0100 && ip.segments()[1..4] == [0, 0, 0]) // discard-only 100::/64
 }
@@ -113,6 +120,11 @@ mod tests {
             "64:ff9b::7f00:1",
             "::127.0.0.1",
             "::10.0.0.1",
+            "168.63.129.16",
+            "::ffff:1.1.1.1",
+            "::ffff:0:1.1.1.1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "64:ff9b:1::1",
         ] {
             assert!(!policy.permits(ip(blocked)), "{blocked} should be refused");
         }

@@ -106,8 +106,11 @@ pub async fn run(engine: Engine, capacity: Arc<Capacity>, batch_size: usize, sto
         if !room.over_share.is_empty() && Instant::now() >= next_fair_look {
             // Someone holds more than a fair share: the others' work first, if there is any.
             let others = pool.claim(&room, room.over_share.clone(), lanes).await;
-            capacity.set_contended(others > 0);
-            if others == 0 {
+            // No slot to claim with: is there any of theirs at all? (Then the next free slot is
+            // theirs, not the busy tenant's.)
+            let waiting = others > 0 || (room.slots == 0 && store.others_due(&room.over_share).await.unwrap_or(false));
+            capacity.set_contended(waiting);
+            if !waiting {
                 next_fair_look = Instant::now() + FAIR_LOOK;
             }
             claimed += others;

@@ -16,4 +16,7 @@ pub struct AuditEntry {
     pub action: String,
     pub target: Option<String>,
     pub client_ip: Option<String>,
+    /// How many times it happened: more than 1 for a repeated refusal (a key used from outside its
+    /// allowlist), counted per key and address per minute.
+    pub count: i64,
 }

@@ -59,7 +59,8 @@ pub fn custom_headers(headers: &BTreeMap<String, String>) -> Result<(), (String,
             ));
         }
         let lower = name.to_ascii_lowercase();
-        if RESERVED_HEADERS.contains(&lower.as_str()) {
+        let reserved_prefix = ["webhook-", "x-webhook-", "proxy-"].iter().any(|p| lower.starts_with(p));
+        if reserved_prefix || RESERVED_HEADERS.contains(&lower.as_str()) {
             return Err((field, format!("`{name}` is set by the server and cannot be changed")));
         }
         if seen.contains(&lower) {
@@ -99,14 +100,22 @@ pub fn to_header_lines(headers: &BTreeMap<String, String>) -> String {
 }
 
 /// Reads an address range: `203.0.113.0/24`, `2001:db8::/32`, or one address (its whole prefix).
-/// Kept as its network (`10.1.2.3/16` is `10.1.0.0/16`).
+/// Kept as its network (`10.1.2.3/16` is `10.1.0.0/16`). An IPv4-mapped IPv6 form
+/// (`::ffff:127.0.0.1`, `::ffff:10.0.0.0/104`) is the IPv4 range it names, as clients are.
 #[cfg(feature = "ssr")]
 pub fn parse_range(text: &str) -> Result<ipnet::IpNet, String> {
     let text = text.trim();
-    text.parse::<ipnet::IpNet>()
+    let net = text
+        .parse::<ipnet::IpNet>()
         .or_else(|_| text.parse::<IpAddr>().map(ipnet::IpNet::from))
         .map(|net| net.trunc())
-        .map_err(|_| format!("`{text}` is not an IP address or a CIDR range like 203.0.113.0/24"))
+        .map_err(|_| format!("`{text}` is not an IP address or a CIDR range like 203.0.113.0/24"))?;
+    if let ipnet::IpNet::V6(v6) = net {
+        if let (Some(v4), true) = (v6.network().to_ipv4_mapped(), v6.prefix_len() >= 96) {
+            return Ok(ipnet::IpNet::V4(ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96).expect("at most 32")));
+        }
+    }
+    Ok(net)
 }
 
 /// Reads a list of ranges; on a fault, its index and why.
@@ -147,6 +156,10 @@ mod tests {
         assert!(parse_range("10.0.0/8").is_err());
         assert!(parse_range("example.com").is_err());
         assert_eq!(parse_range(" 10.1.2.3/16 ").unwrap().to_string(), "10.1.0.0/16");
+        // IPv4-mapped forms name the IPv4 range, so they match IPv4 clients.
+        assert_eq!(parse_range("::ffff:127.0.0.1").unwrap().to_string(), "127.0.0.1/32");
+        assert_eq!(parse_range("::ffff:10.0.0.0/104").unwrap().to_string(), "10.0.0.0/8");
+        assert!(in_ranges(&ranges(&["::ffff:127.0.0.1"]).unwrap(), "127.0.0.1".parse().unwrap()));
     }
 
     #[test]
@@ -155,6 +168,10 @@ mod tests {
         assert!(custom_headers(&map(&[("Authorization", "Bearer abc"), ("X-Tenant", "acme")])).is_ok());
         assert_eq!(custom_headers(&map(&[("Webhook-Signature", "v1,x")])).unwrap_err().0, "headers.Webhook-Signature");
         assert_eq!(custom_headers(&map(&[("Host", "evil.example")])).unwrap_err().0, "headers.Host");
+        // Every name of ours, in any case, and the proxy ones (as the README says).
+        for name in ["webhook-version", "X-WEBHOOK-Attempt", "x-webhook-anything", "Proxy-Foo"] {
+            assert_eq!(custom_headers(&map(&[(name, "v")])).unwrap_err().0, format!("headers.{name}"), "{name}");
+        }
         assert_eq!(
             custom_headers(&map(&[("Transfer-Encoding", "chunked")])).unwrap_err().0,
             "headers.Transfer-Encoding"

@@ -37,10 +37,8 @@ pub struct Limits {
     pub max_connections: usize,
 }
 
-/// New connections that may wait at once for an idle one to make room (more are closed at once).
-const RESERVE: usize = 64;
-/// How long a new connection waits for an idle one to make room.
-const ROOM_WAIT: Duration = Duration::from_secs(1);
+/// Files kept free beside the connections (the database, the delivery client, logs).
+const RESERVE: usize = 256;
 /// Streams an HTTP/2 client may have open at once on one connection.
 const MAX_STREAMS: u32 = 128;
 /// How often an HTTP/2 peer is pinged, and how long it has to answer.
@@ -51,7 +49,6 @@ const H2_PING: Duration = Duration::from_secs(20);
 pub async fn serve(listener: TcpListener, app: Router, limits: Limits, stop: CancellationToken) {
     use tower::Service;
     let open = Arc::new(Semaphore::new(limits.max_connections));
-    let waiting = Arc::new(Semaphore::new(RESERVE));
     let idle = Arc::new(IdleConnections::default());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut make = app.into_make_service_with_connect_info::<SocketAddr>();
@@ -68,14 +65,12 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, stop: Can
             },
             _ = stop.cancelled() => break,
         };
+        // At the bound, the connection idle longest makes room (it closes at once); with none idle
+        // (every connection has a request under way) the new one is closed.
         let permit = match open.clone().try_acquire_owned() {
-            Ok(permit) => Ok(permit),
-            // At the bound: the connection idle longest makes room (in the connection's own task).
-            Err(_) => match waiting.clone().try_acquire_owned() {
-                Ok(wait) => Err(wait),
-                // Beyond what may wait: closed at once rather than left in the backlog.
-                Err(_) => continue,
-            },
+            Ok(permit) => Some(permit),
+            Err(_) if idle.evict_oldest() => None,
+            Err(_) => continue,
         };
         let _ = stream.set_nodelay(true);
         let service = match make.call(remote).await {
@@ -83,20 +78,8 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, stop: Can
             Err(never) => match never {},
         };
         let watch = graceful.watcher();
-        let (open, idle) = (open.clone(), idle.clone());
+        let idle = idle.clone();
         tokio::spawn(async move {
-            let permit = match permit {
-                Ok(permit) => permit,
-                Err(wait) => {
-                    idle.evict_oldest();
-                    let permit = tokio::time::timeout(ROOM_WAIT, open.acquire_owned()).await;
-                    drop(wait);
-                    match permit {
-                        Ok(Ok(permit)) => permit,
-                        _ => return,
-                    }
-                }
-            };
             serve_one(stream, service, limits, idle, watch).await;
             drop(permit);
         });
@@ -199,9 +182,13 @@ impl IdleConnections {
     }
 
     /// Closes the connection idle longest, if any.
-    fn evict_oldest(&self) {
-        if let Some((_, evict)) = self.lock().pop_first() {
-            evict.cancel();
+    fn evict_oldest(&self) -> bool {
+        match self.lock().pop_first() {
+            Some((_, evict)) => {
+                evict.cancel();
+                true
+            }
+            None => false,
         }
     }
 }
@@ -348,7 +335,7 @@ pub fn connections_that_fit(wanted: usize) -> usize {
         }
         limit.rlim_cur
     };
-    let room = (files as usize).saturating_sub(256 + RESERVE).max(16);
+    let room = (files as usize).saturating_sub(RESERVE).max(16);
     if room < wanted {
         tracing::warn!("the open-file limit ({files}) allows {room} connections, fewer than WEBHOOK_MAX_CONNECTIONS ({wanted})");
     }

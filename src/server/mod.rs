@@ -67,6 +67,7 @@ pub async fn run(
             std::time::Duration::from_secs(60),
         )),
         api_limiter: Arc::default(),
+        key_uses: Arc::default(),
         stop: stop.clone(),
         config: Arc::new(config),
     };
@@ -158,7 +159,26 @@ async fn bootstrap_admin(store: &Store, config: &Config, addr: SocketAddr) -> Re
         if token.len() < 24 {
             return Err("WEBHOOK_ADMIN_TOKEN must be at least 24 characters".into());
         }
-        store.ensure_admin_key(token, "bootstrap (WEBHOOK_ADMIN_TOKEN)").await?;
+        let key = store.ensure_admin_key(token, "bootstrap (WEBHOOK_ADMIN_TOKEN)").await?;
+        // The operator's token always gets in: an allowlist put on it (by mistake, or by someone
+        // locking others out) is cleared at start, and the log says so.
+        if !key.allowed_ips.is_empty() {
+            let patch = crate::store::KeyPatch {
+                name: None,
+                controls: Some(crate::store::KeyControls { rate_limit: key.rate_limit, allowed_ips: Vec::new() }),
+            };
+            let key = store.update_key(&key.id, patch).await?;
+            let principal = crate::domain::Principal {
+                key_id: key.id.clone(),
+                key_name: key.name.clone(),
+                role: Role::Admin,
+                tenant: None,
+                rate_limit: key.rate_limit,
+                allowed_ips: Vec::new(),
+            };
+            store.audit(&principal, None, "key.access_restored", Some(&key.id), None).await?;
+            tracing::warn!(key_id = %key.id, "WEBHOOK_ADMIN_TOKEN had an address allowlist: cleared, so it can be used from anywhere");
+        }
         return Ok(());
     }
     if store.count_admin_keys().await? > 0 {

@@ -123,6 +123,13 @@ pub async fn update(state: &AppState, actor: &Actor, id: &str, input: KeyPatchIn
         let rate_limit = input.rate_limit.unwrap_or(current.rate_limit.map(i64::from));
         let allowed_ips = input.allowed_ips.unwrap_or(Some(current.allowed_ips)).unwrap_or_default();
         let controls = controls(rate_limit, allowed_ips)?;
+        if current.role == Role::Admin && !leaves_an_admin(state, id, Some(&controls.allowed_ips)).await? {
+            return Err(AppError::validation(
+                "allowedIps",
+                "no other admin key could still be used (each is revoked, or limited to addresses it has not been \
+                 used from in the last day): this list would fence off the last one",
+            ));
+        }
         if id == actor.key_id && !allows(&controls.allowed_ips, actor.ip.as_deref()) {
             return Err(AppError::validation(
                 "allowedIps",
@@ -161,6 +168,25 @@ fn controls(rate_limit: Option<i64>, allowed_ips: Vec<String>) -> AppResult<KeyC
     Ok(KeyControls { rate_limit: rate_limit.map(|r| r as u32), allowed_ips: allowed })
 }
 
+/// Would an admin key that can be used remain if key `changing` were revoked (`allowed` is `None`)
+/// or limited to `allowed`? A key can be used when it has no allowlist, or its allowlist takes an
+/// address it was used from in the last day (a list that takes none of them has most likely fenced
+/// it off).
+async fn leaves_an_admin(state: &AppState, changing: &str, allowed: Option<&[String]>) -> AppResult<bool> {
+    let since = chrono::Utc::now().timestamp_millis() - 86_400_000;
+    let used = state.store.key_addresses(since).await?;
+    let usable = |id: &str, list: &[String]| {
+        list.is_empty() || used.iter().any(|(key, ip)| key == id && allows(list, Some(ip)))
+    };
+    Ok(state.store.list_keys().await?.iter().filter(|k| k.role == Role::Admin).any(|k| {
+        if k.id == changing {
+            allowed.is_some_and(|list| usable(&k.id, list))
+        } else {
+            usable(&k.id, &k.allowed_ips)
+        }
+    }))
+}
+
 /// May a key with `allowed` (CIDRs; empty: anywhere) be used from `ip`?
 pub fn allows(allowed: &[String], ip: Option<&str>) -> bool {
     if allowed.is_empty() {
@@ -180,6 +206,10 @@ pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<ApiKey>> {
 /// Revokes a key at once, ending its console sessions.
 pub async fn revoke(state: &AppState, actor: &Actor, id: &str) -> AppResult<()> {
     require_admin(actor)?;
+    let is_admin = state.store.list_keys().await?.iter().any(|k| k.id == id && k.role == Role::Admin);
+    if is_admin && !leaves_an_admin(state, id, None).await? {
+        return Err(crate::store::StoreError::LastAdminKey.into());
+    }
     state.store.revoke_key(id).await?;
     actor.audit(state, "key.revoked", Some(id), None).await;
     Ok(())

@@ -78,7 +78,8 @@ pub struct WebhookPatchIn {
 
 #[derive(Deserialize, JsonSchema)]
 pub struct ListQuery {
-    /// Part of the URL or description.
+    /// Part of the URL or description (at most 200 characters).
+    #[schemars(length(max = 200))]
     pub search: Option<String>,
     /// `active`, `disabled` or `all`.
     #[schemars(extend("enum" = ["", "active", "disabled", "all"]))]
@@ -116,6 +117,9 @@ pub async fn create(state: &AppState, actor: &Actor, input: WebhookIn) -> AppRes
     Ok(webhook)
 }
 
+/// Longest `search` of the webhook list.
+pub const MAX_SEARCH: usize = 200;
+
 /// A page of the webhooks `principal` can see, secrets masked.
 pub async fn list(state: &AppState, principal: &Principal, q: ListQuery) -> AppResult<Page<Webhook>> {
     let active = match q.status.as_deref() {
@@ -124,6 +128,12 @@ pub async fn list(state: &AppState, principal: &Principal, q: ListQuery) -> AppR
         Some("disabled") => Some(false),
         Some(_) => return Err(AppError::validation("status", "status must be 'active', 'disabled' or 'all'")),
     };
+    if q.search.as_deref().is_some_and(|t| t.chars().count() > MAX_SEARCH) {
+        return Err(AppError::bad_request(
+            "search_too_long",
+            format!("a search is at most {MAX_SEARCH} characters (part of a URL or a description)"),
+        ));
+    }
     let filter = WebhookFilter {
         scope: principal.scope().map(str::to_string),
         tenant: q.tenant.filter(|t| !t.is_empty()),

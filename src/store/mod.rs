@@ -184,6 +184,8 @@ delegate! {
     // Audit log.
     pub async fn audit(&self, actor: &Principal, client_ip: Option<&str>, action: &str, target: Option<&str>, tenant: Option<&str>) -> StoreResult<()>;
     pub async fn audit_refused(&self, client_ip: Option<&str>, action: &str) -> StoreResult<()>;
+    pub async fn audit_repeated(&self, actor: &Principal, client_ip: Option<&str>, action: &str, tenant: Option<&str>) -> StoreResult<()>;
+    pub async fn purge_audit(&self, cutoff_ms: i64, limit: i64) -> StoreResult<u64>;
     pub async fn list_audit(&self, f: &AuditFilter) -> StoreResult<Page<AuditEntry>>;
 
     // Deliveries and attempts.
@@ -214,6 +216,8 @@ delegate! {
     pub async fn update_key(&self, id: &str, patch: KeyPatch) -> StoreResult<ApiKey>;
     pub async fn ensure_admin_key(&self, secret: &str, name: &str) -> StoreResult<ApiKey>;
     pub async fn count_admin_keys(&self) -> StoreResult<i64>;
+    pub async fn note_key_use(&self, key_id: &str, ip: &str) -> StoreResult<()>;
+    pub async fn key_addresses(&self, since_ms: i64) -> StoreResult<Vec<(String, String)>>;
     pub async fn list_keys(&self) -> StoreResult<Vec<ApiKey>>;
     pub async fn revoke_key(&self, id: &str) -> StoreResult<()>;
     pub async fn authenticate(&self, secret: &str) -> StoreResult<Option<Principal>>;
@@ -225,6 +229,7 @@ delegate! {
     /// Claims due deliveries (not those of lanes) within `room`: at most `limit`, `bytes` of
     /// payload memory (at least one when above 0), none of `skip_tenants`.
     pub async fn claim_due(&self, room: &ClaimRoom, lease_ms: i64) -> StoreResult<Vec<DueDelivery>>;
+    pub async fn others_due(&self, skip_tenants: &[String]) -> StoreResult<bool>;
     pub async fn fifo_heads(&self, webhook_ids: &[String]) -> StoreResult<Vec<(String, String)>>;
     pub async fn claim_lanes(&self, lease_ms: i64, lookahead_ms: i64, room: &ClaimRoom) -> StoreResult<Vec<DueDelivery>>;
     pub async fn due_delivery(&self, delivery_id: &str) -> StoreResult<Option<DueDelivery>>;

@@ -242,9 +242,10 @@ pub(crate) struct AuditRow {
     action: String,
     target: Option<String>,
     client_ip: Option<String>,
+    count: i64,
 }
 
-pub(crate) const AUDIT_COLUMNS: &str = "id, at, actor_key_id, actor_name, tenant, action, target, client_ip";
+pub(crate) const AUDIT_COLUMNS: &str = "id, at, actor_key_id, actor_name, tenant, action, target, client_ip, count";
 
 impl From<AuditRow> for AuditEntry {
     fn from(r: AuditRow) -> Self {
@@ -257,6 +258,7 @@ impl From<AuditRow> for AuditEntry {
             action: r.action,
             target: r.target,
             client_ip: r.client_ip,
+            count: r.count,
         }
     }
 }

@@ -40,7 +40,17 @@ fn spawn(dir: &std::path::Path) -> (Server, String) {
 
 /// The binary with extra environment variables.
 pub fn spawn_with(dir: &std::path::Path, env: &[(&str, &str)]) -> (Server, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_monay-webhooks"));
+    start(Command::new(env!("CARGO_BIN_EXE_monay-webhooks")), dir, env)
+}
+
+/// The binary with extra environment variables, allowed `files` open files at most (soft and hard).
+pub fn spawn_with_file_limit(dir: &std::path::Path, env: &[(&str, &str)], files: u32) -> (Server, String) {
+    let mut command = Command::new("sh");
+    command.arg("-c").arg(format!("ulimit -n {files} && exec \"$0\"")).arg(env!("CARGO_BIN_EXE_monay-webhooks"));
+    start(command, dir, env)
+}
+
+fn start(mut command: Command, dir: &std::path::Path, env: &[(&str, &str)]) -> (Server, String) {
     let mut child = command
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")

@@ -16,6 +16,7 @@ mod events;
 mod export;
 mod hardening;
 mod keys;
+mod limits;
 mod nodes;
 mod openapi;
 mod operations;

@@ -27,11 +27,12 @@ mod ssr {
             message: "your session has ended; sign in again".to_string(),
             field: None,
         })?;
-        let ip = leptos_axum::extract::<axum::http::request::Parts>()
-            .await
-            .ok()
-            .and_then(|parts| crate::api::auth::client_ip(&parts))
-            .map(|ip| ip.to_string());
+        let parts = leptos_axum::extract::<axum::http::request::Parts>().await.ok();
+        // The key's rate limit holds for its console sessions too.
+        if let Some(parts) = &parts {
+            crate::api::traffic::admit(&state, parts, &principal).await.map_err(fail)?;
+        }
+        let ip = parts.and_then(|parts| crate::api::auth::client_ip(&parts)).map(|ip| ip.to_string());
         Ok((state, Actor { principal, ip }))
     }
 

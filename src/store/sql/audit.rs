@@ -20,7 +20,7 @@ macro_rules! audit_queries {
                     tenant: Option<&str>,
                 ) -> StoreResult<()> {
                     sqlx::query(&format!(
-                        "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                        "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)"
                     ))
                     .bind(crypto::new_id("aud_"))
                     .bind(now_ms())
@@ -39,7 +39,7 @@ macro_rules! audit_queries {
                 /// the address.
                 pub async fn audit_refused(&self, client_ip: Option<&str>, action: &str) -> StoreResult<()> {
                     sqlx::query(&format!(
-                        "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ($1, $2, '', '(unknown key)', NULL, $3, NULL, $4)"
+                        "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ($1, $2, '', '(unknown key)', NULL, $3, NULL, $4, 1)"
                     ))
                     .bind(crypto::new_id("aud_"))
                     .bind(now_ms())
@@ -48,6 +48,49 @@ macro_rules! audit_queries {
                     .execute(&self.writer)
                     .await?;
                     Ok(())
+                }
+
+                /// Records a repeated action by `actor` from `client_ip` (a refusal): counted on the entry
+                /// of the same action, key and address from the last minute, or a new entry.
+                pub async fn audit_repeated(
+                    &self,
+                    actor: &Principal,
+                    client_ip: Option<&str>,
+                    action: &str,
+                    tenant: Option<&str>,
+                ) -> StoreResult<()> {
+                    let now = now_ms();
+                    let counted = sqlx::query(
+                        "UPDATE audit_log SET count = count + 1 WHERE id = (
+                             SELECT id FROM audit_log WHERE id >= $1 AND action = $2 AND actor_key_id = $3
+                                 AND COALESCE(client_ip, '') = $4 AND at >= $5
+                             ORDER BY id DESC LIMIT 1)",
+                    )
+                    .bind(crypto::id_floor("aud_", now - 60_000))
+                    .bind(action)
+                    .bind(&actor.key_id)
+                    .bind(client_ip.unwrap_or(""))
+                    .bind(now - 60_000)
+                    .execute(&self.writer)
+                    .await?
+                    .rows_affected();
+                    if counted == 0 {
+                        self.audit(actor, client_ip, action, Some(&actor.key_id), tenant).await?;
+                    }
+                    Ok(())
+                }
+
+                /// Deletes up to `limit` audit entries older than `cutoff_ms`; returns how many.
+                pub async fn purge_audit(&self, cutoff_ms: i64, limit: i64) -> StoreResult<u64> {
+                    let gone = sqlx::query(
+                        "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE id < $1 LIMIT $2)",
+                    )
+                    .bind(crypto::id_floor("aud_", cutoff_ms))
+                    .bind(limit)
+                    .execute(&self.writer)
+                    .await?
+                    .rows_affected();
+                    Ok(gone)
                 }
 
                 /// A page of the audit log, newest first.

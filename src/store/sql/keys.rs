@@ -124,6 +124,28 @@ macro_rules! key_queries {
                     Err(StoreError::Database("WEBHOOK_ADMIN_TOKEN is a revoked key: choose another".into()))
                 }
 
+                /// Notes that `key_id` was used from `ip` now (the last use from each address is kept).
+                pub async fn note_key_use(&self, key_id: &str, ip: &str) -> StoreResult<()> {
+                    sqlx::query(
+                        "INSERT INTO key_addresses (key_id, ip, last_used_at) VALUES ($1, $2, $3)
+                         ON CONFLICT (key_id, ip) DO UPDATE SET last_used_at = excluded.last_used_at",
+                    )
+                    .bind(key_id)
+                    .bind(ip)
+                    .bind(now_ms())
+                    .execute(&self.writer)
+                    .await?;
+                    Ok(())
+                }
+
+                /// The addresses each key was used from since `since_ms`: `(key id, address)`.
+                pub async fn key_addresses(&self, since_ms: i64) -> StoreResult<Vec<(String, String)>> {
+                    Ok(sqlx::query_as("SELECT key_id, ip FROM key_addresses WHERE last_used_at >= $1")
+                        .bind(since_ms)
+                        .fetch_all(&self.pool)
+                        .await?)
+                }
+
                 /// How many live admin keys there are.
                 pub async fn count_admin_keys(&self) -> StoreResult<i64> {
                     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL")

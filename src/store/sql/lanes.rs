@@ -63,6 +63,22 @@ macro_rules! lane_queries {
                     Ok(due)
                 }
 
+                /// Is a delivery of a tenant other than `skip_tenants` due in the common queue (work
+                /// that waits while those tenants hold the workers)?
+                pub async fn others_due(&self, skip_tenants: &[String]) -> StoreResult<bool> {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "SELECT id FROM deliveries WHERE status = 'pending' AND controlled = FALSE AND next_attempt_at <= ",
+                    );
+                    q.push_bind(now_ms());
+                    if !skip_tenants.is_empty() {
+                        q.push(" AND tenant NOT IN");
+                        $crate::store::filters::in_list(&mut q, skip_tenants);
+                    }
+                    q.push(" LIMIT 1");
+                    let found: Option<(String,)> = q.build_query_as().fetch_optional(&self.pool).await?;
+                    Ok(found.is_some())
+                }
+
                 /// The head of the line of each of these webhooks that delivers in FIFO order: the
                 /// delivery the later ones wait behind.
                 pub async fn fifo_heads(&self, webhook_ids: &[String]) -> StoreResult<Vec<(String, String)>> {
