@@ -203,8 +203,14 @@ impl Config {
                     "WEBHOOK_HTTP_HEADER_TIMEOUT",
                     num("WEBHOOK_HTTP_HEADER_TIMEOUT", 10_000)?,
                 )?),
-                body: Duration::from_millis(positive("WEBHOOK_HTTP_BODY_TIMEOUT", num("WEBHOOK_HTTP_BODY_TIMEOUT", 60_000)?)?),
-                idle: Duration::from_millis(positive("WEBHOOK_HTTP_IDLE_TIMEOUT", num("WEBHOOK_HTTP_IDLE_TIMEOUT", 60_000)?)?),
+                body: Duration::from_millis(positive(
+                    "WEBHOOK_HTTP_BODY_TIMEOUT",
+                    num("WEBHOOK_HTTP_BODY_TIMEOUT", 60_000)?,
+                )?),
+                idle: Duration::from_millis(positive(
+                    "WEBHOOK_HTTP_IDLE_TIMEOUT",
+                    num("WEBHOOK_HTTP_IDLE_TIMEOUT", 60_000)?,
+                )?),
                 max_connections: positive("WEBHOOK_MAX_CONNECTIONS", num("WEBHOOK_MAX_CONNECTIONS", 10_000)?)? as usize,
             },
             max_webhooks_per_tenant: positive(

@@ -103,7 +103,9 @@ impl From<crate::store::StoreError> for AppError {
             E::LastAdminKey => Self::conflict("last_admin_key", err.to_string()),
             E::InFlight(message) => Self::conflict("in_flight", message),
             E::IdempotencyConflict => Self::conflict("idempotency_conflict", err.to_string()),
-            E::TooManyWebhooks { .. } => Self { code: "too_many_webhooks", ..Self::validation("tenant", err.to_string()) },
+            E::TooManyWebhooks { .. } => {
+                Self { code: "too_many_webhooks", ..Self::validation("tenant", err.to_string()) }
+            }
             E::Sealing(_) | E::Database(_) => Self::internal(err),
         }
     }

@@ -137,7 +137,8 @@ pub async fn check_address(state: &AppState, ip: Option<IpAddr>, principal: &Pri
     tracing::warn!(key_id = %principal.key_id, client_ip = address.as_deref().unwrap_or("-"), "key used from an address outside its allowlist");
     // One entry per key and address per minute, with a count: a client retrying in a loop does
     // not fill the log.
-    let audit = state.store.audit_repeated(principal, address.as_deref(), "auth.ip_refused", principal.tenant.as_deref());
+    let audit =
+        state.store.audit_repeated(principal, address.as_deref(), "auth.ip_refused", principal.tenant.as_deref());
     if let Err(e) = audit.await {
         tracing::error!("audit log write failed for auth.ip_refused: {e}");
     }

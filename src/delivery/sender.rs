@@ -126,9 +126,7 @@ pub async fn send(client: &reqwest::Client, policy: &IpPolicy, allow_http: bool,
 /// A response's headers as stored: while they fit in [`MAX_RESPONSE_HEADERS`] (a receiver cannot
 /// make us store megabytes of headers per attempt); one that would not fit is cut, and the rest
 /// dropped.
-fn kept_headers<'a>(
-    headers: impl Iterator<Item = (&'a str, std::borrow::Cow<'a, str>)>,
-) -> BTreeMap<String, String> {
+fn kept_headers<'a>(headers: impl Iterator<Item = (&'a str, std::borrow::Cow<'a, str>)>) -> BTreeMap<String, String> {
     let mut kept = BTreeMap::new();
     let mut room = MAX_RESPONSE_HEADERS;
     for (name, value) in headers {

@@ -70,7 +70,13 @@ pub async fn run(engine: Engine, capacity: Arc<Capacity>, batch_size: usize, sto
             }
         })
     };
-    let pool = Pool { engine: engine.clone(), capacity: capacity.clone(), outcomes: outcomes_tx.clone(), tasks: tasks.clone(), batch_size };
+    let pool = Pool {
+        engine: engine.clone(),
+        capacity: capacity.clone(),
+        outcomes: outcomes_tx.clone(),
+        tasks: tasks.clone(),
+        batch_size,
+    };
     let low_water = (concurrency / 4).clamp(1, batch_size);
     let mut last_sweep = Instant::now();
     let mut last_lanes = Instant::now();
@@ -157,7 +163,8 @@ impl Pool {
         let lease_ms = self.engine.lease_ms();
         let mut claimed = 0;
         if lanes && room.starts > 0 {
-            let lane_room = ClaimRoom { limit: room.starts.min(self.batch_size), bytes: room.bytes, skip_tenants: skip.clone() };
+            let lane_room =
+                ClaimRoom { limit: room.starts.min(self.batch_size), bytes: room.bytes, skip_tenants: skip.clone() };
             match store.claim_lanes(lease_ms, LOOKAHEAD_MS, &lane_room).await {
                 Ok(due) => {
                     claimed += due.len();

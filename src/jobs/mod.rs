@@ -67,7 +67,13 @@ impl Jobs {
         );
         jobs.spawn(
             "retention",
-            retention::run(store.clone(), config.retention, config.audit_retention, config.retention_interval, stop.clone()),
+            retention::run(
+                store.clone(),
+                config.retention,
+                config.audit_retention,
+                config.retention_interval,
+                stop.clone(),
+            ),
         );
         jobs.spawn("rollups", rollups::run(store.clone(), ROLLUP_INTERVAL, stop.clone()));
         jobs.spawn("alerts", crate::alerts::run(alerts.clone(), store.clone(), config.alerts.clone(), stop.clone()));

@@ -11,11 +11,11 @@ use axum::extract::Request;
 use axum::response::Response;
 use axum::Router;
 use http_body::{Body as HttpBody, Frame, SizeHint};
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -109,11 +109,7 @@ async fn serve_one(
         _ = activity.evicted.cancelled() => return,
     }
     let mut builder = Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header)
-        .keep_alive(!limits.idle.is_zero());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header).keep_alive(!limits.idle.is_zero());
     builder
         .http2()
         .timer(TokioTimer::new())
@@ -126,10 +122,12 @@ async fn serve_one(
         tower::service_fn(move |req: Request<hyper::body::Incoming>| {
             let guard = Busy::enter(&activity);
             let deadline = tokio::time::Instant::now() + body_deadline;
-            let req = req.map(|body| Body::new(Deadline { inner: body, at: Box::pin(tokio::time::sleep_until(deadline)) }));
+            let req =
+                req.map(|body| Body::new(Deadline { inner: body, at: Box::pin(tokio::time::sleep_until(deadline)) }));
             let mut router = service.clone();
             async move {
-                let response: Response = tower::Service::call(&mut router, req).await.unwrap_or_else(|never: Infallible| match never {});
+                let response: Response =
+                    tower::Service::call(&mut router, req).await.unwrap_or_else(|never: Infallible| match never {});
                 // Busy until the answer is sent in full (a stream, a long export).
                 Ok::<_, Infallible>(response.map(|body| Body::new(Guarded { inner: body, _guard: guard })))
             }
@@ -275,7 +273,10 @@ where
     type Data = bytes::Bytes;
     type Error = axum::BoxError;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
@@ -304,7 +305,10 @@ impl HttpBody for Guarded {
     type Data = bytes::Bytes;
     type Error = axum::Error;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         Pin::new(&mut self.inner).poll_frame(cx)
     }
 
@@ -337,7 +341,9 @@ pub fn connections_that_fit(wanted: usize) -> usize {
     };
     let room = (files as usize).saturating_sub(RESERVE).max(16);
     if room < wanted {
-        tracing::warn!("the open-file limit ({files}) allows {room} connections, fewer than WEBHOOK_MAX_CONNECTIONS ({wanted})");
+        tracing::warn!(
+            "the open-file limit ({files}) allows {room} connections, fewer than WEBHOOK_MAX_CONNECTIONS ({wanted})"
+        );
     }
     room.min(wanted)
 }

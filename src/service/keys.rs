@@ -175,9 +175,8 @@ fn controls(rate_limit: Option<i64>, allowed_ips: Vec<String>) -> AppResult<KeyC
 async fn leaves_an_admin(state: &AppState, changing: &str, allowed: Option<&[String]>) -> AppResult<bool> {
     let since = chrono::Utc::now().timestamp_millis() - 86_400_000;
     let used = state.store.key_addresses(since).await?;
-    let usable = |id: &str, list: &[String]| {
-        list.is_empty() || used.iter().any(|(key, ip)| key == id && allows(list, Some(ip)))
-    };
+    let usable =
+        |id: &str, list: &[String]| list.is_empty() || used.iter().any(|(key, ip)| key == id && allows(list, Some(ip)));
     Ok(state.store.list_keys().await?.iter().filter(|k| k.role == Role::Admin).any(|k| {
         if k.id == changing {
             allowed.is_some_and(|list| usable(&k.id, list))

@@ -20,12 +20,13 @@ mod tally;
 
 pub use crate::domain::{SecretInfo, Stats};
 pub use activity::{Activity, Work, WorkTotals};
-pub use error::{StoreError, StoreResult};
 pub use capacity::{payload_cost, Bytes, Capacity, Room, Slot, Start};
+pub use error::{StoreError, StoreResult};
 pub use handoff::{Handed, Handoff};
 pub use model::{
-    AttemptOutcome, AttemptSummary, AuditFilter, ClaimRoom, DeliveryFilter, Disabled, DueDelivery, EventFilter, KeyControls,
-    KeyPatch, LastAttempt, LatestDelivery, NewEvent, NewWebhook, Published, StatsQuery, WebhookFilter, WebhookPatch,
+    AttemptOutcome, AttemptSummary, AuditFilter, ClaimRoom, DeliveryFilter, Disabled, DueDelivery, EventFilter,
+    KeyControls, KeyPatch, LastAttempt, LatestDelivery, NewEvent, NewWebhook, Published, StatsQuery, WebhookFilter,
+    WebhookPatch,
 };
 
 use crate::crypto::{SealError, Sealer};

@@ -106,7 +106,8 @@ async fn malformed_server_function_arguments_are_refused_with_4xx_never_500() {
 #[tokio::test]
 async fn a_keys_rate_limit_holds_for_its_console_sessions() {
     let s = TestServer::start().await;
-    let created = s.post(ADMIN_TOKEN, "/api/keys", serde_json::json!({"tenant": "acme", "name": "slow", "rateLimit": 1})).await;
+    let created =
+        s.post(ADMIN_TOKEN, "/api/keys", serde_json::json!({"tenant": "acme", "name": "slow", "rateLimit": 1})).await;
     let key = created.body["key"].as_str().unwrap().to_string();
     let (cookies, token) = signed_in_as(&s, &key).await;
     let c = reqwest::Client::new();

@@ -104,7 +104,8 @@ async fn the_last_admin_key_that_can_be_used_cannot_be_revoked_or_fenced_off() {
     let s = TestServer::start().await;
     let a = bootstrap_id(&s).await;
     // B: an admin key limited to addresses it has never been used from.
-    let b = s.post(ADMIN_TOKEN, "/api/keys", json!({"role": "admin", "name": "b", "allowedIps": ["192.0.2.0/24"]})).await;
+    let b =
+        s.post(ADMIN_TOKEN, "/api/keys", json!({"role": "admin", "name": "b", "allowedIps": ["192.0.2.0/24"]})).await;
     assert_eq!(b.status, StatusCode::CREATED, "{}", b.body);
     let b_id = b.body["id"].as_str().unwrap().to_string();
     let revoked = s.delete(ADMIN_TOKEN, &format!("/api/keys/{a}")).await;
@@ -125,8 +126,14 @@ async fn the_last_admin_key_that_can_be_used_cannot_be_revoked_or_fenced_off() {
     let d = s.post(&c_key, "/api/keys", json!({"role": "admin", "name": "d", "allowedIps": ["198.51.100.0/24"]})).await;
     let d_key = d.body["key"].as_str().unwrap().to_string();
     let _ = d_key;
-    let fence_c = s.patch(&c_key, &format!("/api/keys/{c_id}"), json!({"allowedIps": ["127.0.0.1", "198.51.100.0/24"]})).await;
-    assert_eq!(fence_c.status, StatusCode::OK, "an allowlist that takes where it is used from is fine: {}", fence_c.body);
+    let fence_c =
+        s.patch(&c_key, &format!("/api/keys/{c_id}"), json!({"allowedIps": ["127.0.0.1", "198.51.100.0/24"]})).await;
+    assert_eq!(
+        fence_c.status,
+        StatusCode::OK,
+        "an allowlist that takes where it is used from is fine: {}",
+        fence_c.body
+    );
 
     // WEBHOOK_ADMIN_TOKEN always gets back in: its allowlist is cleared at start, and audited.
     let s = s.restart(|_| {}).await;
@@ -140,8 +147,9 @@ async fn the_last_admin_key_that_can_be_used_cannot_be_revoked_or_fenced_off() {
 #[tokio::test]
 async fn refusals_of_one_key_from_one_address_are_one_audit_entry_with_a_count() {
     let s = TestServer::start().await;
-    let created =
-        s.post(ADMIN_TOKEN, "/api/keys", json!({"tenant": "acme", "name": "k", "allowedIps": ["203.0.113.0/24"]})).await;
+    let created = s
+        .post(ADMIN_TOKEN, "/api/keys", json!({"tenant": "acme", "name": "k", "allowedIps": ["203.0.113.0/24"]}))
+        .await;
     let key = created.body["key"].as_str().unwrap().to_string();
     for _ in 0..5 {
         assert_eq!(s.get(&key, "/api/webhooks").await.status, StatusCode::FORBIDDEN);
@@ -156,8 +164,9 @@ async fn refusals_of_one_key_from_one_address_are_one_audit_entry_with_a_count()
 #[tokio::test]
 async fn an_allowlist_entry_in_ipv4_mapped_form_matches_the_ipv4_client() {
     let s = TestServer::start().await;
-    let created =
-        s.post(ADMIN_TOKEN, "/api/keys", json!({"tenant": "acme", "name": "k", "allowedIps": ["::ffff:127.0.0.1"]})).await;
+    let created = s
+        .post(ADMIN_TOKEN, "/api/keys", json!({"tenant": "acme", "name": "k", "allowedIps": ["::ffff:127.0.0.1"]}))
+        .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     assert_eq!(created.body["allowedIps"], json!(["127.0.0.1/32"]));
     let key = created.body["key"].as_str().unwrap().to_string();

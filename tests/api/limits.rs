@@ -39,7 +39,9 @@ async fn another_tenants_delivery_arrives_within_a_request_timeout_while_one_ten
         assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
     }
     for n in 0..10 {
-        let a = s.post(ADMIN_TOKEN, "/api/events", json!({"event": "wallet.created", "tenant": "a", "data": {"n": n}})).await;
+        let a = s
+            .post(ADMIN_TOKEN, "/api/events", json!({"event": "wallet.created", "tenant": "a", "data": {"n": n}}))
+            .await;
         assert_eq!(a.status, StatusCode::ACCEPTED);
     }
     // Every slot is taken by tenant a.
@@ -246,7 +248,11 @@ async fn an_unreadable_forwarded_for_from_a_trusted_proxy_is_an_unknown_client_n
     let s = TestServer::start_with(|c| c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
     // A key that may be used from the proxy's network only.
     let a = s
-        .post(ADMIN_TOKEN, "/api/keys", json!({"tenant": "acme", "role": "tenant", "name": "k", "allowedIps": ["127.0.0.0/8"]}))
+        .post(
+            ADMIN_TOKEN,
+            "/api/keys",
+            json!({"tenant": "acme", "role": "tenant", "name": "k", "allowedIps": ["127.0.0.0/8"]}),
+        )
         .await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
     let key = a.body["key"].as_str().unwrap().to_string();
@@ -271,7 +277,11 @@ async fn an_unreadable_forwarded_for_from_a_trusted_proxy_is_an_unknown_client_n
     // Ports are read, not refused.
     assert_eq!(call("127.0.0.9:4711").await, StatusCode::OK);
     let b = s
-        .post(ADMIN_TOKEN, "/api/keys", json!({"tenant": "acme", "role": "tenant", "name": "v6", "allowedIps": ["2001:db8::/32"]}))
+        .post(
+            ADMIN_TOKEN,
+            "/api/keys",
+            json!({"tenant": "acme", "role": "tenant", "name": "v6", "allowedIps": ["2001:db8::/32"]}),
+        )
         .await;
     let v6 = b.body["key"].as_str().unwrap().to_string();
     let status = reqwest::Client::new()
@@ -325,7 +335,8 @@ async fn a_long_search_is_refused_and_a_receivers_headers_are_stored_capped() {
     let hook = s.webhook(ADMIN_TOKEN, &r.url("/h"), &["*"]).await;
     let tested = s.post(ADMIN_TOKEN, &format!("/api/webhooks/{}/test", hook["id"].as_str().unwrap()), json!({})).await;
     assert_eq!(tested.status, StatusCode::OK, "{}", tested.body);
-    let delivery = s.get(ADMIN_TOKEN, &format!("/api/deliveries/{}", tested.body["deliveryId"].as_str().unwrap())).await;
+    let delivery =
+        s.get(ADMIN_TOKEN, &format!("/api/deliveries/{}", tested.body["deliveryId"].as_str().unwrap())).await;
     let headers = delivery.body["attempts"][0]["responseHeaders"].as_object().expect("headers kept").clone();
     let size: usize = headers.iter().map(|(k, v)| k.len() + v.as_str().unwrap().len()).sum();
     assert!(size <= 16 * 1024, "{size} bytes of a receiver's headers stored");

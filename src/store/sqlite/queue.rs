@@ -46,7 +46,8 @@ impl SqliteStore {
             tx.commit().await?;
             return Ok(Vec::new());
         }
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("UPDATE deliveries SET status = 'delivering', lease_until = ");
+        let mut q: QueryBuilder<Sqlite> =
+            QueryBuilder::new("UPDATE deliveries SET status = 'delivering', lease_until = ");
         q.push_bind(now + lease_ms)
             .push(", updated_at = ")
             .push_bind(now)
