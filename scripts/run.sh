@@ -6,4 +6,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
 cargo leptos build --release --precompress --split
+# The bundle's hashed names go with the site folder too, so a copy of the binary and target/site runs.
+cp "${CARGO_TARGET_DIR:-target}/release/hash.txt" target/site/hash.txt
 exec "${CARGO_TARGET_DIR:-target}/release/monay-webhooks"

@@ -32,6 +32,8 @@ unset TEST_POSTGRES_URL
 
 step "end-to-end tests (release build, Chromium)"
 cargo leptos build --release --precompress --split
+# The bundle's hashed names go with the site folder too, so a copy of the binary and target/site runs.
+cp "${CARGO_TARGET_DIR:-target}/release/hash.txt" target/site/hash.txt
 export MONAY_BIN="$PWD/${CARGO_TARGET_DIR:-target}/release/monay-webhooks"
 case "${CARGO_TARGET_DIR:-}" in /*) MONAY_BIN="$CARGO_TARGET_DIR/release/monay-webhooks" ;; esac
 (cd end2end && timeout --kill-after=30 1200 npx playwright test)

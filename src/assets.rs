@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// The bundle's files by name.
@@ -132,13 +132,74 @@ impl Assets {
     }
 }
 
-/// The content hashes the build wrote beside the server binary (`hash.txt`: `js: …`, `wasm: …`,
-/// `css: …`); empty when it did not hash file names.
+/// The build's `hash.txt` chosen at start (see [`find_hash_file`]).
+static HASH_FILE: OnceLock<Option<PathBuf>> = OnceLock::new();
+
+/// Finds the `hash.txt` the build wrote (`js: …`, `wasm: …`, `css: …`, and the split loader's):
+/// beside the server binary (where `cargo leptos build` puts it), or else in the site folder (where
+/// the build scripts copy it, so that a copied binary and site folder carry it along).
+pub fn find_hash_file(exe_dir: Option<&Path>, site_root: &Path) -> Option<PathBuf> {
+    let beside = exe_dir.map(|dir| dir.join("hash.txt")).filter(|p| p.is_file());
+    beside.or_else(|| Some(site_root.join("hash.txt")).filter(|p| p.is_file()))
+}
+
+/// Uses `path` as the build's hash file from now on (once, at start; later calls change nothing).
+pub fn use_hash_file(path: Option<PathBuf>) {
+    let _ = HASH_FILE.set(path);
+}
+
+/// The hash file's text read from the bundle's own names, for a bundle whose `hash.txt` was left
+/// behind (a binary and site folder copied without it): `<name>.<hash>.js|wasm|css`,
+/// `__wasm_split.<hash>.js`, `__wasm_split_manifest.<hash>.json` — the newest of each kind, should
+/// an older build's files remain. `None` when the folder holds no hashed bundle (a plain build's
+/// `<name>.wasm`, or nothing).
+pub fn hashes_from_bundle(pkg_dir: &Path, output_name: &str) -> Option<String> {
+    if pkg_dir.join(format!("{output_name}.wasm")).is_file() {
+        return None;
+    }
+    let kinds: [(&str, String, &str); 5] = [
+        ("js", format!("{output_name}."), ".js"),
+        ("wasm", format!("{output_name}."), ".wasm"),
+        ("css", format!("{output_name}."), ".css"),
+        ("split", "__wasm_split.".to_string(), ".js"),
+        ("manifest", "__wasm_split_manifest.".to_string(), ".json"),
+    ];
+    let mut newest: HashMap<&str, (std::time::SystemTime, String)> = HashMap::new();
+    for entry in std::fs::read_dir(pkg_dir).ok()?.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let modified = entry.metadata().and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH);
+        for (kind, prefix, suffix) in &kinds {
+            let Some(hash) = name.strip_prefix(prefix.as_str()).and_then(|rest| rest.strip_suffix(suffix)) else {
+                continue;
+            };
+            // A hash is one word of URL-safe base64 (not `d.…` type files, nor `_bg` parts).
+            if hash.is_empty() || !hash.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                continue;
+            }
+            if newest.get(kind).is_none_or(|(at, _)| modified > *at) {
+                newest.insert(kind, (modified, hash.to_string()));
+            }
+        }
+    }
+    newest.get("wasm")?;
+    let mut text = String::new();
+    for (kind, _, _) in &kinds {
+        if let Some((_, hash)) = newest.get(kind) {
+            text.push_str(&format!("{kind}: {hash}\n"));
+        }
+    }
+    Some(text)
+}
+
+/// The content hashes of the build's hash file; empty when it did not hash file names.
 pub fn build_hashes() -> &'static HashMap<String, String> {
     static HASHES: OnceLock<HashMap<String, String>> = OnceLock::new();
     HASHES.get_or_init(|| {
-        let path = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt")));
-        let text = path.and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
+        let path = HASH_FILE.get_or_init(|| {
+            let exe_dir = std::env::current_exe().ok().and_then(|exe| exe.parent().map(Path::to_path_buf));
+            exe_dir.map(|dir| dir.join("hash.txt"))
+        });
+        let text = path.as_ref().and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
         text.lines()
             .filter_map(|line| line.split_once(':'))
             .map(|(kind, hash)| (kind.trim().to_string(), hash.trim().to_string()))
@@ -149,6 +210,28 @@ pub fn build_hashes() -> &'static HashMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hash_file_is_found_beside_the_binary_or_in_the_site_folder() {
+        let exe = tempfile::tempdir().unwrap();
+        let site = tempfile::tempdir().unwrap();
+        let pkg = site.path().join("pkg");
+        std::fs::create_dir(&pkg).unwrap();
+        std::fs::write(pkg.join("app.Ab12.wasm"), "w").unwrap();
+        std::fs::write(pkg.join("app.Js-3_.js"), "j").unwrap();
+        std::fs::write(pkg.join("app.d.Xy.ts"), "t").unwrap();
+        std::fs::write(pkg.join("__wasm_split.Sp1.js"), "s").unwrap();
+        std::fs::write(pkg.join("app.Ab12.wasm.br"), "b").unwrap();
+        assert_eq!(hashes_from_bundle(&pkg, "app").unwrap(), "js: Js-3_\nwasm: Ab12\nsplit: Sp1\n");
+        assert_eq!(find_hash_file(Some(exe.path()), site.path()), None);
+        std::fs::write(site.path().join("hash.txt"), "wasm: Ab12").unwrap();
+        assert_eq!(find_hash_file(Some(exe.path()), site.path()), Some(site.path().join("hash.txt")));
+        std::fs::write(exe.path().join("hash.txt"), "wasm: Ab12").unwrap();
+        assert_eq!(find_hash_file(Some(exe.path()), site.path()), Some(exe.path().join("hash.txt")), "beside first");
+        std::fs::write(pkg.join("app.wasm"), "w").unwrap();
+        assert_eq!(hashes_from_bundle(&pkg, "app"), None, "a plain build's names");
+        assert_eq!(hashes_from_bundle(&site.path().join("nowhere"), "app"), None);
+    }
 
     #[test]
     fn brotli_is_preferred_then_gzip_and_a_refused_coding_is_not_sent() {

@@ -133,23 +133,55 @@ pub fn leptos_options(config: &Config) -> Result<LeptosOptions, ServeError> {
     if std::path::Path::new(&config.leptos_config).exists() {
         let conf = leptos::config::get_configuration(Some(&config.leptos_config))
             .map_err(|e| format!("cannot read {}: {e}", config.leptos_config))?;
-        return Ok(with_hashed_names(conf.leptos_options));
+        return with_hashed_names(conf.leptos_options);
     }
-    Ok(with_hashed_names(
+    with_hashed_names(
         LeptosOptions::builder()
             .output_name("monay-webhooks")
             .site_root("target/site")
             .site_pkg_dir("pkg")
             .site_addr(SocketAddr::from(([127, 0, 0, 1], 3001)))
             .build(),
-    ))
+    )
 }
 
-/// Hashed bundle names are used when the build that made this binary wrote them (`hash.txt`
-/// beside it; a plain `cargo build` does not).
-fn with_hashed_names(mut options: LeptosOptions) -> LeptosOptions {
-    options.hash_files = !crate::assets::build_hashes().is_empty();
-    options
+/// Hashed bundle names are used when the build that made the bundle hashed them: listed in its
+/// `hash.txt` beside the binary or in the site folder, or — when that file was left behind, as
+/// when a binary and its site folder are copied elsewhere — read from the bundle's own file names
+/// (written to a hash file of this process, since Leptos reads one). A plain `cargo build` with a
+/// plain bundle uses plain names.
+fn with_hashed_names(mut options: LeptosOptions) -> Result<LeptosOptions, ServeError> {
+    let exe_dir = std::env::current_exe().ok().and_then(|exe| exe.parent().map(std::path::Path::to_path_buf));
+    let site_root = std::path::Path::new(&*options.site_root);
+    let pkg = site_root.join(&*options.site_pkg_dir);
+    let found = match crate::assets::find_hash_file(exe_dir.as_deref(), site_root) {
+        Some(path) => Some(path),
+        None => match crate::assets::hashes_from_bundle(&pkg, &options.output_name) {
+            Some(text) => {
+                let path = std::env::temp_dir().join(format!("monay-webhooks-{}.hash.txt", std::process::id()));
+                std::fs::write(&path, text)
+                    .map_err(|e| format!("cannot write the bundle's hash file {}: {e}", path.display()))?;
+                tracing::info!(
+                    "hash.txt is not beside the binary nor in {}: the bundle's names were read from {}",
+                    site_root.display(),
+                    pkg.display()
+                );
+                Some(path)
+            }
+            None => None,
+        },
+    };
+    crate::assets::use_hash_file(found.clone());
+    match found {
+        Some(path) => {
+            // Leptos joins this to the binary's folder: an absolute path stands as it is.
+            let path = std::env::current_dir().map(|cwd| cwd.join(&path)).unwrap_or(path);
+            options.hash_file = path.to_string_lossy().into_owned().into();
+            options.hash_files = true;
+        }
+        None => options.hash_files = false,
+    }
+    Ok(options)
 }
 
 /// Makes sure an admin can get in: registers `WEBHOOK_ADMIN_TOKEN`, or on a first start without it,

@@ -50,9 +50,18 @@ pub fn spawn_with_file_limit(dir: &std::path::Path, env: &[(&str, &str)], files:
     start(command, dir, env)
 }
 
+/// A copy of the binary, run from the folder `cwd` (its own site settings and bundle, if any).
+pub fn spawn_copy(binary: &std::path::Path, cwd: &std::path::Path, dir: &std::path::Path) -> (Server, String) {
+    let mut command = Command::new(binary);
+    command.current_dir(cwd);
+    start(command, dir, &[])
+}
+
 fn start(mut command: Command, dir: &std::path::Path, env: &[(&str, &str)]) -> (Server, String) {
+    if command.get_current_dir().is_none() {
+        command.current_dir(env!("CARGO_MANIFEST_DIR"));
+    }
     let mut child = command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .env("DATABASE_URL", crate::database::url(dir))
         .env("WEBHOOK_ADMIN_TOKEN", ADMIN_TOKEN)
@@ -256,4 +265,27 @@ async fn a_proxy_from_the_environment_is_never_used_for_deliveries() {
     assert!(proxy.received().is_empty(), "the proxy was asked for {:?}", proxy.received()[0].path);
     signal(&server, "KILL");
     server.wait().unwrap();
+}
+
+#[tokio::test]
+async fn a_copied_binary_and_site_folder_serve_a_console_that_loads() {
+    // A release elsewhere: the binary in bin/, the site folder beside it, no hash.txt anywhere.
+    let place = tempfile::tempdir().unwrap();
+    let bin = place.path().join("bin");
+    let pkg = place.path().join("target/site/pkg");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_monay-webhooks"), bin.join("monay-webhooks")).unwrap();
+    std::fs::write(pkg.join("monay-webhooks.Jh4sh_-1.js"), "export default function init() {}").unwrap();
+    std::fs::write(pkg.join("monay-webhooks.Wh4sh.wasm"), b"\0asm").unwrap();
+    std::fs::write(pkg.join("monay-webhooks.Ch4sh.css"), "body {}").unwrap();
+    let db = tempfile::tempdir().unwrap();
+    let (_server, base) = spawn_copy(&bin.join("monay-webhooks"), place.path(), db.path());
+    let html = reqwest::get(format!("{base}/login")).await.unwrap().text().await.unwrap();
+    for name in ["monay-webhooks.Jh4sh_-1.js", "monay-webhooks.Ch4sh.css"] {
+        assert!(html.contains(&format!("/pkg/{name}")), "the page names {name}: {html}");
+        let asset = reqwest::get(format!("{base}/pkg/{name}")).await.unwrap();
+        assert_eq!(asset.status(), reqwest::StatusCode::OK, "{name}");
+    }
+    assert!(html.contains("Wh4sh"), "the page loads the hashed WASM: {html}");
 }

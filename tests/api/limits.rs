@@ -38,7 +38,9 @@ async fn wait_behind_a_stuck_tenant(controlled: bool) -> Duration {
         assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
     }
     for n in 0..10 {
-        let a = s.post(ADMIN_TOKEN, "/api/events", json!({"event": "wallet.created", "tenant": "a", "data": {"n": n}})).await;
+        let a = s
+            .post(ADMIN_TOKEN, "/api/events", json!({"event": "wallet.created", "tenant": "a", "data": {"n": n}}))
+            .await;
         assert_eq!(a.status, StatusCode::ACCEPTED);
     }
     // Every slot is taken by tenant a.
