@@ -109,6 +109,8 @@ pub struct DeliveryLog {
     pub page: Page<Delivery>,
     pub names: WebhookNames,
     pub total: i64,
+    /// When the view was read (unix ms): its window ends then, and its export covers exactly it.
+    pub as_of: i64,
 }
 
 /// A page of published events and how many the filters select (counted up to [`COUNT_CAP`]).
@@ -300,6 +302,29 @@ impl LogFilter {
         (bound(&self.since), bound(&self.until))
     }
 
+    /// The window the log shows when read at `now_ms`: [`Self::bounds`], closed at `now_ms` when it
+    /// has no end (what was made after the view was read is not in it).
+    pub fn window(&self, now_ms: i64) -> (Option<String>, Option<String>) {
+        let (since, until) = self.bounds(now_ms);
+        (since, until.or_else(|| Some(now_ms.to_string())))
+    }
+
+    /// The CSV export of exactly the view read at `as_of`: the same filters and the same window,
+    /// its bounds in unix ms (a quick choice counted back from `as_of`, local times turned to UTC).
+    pub fn export_href(&self, as_of: i64) -> String {
+        let (since, until) = self.window(as_of);
+        let (since, until) = (since.unwrap_or_default(), until.unwrap_or_default());
+        let pairs = [
+            ("webhookId", &self.webhook_id),
+            ("tenant", &self.tenant),
+            ("event", &self.event),
+            ("status", &self.status),
+            ("since", &since),
+            ("until", &until),
+        ];
+        format!("/api/deliveries/export.csv?{}", encode(&pairs))
+    }
+
     /// Which page this is, counting from 1.
     pub fn page_number(&self) -> usize {
         self.trail.split(',').filter(|c| !c.is_empty()).count() + 1
@@ -375,6 +400,34 @@ mod tests {
         assert_eq!(health_state(&webhook(true, false, 0), 20, Some(0.85)), "failing", "most attempts fail");
         assert_eq!(health_state(&webhook(true, false, 0), 3, Some(0.67)), "healthy", "too few attempts to judge");
         assert_eq!(health_state(&webhook(true, false, 0), 0, None), "healthy");
+    }
+
+    #[test]
+    fn the_export_is_the_view_its_window_closed_when_the_view_was_read() {
+        let now = 1_764_500_000_000;
+        let quick = LogFilter { range: "1h".into(), status: "failed".into(), ..LogFilter::default() };
+        assert_eq!(
+            quick.export_href(now),
+            format!("/api/deliveries/export.csv?status=failed&since={}&until={now}", now - 3_600_000)
+        );
+        let custom = LogFilter {
+            range: "custom".into(),
+            since: "2026-11-30T09:30".into(),
+            until: "2026-11-30T10:00".into(),
+            tz: "-60".into(),
+            ..LogFilter::default()
+        };
+        let ms = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp_millis();
+        assert_eq!(
+            custom.export_href(now),
+            format!(
+                "/api/deliveries/export.csv?since={}&until={}",
+                ms("2026-11-30T08:30:00Z"),
+                ms("2026-11-30T09:00:00Z")
+            ),
+            "local times of UTC+1 in UTC, as the page reads them"
+        );
+        assert_eq!(LogFilter::default().export_href(now), format!("/api/deliveries/export.csv?until={now}"));
     }
 
     #[test]

@@ -13,8 +13,10 @@ pub async fn events(#[server(default)] filter: LogFilter) -> Result<Answer<Event
         use crate::app::model::COUNT_CAP;
         use crate::service::events::{count, list};
         let (state, actor) = ssr::actor().await?;
-        let page = list(&state, &actor, ssr::event_query(&filter, Some(25))).await.map_err(ssr::fail)?;
-        let total = count(&state, &actor, ssr::event_query(&filter, None), COUNT_CAP).await.map_err(ssr::fail)?;
+        let as_of = chrono::Utc::now().timestamp_millis();
+        let page = list(&state, &actor, ssr::event_query(&filter, Some(25), as_of)).await.map_err(ssr::fail)?;
+        let total =
+            count(&state, &actor, ssr::event_query(&filter, None, as_of), COUNT_CAP).await.map_err(ssr::fail)?;
         Ok(EventLog { page, total })
     })
     .await

@@ -112,8 +112,12 @@ mod ssr {
 
     /// The delivery log's query of a filter: a page of `limit` from its cursor or, without a limit,
     /// everything it selects (to count).
-    pub fn delivery_query(filter: &LogFilter, limit: Option<u32>) -> crate::service::deliveries::ListQuery {
-        let (since, until) = filter.bounds(chrono::Utc::now().timestamp_millis());
+    pub fn delivery_query(
+        filter: &LogFilter,
+        limit: Option<u32>,
+        now_ms: i64,
+    ) -> crate::service::deliveries::ListQuery {
+        let (since, until) = filter.window(now_ms);
         crate::service::deliveries::ListQuery {
             webhook_id: given(filter.webhook_id.clone()),
             event_id: None,
@@ -128,8 +132,8 @@ mod ssr {
     }
 
     /// The event list's query of a filter (its tenant, event type and time), as [`delivery_query`].
-    pub fn event_query(filter: &LogFilter, limit: Option<u32>) -> crate::service::events::ListQuery {
-        let q = delivery_query(filter, limit);
+    pub fn event_query(filter: &LogFilter, limit: Option<u32>, now_ms: i64) -> crate::service::events::ListQuery {
+        let q = delivery_query(filter, limit, now_ms);
         crate::service::events::ListQuery {
             event: q.event,
             tenant: q.tenant,
@@ -185,13 +189,16 @@ pub async fn deliveries(#[server(default)] filter: LogFilter) -> Result<Answer<D
         use crate::app::model::COUNT_CAP;
         use crate::service::deliveries::{count, list};
         let (state, actor) = ssr::actor().await?;
-        let page = list(&state, &actor, ssr::delivery_query(&filter, Some(25))).await.map_err(ssr::fail)?;
-        let total = count(&state, &actor, ssr::delivery_query(&filter, None), COUNT_CAP).await.map_err(ssr::fail)?;
+        // One instant for the page, its count and its export.
+        let as_of = chrono::Utc::now().timestamp_millis();
+        let page = list(&state, &actor, ssr::delivery_query(&filter, Some(25), as_of)).await.map_err(ssr::fail)?;
+        let total =
+            count(&state, &actor, ssr::delivery_query(&filter, None, as_of), COUNT_CAP).await.map_err(ssr::fail)?;
         let mut ids: Vec<String> = page.data.iter().map(|d| d.webhook_id.clone()).collect();
         ids.sort();
         ids.dedup();
         let names = ssr::names(&state, &ids).await?;
-        Ok(DeliveryLog { page, names, total })
+        Ok(DeliveryLog { page, names, total, as_of })
     })
     .await
 }
@@ -205,7 +212,7 @@ pub async fn retry_failed(
     answer(async move {
         use crate::service::deliveries::RetryFailedIn;
         let (state, actor) = ssr::actor().await?;
-        let (since, until) = filter.bounds(chrono::Utc::now().timestamp_millis());
+        let (since, until) = filter.window(chrono::Utc::now().timestamp_millis());
         let input = RetryFailedIn {
             webhook_id: ssr::given(filter.webhook_id),
             event: ssr::given(filter.event),

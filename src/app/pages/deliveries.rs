@@ -19,18 +19,9 @@ pub fn DeliveriesPage() -> impl IntoView {
     let filter = Memo::new(move |_| LogFilter::from_url(param));
     let page = Resource::new(move || filter.get(), deliveries);
     let is_admin = principal().is_some_and(|p| p.role == Role::Admin);
-    let export = move || {
-        let q = filter.get().query();
-        if q.is_empty() {
-            "/api/deliveries/export.csv".to_string()
-        } else {
-            format!("/api/deliveries/export.csv?{q}")
-        }
-    };
     view! {
         <div class="page-head">
             <h1>"Deliveries"</h1>
-            <a class="button secondary" href=export download="" data-testid="export">"Export CSV"</a>
         </div>
         <Form method="GET" action="" attr:class="filters" attr:aria-label="Filter deliveries">
             <WebhookSelect current=Signal::derive(move || param("webhookId"))/>
@@ -54,7 +45,12 @@ pub fn DeliveriesPage() -> impl IntoView {
                     }.into_any(),
                     Ok(log) => {
                         let shown = log.page.data.len();
+                        // Exactly the rows this view counts: its filters, its window as read.
+                        let export = filter.get_untracked().export_href(log.as_of);
                         view! {
+                            <div class="table-actions">
+                                <a class="button secondary" href=export download="" data-testid="export">"Export CSV"</a>
+                            </div>
                             <DeliveryTable rows=log.page.data names=log.names/>
                             <Pager filter=filter.get_untracked() next=log.page.next_cursor shown size=25 total=log.total path="/deliveries"/>
                         }.into_any()
