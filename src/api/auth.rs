@@ -19,7 +19,6 @@ impl FromRequestParts<AppState> for Principal {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(value) = parts.headers.get(AUTHORIZATION) {
             let ip = client_ip(parts);
-            throttled(state, ip)?;
             let token = value
                 .to_str()
                 .ok()
@@ -27,12 +26,15 @@ impl FromRequestParts<AppState> for Principal {
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| AppError::unauthorized("the Authorization header must be 'Bearer <API key>'"))?;
+            // A valid key is never refused by the throttle: keys are 256-bit, the throttle is for
+            // guesses (and a guesser sharing an address, a NAT, must not lock its neighbours out).
             return match state.store.authenticate(token).await? {
                 Some(principal) => {
                     super::traffic::admit(state, parts, &principal).await?;
                     Ok(principal)
                 }
                 None => {
+                    throttled(state, ip)?;
                     refused(state, ip, "auth.failed").await;
                     Err(AppError::unauthorized("the API key is not valid or has been revoked"))
                 }

@@ -72,17 +72,18 @@ pub async fn login(#[server(default)] key: String) -> Result<Option<String>, Ser
     let state = ssr::state()?;
     let parts: axum::http::request::Parts = leptos_axum::extract().await?;
     let ip = crate::api::auth::client_ip(&parts);
-    if let Err(refusal) = crate::api::auth::throttled(&state, ip) {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(axum::http::StatusCode::TOO_MANY_REQUESTS);
-            if let Some(seconds) = refusal.retry_after {
-                response.insert_header(axum::http::header::RETRY_AFTER, seconds.into());
-            }
-        }
-        return Ok(Some(format!("Too many failed sign-ins from this address: {}", refusal.message)));
-    }
     let found = state.store.authenticate(key.trim()).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    // A valid key signs in whatever the throttle says (it is for guesses).
     let Some(principal) = found else {
+        if let Err(refusal) = crate::api::auth::throttled(&state, ip) {
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(axum::http::StatusCode::TOO_MANY_REQUESTS);
+                if let Some(seconds) = refusal.retry_after {
+                    response.insert_header(axum::http::header::RETRY_AFTER, seconds.into());
+                }
+            }
+            return Ok(Some(format!("Too many failed sign-ins from this address: {}", refusal.message)));
+        }
         crate::api::auth::refused(&state, ip, "console.login_failed").await;
         return Ok(Some("That API key is not valid or has been revoked.".to_string()));
     };
