@@ -15,7 +15,7 @@ test("a webhook's delivery controls and headers are set in the form, shown on it
   await page.getByLabel('Headers sent with every delivery').fill('X-Partner: acme\nAuthorization: Bearer partner-token');
   await page.getByLabel('At most this many deliveries per second').fill('2');
   await page.getByLabel('Order').selectOption('fifo');
-  await page.getByLabel('Tenant (empty: default)').fill(tenant);
+  await form.newTenant(tenant);
   await form.create();
   await expect(page.getByTestId('new-secret')).toContainText('whsec_');
   await page.getByRole('link', { name: 'Open the webhook' }).click();

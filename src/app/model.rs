@@ -181,12 +181,17 @@ pub struct NewWebhookForm {
     pub url: String,
     pub events: Vec<String>,
     pub description: String,
+    /// A tenant picked from those that exist, or [`NEW_TENANT`] for the one typed in `new_tenant`.
     pub tenant: String,
+    pub new_tenant: String,
     pub headers: String,
     pub rate_limit: String,
     pub max_in_flight: String,
     pub ordering: String,
 }
+
+/// The new-webhook form's choice "New tenant…": the tenant is the name typed beside it.
+pub const NEW_TENANT: &str = "__new__";
 
 impl NewWebhookForm {
     /// The query string of the form's values and `problem`.
@@ -195,6 +200,7 @@ impl NewWebhookForm {
         q.append_pair("url", &self.url)
             .append_pair("description", &self.description)
             .append_pair("tenant", &self.tenant)
+            .append_pair("new_tenant", &self.new_tenant)
             .append_pair("headers", &self.headers)
             .append_pair("rate_limit", &self.rate_limit)
             .append_pair("max_in_flight", &self.max_in_flight)

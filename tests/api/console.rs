@@ -130,3 +130,44 @@ async fn a_keys_rate_limit_holds_for_its_console_sessions() {
     // A burst of twice the rate passes; the rest of six at once are refused.
     assert!(limited >= 3, "{limited} of 6 console calls refused for a key limited to 1 per second");
 }
+
+#[tokio::test]
+async fn a_tenant_typed_by_mistake_in_the_console_is_refused_and_a_new_one_needs_asking_for() {
+    let s = TestServer::start().await;
+    let r = crate::receiver::Receiver::start().await;
+    s.post(ADMIN_TOKEN, "/api/webhooks", serde_json::json!({"url": r.url("/a"), "events": ["*"], "tenant": "acme"}))
+        .await;
+    let (cookies, token) = signed_in_as(&s, ADMIN_TOKEN).await;
+    let create = |tenant: &str, new_tenant: &str| {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("url", &r.url("/b"))
+            .append_pair("events[]", "*")
+            .append_pair("tenant", tenant)
+            .append_pair("new_tenant", new_tenant)
+            .finish();
+        reqwest::Client::new()
+            .post(s.url("/console/create_webhook"))
+            .header("cookie", &cookies)
+            .header("x-csrf-token", &token)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let count = |tenant: &'static str| {
+        let s = &s;
+        async move { crate::harness::data(&s.get(ADMIN_TOKEN, &format!("/api/webhooks?tenant={tenant}")).await).len() }
+    };
+    // A typo of an existing tenant: refused, naming the field; nothing made.
+    let typo = create("acmee", "").await.unwrap().text().await.unwrap();
+    assert!(typo.contains("There is no tenant") && typo.contains("\"tenant\""), "{typo}");
+    assert_eq!(count("acmee").await, 0);
+    // "New tenant…" without a name, then with one; and an existing one picked.
+    let unnamed = create("__new__", " ").await.unwrap().text().await.unwrap();
+    assert!(unnamed.contains("new tenant's name"), "{unnamed}");
+    let made = create("__new__", "globex").await.unwrap().text().await.unwrap();
+    assert!(made.contains("whsec_"), "{made}");
+    assert_eq!(count("globex").await, 1);
+    let picked = create("acme", "").await.unwrap().text().await.unwrap();
+    assert!(picked.contains("whsec_"), "{picked}");
+    assert_eq!(count("acme").await, 2);
+}

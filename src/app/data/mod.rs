@@ -36,6 +36,42 @@ mod ssr {
         Ok((state, Actor { principal, ip }))
     }
 
+    /// The tenant a new webhook is for, as the console's form chose it: one that exists (it has
+    /// webhooks), the default (empty), or — only when "New tenant…" was chosen — the name typed. A
+    /// name that was neither picked from the list nor asked for as new is refused, so a typo never
+    /// makes a tenant. Tenant keys act for their own tenant whatever the form says.
+    pub async fn chosen_tenant(
+        state: &AppState,
+        actor: &Actor,
+        tenant: &str,
+        new_tenant: &str,
+    ) -> Result<String, Problem> {
+        let refused =
+            |message: String| Problem { code: "validation_error".into(), message, field: Some("tenant".into()) };
+        if actor.principal.scope().is_some() {
+            return Ok(tenant.trim().to_string());
+        }
+        if tenant == crate::app::model::NEW_TENANT {
+            let name = new_tenant.trim();
+            if name.is_empty() {
+                return Err(refused("Type the new tenant's name.".into()));
+            }
+            return Ok(name.to_string());
+        }
+        let tenant = tenant.trim();
+        if tenant.is_empty() {
+            return Ok(String::new());
+        }
+        let known = state.store.tenants_with_webhooks().await.map_err(|e| fail(e.into()))?;
+        if known.iter().any(|t| t == tenant) {
+            Ok(tenant.to_string())
+        } else {
+            Err(refused(format!(
+                "There is no tenant \u{201c}{tenant}\u{201d}. Pick one from the list, or choose \u{201c}New tenant…\u{201d} to create it."
+            )))
+        }
+    }
+
     /// An API error as the console shows it.
     pub fn fail(e: AppError) -> Problem {
         Problem { code: e.code.to_string(), message: e.message, field: e.field }

@@ -103,6 +103,7 @@ pub async fn create_webhook(
     #[server(default)] description: String,
     #[server(default)] secret: String,
     #[server(default)] tenant: String,
+    #[server(default)] new_tenant: String,
     #[server(default)] headers: String,
     #[server(default)] rate_limit: String,
     #[server(default)] max_in_flight: String,
@@ -113,6 +114,7 @@ pub async fn create_webhook(
         events: events.clone(),
         description: description.clone(),
         tenant: tenant.clone(),
+        new_tenant: new_tenant.clone(),
         headers: headers.clone(),
         rate_limit: rate_limit.clone(),
         max_in_flight: max_in_flight.clone(),
@@ -121,6 +123,7 @@ pub async fn create_webhook(
     let answer = answer(async move {
         use crate::service::webhooks::{create, WebhookIn};
         let (state, actor) = ssr::actor().await?;
+        let tenant = ssr::chosen_tenant(&state, &actor, &tenant, &new_tenant).await?;
         let input = WebhookIn {
             url,
             events,

@@ -4,7 +4,7 @@ use crate::app::csrf::CsrfField;
 use crate::app::data::{create_webhook, event_types, update_webhook, webhooks};
 use crate::app::model::{settle, Problem, WebhookHealth};
 use crate::app::ui::{
-    field_error, percent, principal, Empty, ErrorBox, Loading, Sparkline, StatusBadge, TenantSelect, When,
+    field_error, percent, principal, Empty, ErrorBox, Loading, Sparkline, StatusBadge, TenantPicker, TenantSelect, When,
 };
 use crate::domain::event_type::CATEGORIES;
 use crate::domain::{EventType, Role, Webhook};
@@ -161,6 +161,7 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
     let custom_secret = RwSignal::new(false);
     let secret = RwSignal::new(String::new());
     let tenant = RwSignal::new(returned("tenant"));
+    let new_tenant = RwSignal::new(returned("new_tenant"));
     let is_admin = principal().is_some_and(|p| p.role == Role::Admin);
     let create = Action::new(move |_: &()| {
         let secret = if custom_secret.get_untracked() { secret.get_untracked() } else { String::new() };
@@ -170,6 +171,7 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
             description.get_untracked(),
             secret,
             tenant.get_untracked(),
+            new_tenant.get_untracked(),
             headers.get_untracked(),
             rate_limit.get_untracked(),
             max_in_flight.get_untracked(),
@@ -204,6 +206,7 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
             custom_secret.set(false);
             secret.set(String::new());
             tenant.set(String::new());
+            new_tenant.set(String::new());
             request_animation_frame(move || {
                 if let Some(el) = created.get_untracked() {
                     el.scroll_into_view();
@@ -271,8 +274,7 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
                 </Show>
                 {move || field_error(problem.get(), "secret").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                 {is_admin.then(|| view! {
-                    <label for="wh-tenant">"Tenant (empty: default)"</label>
-                    <input id="wh-tenant" name="tenant" value=tenant.get_untracked() bind:value=tenant placeholder="default"/>
+                    <TenantPicker tenant new_tenant/>
                     {move || field_error(problem.get(), "tenant").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                 })}
             })}
