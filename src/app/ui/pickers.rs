@@ -37,30 +37,29 @@ pub fn TenantSelect(#[prop(into)] current: Signal<String>) -> impl IntoView {
 
 /// The tenant of a new webhook (admins): the default, one of the tenants that exist, or — chosen
 /// explicitly — a new one, whose name is typed beside it. Nothing typed by mistake makes a tenant.
+/// The tenants are read once the page is live (before that, and without JavaScript, "New tenant…"
+/// with a name is the way to name one).
 #[component]
 pub fn TenantPicker(tenant: RwSignal<String>, new_tenant: RwSignal<String>) -> impl IntoView {
     use crate::app::model::NEW_TENANT;
-    let list = Resource::new(|| (), |_| crate::app::data::tenants());
+    let names = RwSignal::new(Vec::<String>::new());
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            if let Ok(list) = settle(crate::app::data::tenants().await) {
+                names.set(list.into_iter().filter(|t| t != "default").collect());
+            }
+        });
+    });
     view! {
         <label for="wh-tenant">"Tenant"</label>
-        <Suspense fallback=|| view! { <select id="wh-tenant" name="tenant" disabled=true><option>"…"</option></select> }>
-            {move || Suspend::new(async move {
-                let names = settle(list.await).unwrap_or_default();
-                let chosen = tenant.get_untracked();
-                view! {
-                    <select id="wh-tenant" name="tenant" data-testid="tenant-choice"
-                        prop:value=move || tenant.get() on:change=move |ev| tenant.set(event_target_value(&ev))>
-                        <option value="" selected=chosen.is_empty()>"default"</option>
-                        {names.into_iter().filter(|t| t != "default").map(|t| {
-                            let selected = t == chosen;
-                            let label = t.clone();
-                            view! { <option value=t selected=selected>{label}</option> }
-                        }).collect_view()}
-                        <option value=NEW_TENANT selected=chosen == NEW_TENANT>"New tenant…"</option>
-                    </select>
-                }
-            })}
-        </Suspense>
+        <select id="wh-tenant" name="tenant" data-testid="tenant-choice"
+            prop:value=move || { names.track(); tenant.get() } on:change=move |ev| tenant.set(event_target_value(&ev))>
+            <option value="">"default"</option>
+            <For each=move || names.get() key=|t| t.clone() let:t>
+                <option value=t.clone()>{t.clone()}</option>
+            </For>
+            <option value=NEW_TENANT>"New tenant…"</option>
+        </select>
         <Show when=move || tenant.get() == NEW_TENANT>
             <label for="wh-new-tenant">"New tenant's name"</label>
             <input id="wh-new-tenant" name="new_tenant" placeholder="e.g. acme" autocomplete="off"
