@@ -110,8 +110,8 @@ pub async fn create(state: &AppState, actor: &Actor, input: KeyIn) -> AppResult<
 /// Renames a key or changes its rate limit or allowed addresses, from the next request on.
 pub async fn update(state: &AppState, actor: &Actor, id: &str, input: KeyPatchIn) -> AppResult<ApiKey> {
     require_admin(actor)?;
-    let current =
-        state.store.list_keys().await?.into_iter().find(|k| k.id == id).ok_or(AppError::not_found("API key"))?;
+    let keys = state.store.list_keys().await?;
+    let current = keys.iter().find(|k| k.id == id).cloned().ok_or(AppError::not_found("API key"))?;
     let name = match input.name.as_deref().map(str::trim) {
         Some(name) if name.is_empty() || name.chars().count() > 100 => {
             return Err(AppError::validation("name", "name must be 1 to 100 characters"));
@@ -123,7 +123,7 @@ pub async fn update(state: &AppState, actor: &Actor, id: &str, input: KeyPatchIn
         let rate_limit = input.rate_limit.unwrap_or(current.rate_limit.map(i64::from));
         let allowed_ips = input.allowed_ips.unwrap_or(Some(current.allowed_ips)).unwrap_or_default();
         let controls = controls(rate_limit, allowed_ips)?;
-        if current.role == Role::Admin && !leaves_an_admin(state, id, Some(&controls.allowed_ips)).await? {
+        if current.role == Role::Admin && !leaves_an_admin(state, &keys, id, Some(&controls.allowed_ips)).await? {
             return Err(AppError::validation(
                 "allowedIps",
                 "no other admin key could still be used (each is revoked, or limited to addresses it has not been \
@@ -172,12 +172,17 @@ fn controls(rate_limit: Option<i64>, allowed_ips: Vec<String>) -> AppResult<KeyC
 /// or limited to `allowed`? A key can be used when it has no allowlist, or its allowlist takes an
 /// address it was used from in the last day (a list that takes none of them has most likely fenced
 /// it off).
-async fn leaves_an_admin(state: &AppState, changing: &str, allowed: Option<&[String]>) -> AppResult<bool> {
+async fn leaves_an_admin(
+    state: &AppState,
+    keys: &[ApiKey],
+    changing: &str,
+    allowed: Option<&[String]>,
+) -> AppResult<bool> {
     let since = chrono::Utc::now().timestamp_millis() - 86_400_000;
     let used = state.store.key_addresses(since).await?;
     let usable =
         |id: &str, list: &[String]| list.is_empty() || used.iter().any(|(key, ip)| key == id && allows(list, Some(ip)));
-    Ok(state.store.list_keys().await?.iter().filter(|k| k.role == Role::Admin).any(|k| {
+    Ok(keys.iter().filter(|k| k.role == Role::Admin).any(|k| {
         if k.id == changing {
             allowed.is_some_and(|list| usable(&k.id, list))
         } else {
@@ -205,8 +210,9 @@ pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<ApiKey>> {
 /// Revokes a key at once, ending its console sessions.
 pub async fn revoke(state: &AppState, actor: &Actor, id: &str) -> AppResult<()> {
     require_admin(actor)?;
-    let is_admin = state.store.list_keys().await?.iter().any(|k| k.id == id && k.role == Role::Admin);
-    if is_admin && !leaves_an_admin(state, id, None).await? {
+    let keys = state.store.list_keys().await?;
+    let is_admin = keys.iter().any(|k| k.id == id && k.role == Role::Admin);
+    if is_admin && !leaves_an_admin(state, &keys, id, None).await? {
         return Err(crate::store::StoreError::LastAdminKey.into());
     }
     state.store.revoke_key(id).await?;

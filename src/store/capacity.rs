@@ -56,6 +56,16 @@ struct Use {
     peak_at: Option<Instant>,
 }
 
+impl Use {
+    /// The slots held now, or the peak of the last [`PEAK_MEMORY`] if higher.
+    fn recent(&self, now: Instant) -> usize {
+        match self.peak_at {
+            Some(at) if now.duration_since(at) <= PEAK_MEMORY => self.peak.max(self.held),
+            _ => self.held,
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Waiter {
     tenant: String,
@@ -231,13 +241,9 @@ impl Capacity {
 
     /// Is this tenant's use (its recent peak) more than a fair share?
     fn over_share(&self, state: &State, usage: &Use, now: Instant) -> bool {
-        let recent = |u: &Use| match u.peak_at {
-            Some(at) if now.duration_since(at) <= PEAK_MEMORY => u.peak.max(u.held),
-            _ => u.held,
-        };
-        let users = state.tenants.values().filter(|u| recent(u) > 0).count();
-        let used = recent(usage);
-        used >= 2 && used * (users + 1) > self.slots
+        let used = usage.recent(now);
+        // Only a tenant using two or more slots can be over; counting the users is then worth it.
+        used >= 2 && used * (state.tenants.values().filter(|u| u.recent(now) > 0).count() + 1) > self.slots
     }
 
     /// Gives free slots to waiting deliveries, fairest first.
