@@ -46,16 +46,25 @@ pub fn evaluate(cfg: &AlertConfig, subject: &str, stats: &Stats, now: DateTime<U
     out
 }
 
-/// A notice per disabled webhook.
-fn disabled_notices(hooks: &[Webhook]) -> Vec<Alert> {
+/// One alert per webhook that is off or paused: a notice while nothing waits for it, a warning once
+/// deliveries are held for it (they are not delivered until it is switched on or resumed).
+fn disabled_notices(hooks: &[Webhook], held: &HashMap<String, i64>) -> Vec<Alert> {
     hooks
         .iter()
-        .map(|w| Alert {
-            level: AlertLevel::Notice,
-            kind: "webhook_disabled".into(),
-            subject: w.id.clone(),
-            message: format!("{} is disabled: {}", w.url, w.disabled_reason.as_deref().unwrap_or("switched off")),
-            since: w.updated_at,
+        .map(|w| {
+            let name = crate::domain::webhook_name(&w.url, &w.description);
+            let state = if w.paused {
+                "is paused".to_string()
+            } else {
+                format!("is disabled: {}", w.disabled_reason.as_deref().unwrap_or("switched off"))
+            };
+            let waiting = held.get(&w.id).copied().unwrap_or(0);
+            let (level, message) = match waiting {
+                0 => (AlertLevel::Notice, format!("{name} {state}")),
+                1 => (AlertLevel::Warning, format!("{name} {state}; 1 delivery is held for it")),
+                n => (AlertLevel::Warning, format!("{name} {state}; {n} deliveries are held for it")),
+            };
+            Alert { level, kind: "webhook_disabled".into(), subject: w.id.clone(), message, since: w.updated_at }
         })
         .collect()
 }
@@ -102,7 +111,8 @@ impl AlertMonitor {
             limit: Some(200),
             ..Default::default()
         };
-        alerts.extend(disabled_notices(&store.list_webhooks(&filter).await?.data));
+        let held: HashMap<String, i64> = store.held_by_webhook(scope).await?.into_iter().collect();
+        alerts.extend(disabled_notices(&store.list_webhooks(&filter).await?.data, &held));
         Ok(alerts)
     }
 

@@ -12,6 +12,8 @@ test('an event is found in the list, shows where it went, and is sent again to a
   await expect.poll(() => receiver.received.length).toBe(1);
   // A webhook made after the event never got it.
   await api.post('/webhooks', { url: receiver.url('/later'), events: ['user.created'], tenant, description: 'Later receiver' });
+  const off = await api.post('/webhooks', { url: receiver.url('/off'), events: ['wallet.*'], tenant, description: 'Off receiver' });
+  await api.patch(`/webhooks/${off.id}`, { active: false });
 
   await signIn(page);
   await open(page, `/events?tenant=${tenant}`);
@@ -27,8 +29,20 @@ test('an event is found in the list, shows where it went, and is sent again to a
   await expect(went.first().getByRole('link', { name: 'First receiver' })).toBeVisible();
   await expect(went.first()).toContainText('succeeded');
 
+  // Nothing is chosen beforehand, and each webhook says what sending it the event would do.
   const send = page.getByTestId('send-again');
-  await send.getByLabel('To').selectOption({ label: 'Later receiver' });
+  await expect(send.getByRole('button', { name: 'Send again' })).toBeDisabled();
+  await expect(send.getByLabel('To')).toHaveValue('');
+  await expect(send.getByLabel('To').locator('option')).toHaveText([
+    'Choose a webhook…',
+    'First receiver (already has it)',
+    'Later receiver (not subscribed to wallet.created)',
+    'Off receiver (off: it would be held until switched on)',
+  ]);
+  await expect(send.getByTestId('send-caveat')).toHaveText(
+    'Of these 3 webhooks, 1 would only hold it (off or paused) and 1 do not subscribe to this type.',
+  );
+  await send.getByLabel('To').selectOption({ label: 'Later receiver (not subscribed to wallet.created)' });
   await send.getByRole('button', { name: 'Send again' }).click();
   await expect(page.getByTestId('sent-again')).toContainText('Queued');
   await expect.poll(() => receiver.received.map((r) => r.path)).toEqual(['/first', '/later']);

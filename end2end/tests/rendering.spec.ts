@@ -75,19 +75,37 @@ test.describe('at a phone width', () => {
   });
 });
 
-test.describe('at a laptop width', () => {
-  test.use({ viewport: { width: 1280, height: 800 } });
+for (const width of [1024, 1280]) {
+  test.describe(`at ${width} px`, () => {
+    test.use({ viewport: { width, height: 800 } });
 
-  test('the header is one row', async ({ page }) => {
-    await signIn(page);
-    const brand = await page.getByRole('link', { name: 'Monay Webhooks' }).boundingBox();
-    const signOut = await page.getByRole('button', { name: 'Sign out' }).boundingBox();
-    const keys = await page.getByRole('link', { name: 'Audit log' }).boundingBox();
-    expect(Math.abs(brand!.y + brand!.height / 2 - (signOut!.y + signOut!.height / 2))).toBeLessThan(4);
-    expect(Math.abs(keys!.y + keys!.height / 2 - (signOut!.y + signOut!.height / 2))).toBeLessThan(4);
-    expect((await page.locator('header.topbar').boundingBox())!.height).toBeLessThan(70);
+    test('the header is one row and every link of the navigation is in view', async ({ page }) => {
+      await signIn(page);
+      const account = page.getByTestId('account').locator('summary');
+      const middle = async (box: Promise<{ y: number; height: number } | null>) => {
+        const b = (await box)!;
+        return b.y + b.height / 2;
+      };
+      const row = await middle(account.boundingBox());
+      expect(Math.abs((await middle(page.getByRole('link', { name: 'Monay Webhooks' }).boundingBox())) - row)).toBeLessThan(4);
+      const nav = page.getByRole('navigation', { name: 'Main' });
+      for (const name of ['Dashboard', 'Webhooks', 'Events', 'Deliveries', 'Event catalog', 'API keys', 'Audit log']) {
+        const link = nav.getByRole('link', { name });
+        await expect(link).toBeInViewport({ ratio: 1 });
+        // Not cut by the navigation's own box either (it scrolls sideways when too narrow).
+        const [l, n] = [(await link.boundingBox())!, (await nav.boundingBox())!];
+        expect(l.x + l.width, `${name} is cut`).toBeLessThanOrEqual(n.x + n.width + 0.5);
+        expect(Math.abs((await middle(link.boundingBox())) - row)).toBeLessThan(4);
+      }
+      expect((await page.locator('header.topbar').boundingBox())!.height).toBeLessThan(70);
+      // Who is signed in, and Sign out, are in the account menu.
+      await expect(page.getByRole('button', { name: 'Sign out' })).toBeHidden();
+      await account.click();
+      await expect(page.getByTestId('who')).toContainText('admin');
+      await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+    });
   });
-});
+}
 
 test.describe('in another time zone', () => {
   test.use({ timezoneId: 'Asia/Tokyo', locale: 'en-US' });

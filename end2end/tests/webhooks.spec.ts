@@ -129,7 +129,8 @@ test('delete a webhook after confirming', async ({ page, request }) => {
   await open(page, `/webhooks/${hook.id}`);
   await page.getByRole('button', { name: 'Delete…' }).click();
   await page.getByRole('button', { name: 'Delete permanently' }).click();
-  await expect(page).toHaveURL(/\/webhooks$/);
+  await expect(page).toHaveURL(/\/webhooks\?deleted=/);
+  await expect(page.getByTestId('deleted-notice')).toContainText(receiver.url('/gone'));
   const r = await request.get(`/api/webhooks/${hook.id}`, { headers: { Authorization: `Bearer ${ADMIN}` } });
   expect(r.status()).toBe(404);
   await receiver.stop();
@@ -143,6 +144,7 @@ test("the list shows each endpoint's health and latest delivery", async ({ page,
   const good = await api.webhook(up.url('/good'), ['wallet.created'], tenant);
   const bad = await api.webhook(down.url('/bad'), ['wallet.created'], tenant);
   const held = await api.webhook(up.url('/held'), ['wallet.created'], tenant);
+  const quiet = await api.webhook(up.url('/quiet'), ['user.deleted'], tenant);
   await api.post(`/webhooks/${held.id}/pause`, {});
   await api.publish('wallet.created', { n: 1 }, tenant);
   await expect.poll(async () => (await api.get(`/deliveries?webhookId=${bad.id}&status=failed`)).data.length).toBe(1);
@@ -158,6 +160,18 @@ test("the list shows each endpoint's health and latest delivery", async ({ page,
   await expect(row(bad.id)).toContainText('failed');
   await expect(row(held.id).getByTestId('health')).toHaveText('paused');
   await expect(row(held.id)).toContainText('held');
+  // Nothing sent to it yet: nothing to call it healthy by.
+  await expect(row(quiet.id).getByTestId('health')).toHaveText('no traffic');
+
+  // The list filters by health: failing, paused.
+  await page.getByLabel('Status').selectOption('failing');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page.getByTestId('webhooks').locator('tbody tr')).toHaveCount(1);
+  await expect(row(bad.id)).toBeVisible();
+  await page.getByLabel('Status').selectOption('paused');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page.getByTestId('webhooks').locator('tbody tr')).toHaveCount(1);
+  await expect(row(held.id)).toBeVisible();
   await up.stop();
   await down.stop();
 });

@@ -45,6 +45,8 @@ pub fn routes() -> Routes {
 struct RetriedOut {
     /// Deliveries queued again (with `dryRun`: that would be).
     retried: u64,
+    /// Of those, the ones only held, because their webhook is off: they go when it is switched on.
+    held: u64,
     dry_run: bool,
 }
 
@@ -55,7 +57,8 @@ async fn retry_failed(
     Body(input): Body<RetryFailedIn>,
 ) -> AppResult<Json<RetriedOut>> {
     let dry_run = input.dry_run;
-    Ok(Json(RetriedOut { retried: deliveries::retry_failed(&state, &actor, input).await?, dry_run }))
+    let done = deliveries::retry_failed(&state, &actor, input).await?;
+    Ok(Json(RetriedOut { retried: done.total, held: done.held, dry_run }))
 }
 
 /// `GET /api/deliveries`: a page of the log (`webhookId`, `event`, `status`, `since`, `until`, …).

@@ -78,7 +78,7 @@ impl WebhookView {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WebhookHealth {
     pub webhook: Webhook,
-    /// `healthy`, `failing`, `disabled` or `paused` (see [`health_state`]).
+    /// `healthy`, `failing`, `no-traffic`, `disabled` or `paused` (see [`health_state`]).
     pub state: String,
     pub success_rate: Option<f64>,
     /// Success rate per hour, oldest first (`None`: no attempts that hour).
@@ -89,7 +89,8 @@ pub struct WebhookHealth {
 }
 
 /// A webhook's health: `paused` or `disabled` when it is off; `failing` while its last attempts
-/// failed, or when under 90 % of at least 10 attempts in the window succeeded; `healthy` otherwise.
+/// failed, or when under 90 % of at least 10 attempts in the window succeeded; `no-traffic` when
+/// nothing was attempted in the window (nothing to judge it by); `healthy` otherwise.
 pub fn health_state(webhook: &Webhook, attempts: i64, success_rate: Option<f64>) -> &'static str {
     if webhook.paused {
         "paused"
@@ -97,6 +98,8 @@ pub fn health_state(webhook: &Webhook, attempts: i64, success_rate: Option<f64>)
         "disabled"
     } else if webhook.consecutive_failures > 0 || (attempts >= 10 && success_rate.is_some_and(|r| r < 0.9)) {
         "failing"
+    } else if attempts == 0 {
+        "no-traffic"
     } else {
         "healthy"
     }
@@ -146,14 +149,7 @@ pub struct SentAgain {
 /// Webhook names by id, for showing a person names rather than ids.
 pub type WebhookNames = std::collections::BTreeMap<String, String>;
 
-/// What a person calls a webhook: its description, or its URL when it has none.
-pub fn webhook_name(url: &str, description: &str) -> String {
-    if description.trim().is_empty() {
-        url.to_string()
-    } else {
-        description.to_string()
-    }
-}
+pub use crate::domain::webhook_name;
 
 /// A delivery with every attempt.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -162,6 +158,8 @@ pub struct DeliveryView {
     pub attempts: Vec<Attempt>,
     /// The body every attempt sent.
     pub request_body: Option<String>,
+    /// The webhook's name (description, or URL); `None` once it is deleted.
+    pub webhook_name: Option<String>,
 }
 
 /// A key just created: `key` is shown this once.
@@ -405,7 +403,8 @@ mod tests {
         assert_eq!(health_state(&webhook(true, false, 1), 1, Some(0.0)), "failing", "its last attempt failed");
         assert_eq!(health_state(&webhook(true, false, 0), 20, Some(0.85)), "failing", "most attempts fail");
         assert_eq!(health_state(&webhook(true, false, 0), 3, Some(0.67)), "healthy", "too few attempts to judge");
-        assert_eq!(health_state(&webhook(true, false, 0), 0, None), "healthy");
+        assert_eq!(health_state(&webhook(true, false, 0), 0, None), "no-traffic", "nothing to judge it by");
+        assert_eq!(health_state(&webhook(true, false, 0), 1, Some(1.0)), "healthy");
     }
 
     #[test]

@@ -62,10 +62,52 @@ pub async fn whoami() -> Result<Option<Principal>, ServerFnError> {
     ssr::current_principal().await
 }
 
-/// Logs in with an API key and goes to the dashboard. A refused key is not a failure of the call:
-/// the answer is `Ok(Some(reason))`, which the form shows.
+/// Where a sign-in goes: `next` when it is a page of this console (a path, never another site),
+/// the dashboard otherwise.
+pub fn after_login(next: &str) -> &str {
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.starts_with("/login");
+    if local && !next.chars().any(char::is_control) {
+        next
+    } else {
+        "/"
+    }
+}
+
+/// The sign-in page's address, coming back to `path` (with its query) afterwards.
+pub fn login_href(path: &str) -> String {
+    match after_login(path) {
+        "/" => "/login".to_string(),
+        next => format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()),
+    }
+}
+
+/// Logs in with an API key and goes to `next` (the page the user was on) or the dashboard. A
+/// refused key is not a failure of the call: the answer is `Ok(Some(reason))`, which the form
+/// shows; a plain form post (before the page is interactive) is sent back to the sign-in page with
+/// the reason in its address.
 #[server(prefix = "/console", endpoint = "login", client = crate::app::csrf::ConsoleClient)]
-pub async fn login(#[server(default)] key: String) -> Result<Option<String>, ServerFnError> {
+pub async fn login(
+    #[server(default)] key: String,
+    #[server(default)] next: String,
+) -> Result<Option<String>, ServerFnError> {
+    let refusal = login_with(key).await?;
+    match &refusal {
+        None => leptos_axum::redirect(after_login(&next)),
+        Some(reason) if crate::app::data::ssr::plain_form() => {
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            q.append_pair("error", reason);
+            if after_login(&next) != "/" {
+                q.append_pair("next", &next);
+            }
+            leptos_axum::redirect(&format!("/login?{}", q.finish()));
+        }
+        Some(_) => {}
+    }
+    Ok(refusal)
+}
+
+#[cfg(feature = "ssr")]
+async fn login_with(key: String) -> Result<Option<String>, ServerFnError> {
     if key.trim().is_empty() {
         return Ok(Some("Enter an API key.".to_string()));
     }
@@ -98,7 +140,6 @@ pub async fn login(#[server(default)] key: String) -> Result<Option<String>, Ser
     if let Err(e) = state.store.audit(&principal, ip.as_deref(), "console.login", None, None).await {
         tracing::error!("audit log write failed for console.login: {e}");
     }
-    leptos_axum::redirect("/");
     Ok(None)
 }
 

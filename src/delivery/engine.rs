@@ -146,6 +146,12 @@ impl Engine {
     /// `system.alert` carry it on, e.g. to a chat channel or a pager).
     async fn announce(&self, d: Disabled) {
         tracing::warn!(webhook_id = %d.webhook_id, tenant = %d.tenant, reason = %d.reason, "webhook disabled");
+        let engine = crate::domain::Principal::system("delivery engine");
+        let audited =
+            self.inner.store.audit(&engine, None, "webhook.auto_disabled", Some(&d.webhook_id), Some(&d.tenant));
+        if let Err(e) = audited.await {
+            tracing::error!(error = %e, webhook_id = %d.webhook_id, "the automatic disable was not audited");
+        }
         let alert = SystemAlert {
             kind: "webhook_disabled".into(),
             alert: "webhook_disabled".into(),

@@ -150,6 +150,16 @@ pub struct Attempt {
 }
 
 /// The outcome of an attempt made on request.
+/// Failed deliveries queued again (or, counting only, that would be): how many, and how many of
+/// them are only held, because their webhook is off (they go when it is switched on).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Requeued {
+    pub total: u64,
+    pub held: u64,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]

@@ -71,6 +71,46 @@ pub fn received<'a, S: AsRef<str>>(patterns: &[S], catalog: &'a [EventType]) -> 
     catalog.iter().filter(|t| any_matches(patterns, &t.name, &t.category)).collect()
 }
 
+/// What one subscription pattern receives today, as the console shows it beside the pattern: the
+/// catalog's types it matches and, for a `prefix.*` whose prefix is also a category's name but that
+/// does not receive the same types as that category, how the two differ.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reach {
+    pub types: Vec<String>,
+    pub note: Option<String>,
+}
+
+/// The reach of `pattern` over `catalog` (see [`Reach`]).
+pub fn reach(pattern: &str, catalog: &[EventType]) -> Reach {
+    let types: Vec<String> = received(&[pattern], catalog).into_iter().map(|t| t.name.clone()).collect();
+    let note = pattern.strip_suffix(".*").filter(|prefix| catalog.iter().any(|t| t.category == *prefix)).and_then(
+        |category| {
+            let left_out: Vec<&str> = catalog
+                .iter()
+                .filter(|t| t.category == category && !types.contains(&t.name))
+                .map(|t| t.name.as_str())
+                .collect();
+            let others: Vec<&str> = catalog
+                .iter()
+                .filter(|t| t.category != category && types.contains(&t.name))
+                .map(|t| t.name.as_str())
+                .collect();
+            let mut parts = Vec::new();
+            if !left_out.is_empty() {
+                parts.push(format!(
+                    "not the whole {category} category: it leaves out {} ({CATEGORY_PREFIX}{category} has them)",
+                    left_out.join(", ")
+                ));
+            }
+            if !others.is_empty() {
+                parts.push(format!("it also takes {} from other categories", others.join(", ")));
+            }
+            (!parts.is_empty()).then(|| format!("Matches by name, {}.", parts.join("; ")))
+        },
+    );
+    Reach { types, note }
+}
+
 /// Checks the syntax of an event-type name: lowercase dotted segments, e.g. `invoice.paid`.
 pub fn validate_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > 100 {
@@ -194,6 +234,32 @@ mod tests {
         assert!(pattern_matches("category:security", "mfa.enabled", "security"));
         assert!(pattern_matches("category:system", "webhook.test", "system"));
         assert!(!pattern_matches("category:security", "wallet.created", "wallet"));
+    }
+
+    #[test]
+    fn a_prefix_that_is_not_its_category_says_so() {
+        let catalog: Vec<EventType> = BUILT_IN
+            .iter()
+            .map(|(n, c, d)| EventType {
+                name: n.to_string(),
+                category: c.to_string(),
+                description: d.to_string(),
+                custom: false,
+            })
+            .collect();
+        let security = reach("security.*", &catalog);
+        assert_eq!(security.types, ["security.alert"]);
+        let note = security.note.unwrap();
+        assert!(note.contains("not the whole security category"), "{note}");
+        assert!(note.contains("auth.login.success, auth.login.failed, mfa.enabled"), "{note}");
+        assert!(note.contains("category:security"), "{note}");
+        let wallet = reach("wallet.*", &catalog);
+        assert_eq!(wallet.types, ["wallet.created", "wallet.updated", "wallet.deleted"]);
+        assert_eq!(wallet.note, None, "the same types as the wallet category");
+        assert_eq!(reach("auth.*", &catalog).note, None, "no category is called auth");
+        assert_eq!(reach("*", &catalog).types.len(), 20);
+        assert_eq!(reach("category:security", &catalog).types.len(), 4);
+        assert_eq!(reach("kyc.failed", &catalog).types, ["kyc.failed"]);
     }
 
     #[test]

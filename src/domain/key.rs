@@ -70,6 +70,19 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The service itself, as the actor of what it does on its own (an automatic disable) in the
+    /// audit log.
+    pub fn system(what: &str) -> Principal {
+        Principal {
+            key_id: String::new(),
+            key_name: what.to_string(),
+            role: Role::Admin,
+            tenant: None,
+            rate_limit: None,
+            allowed_ips: Vec::new(),
+        }
+    }
+
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }

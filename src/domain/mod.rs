@@ -13,12 +13,12 @@ pub mod webhook;
 
 pub use alert::{Alert, AlertLevel, SystemAlert};
 pub use audit::AuditEntry;
-pub use delivery::{Attempt, AttemptResult, AttemptTrigger, Delivery, DeliveryStatus, ErrorKind};
+pub use delivery::{Attempt, AttemptResult, AttemptTrigger, Delivery, DeliveryStatus, ErrorKind, Requeued};
 pub use event::Event;
 pub use event_type::EventType;
 pub use key::{ApiKey, Principal, Role};
 pub use stats::Stats;
-pub use webhook::{DeliveryControls, DeliveryOrder, SecretInfo, Webhook};
+pub use webhook::{webhook_name, DeliveryControls, DeliveryOrder, SecretInfo, Webhook};
 
 use serde::{Deserialize, Serialize};
 

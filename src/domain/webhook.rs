@@ -114,6 +114,15 @@ pub fn mask_secret(secret: &str) -> String {
     format!("{prefix}********{tail}")
 }
 
+/// What a person calls a webhook: its description, or its URL when it has none.
+pub fn webhook_name(url: &str, description: &str) -> String {
+    if description.trim().is_empty() {
+        url.to_string()
+    } else {
+        description.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

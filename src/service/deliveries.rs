@@ -4,7 +4,7 @@
 use super::Actor;
 use crate::api::params;
 use crate::delivery::Restore;
-use crate::domain::{Attempt, AttemptResult, AttemptTrigger, Delivery, DeliveryStatus, Page, Principal};
+use crate::domain::{Attempt, AttemptResult, AttemptTrigger, Delivery, DeliveryStatus, Page, Principal, Requeued};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::DeliveryFilter;
@@ -156,8 +156,8 @@ pub struct RetryFailedIn {
 }
 
 /// Queues again every failed delivery the filters select (held where its webhook is off); only
-/// counts with `dryRun`. Answers how many.
-pub async fn retry_failed(state: &AppState, actor: &Actor, input: RetryFailedIn) -> AppResult<u64> {
+/// counts with `dryRun`. Answers how many, and how many of them are only held.
+pub async fn retry_failed(state: &AppState, actor: &Actor, input: RetryFailedIn) -> AppResult<Requeued> {
     let dry_run = input.dry_run;
     let query = ListQuery {
         webhook_id: input.webhook_id,

@@ -152,7 +152,7 @@ pub async fn recover(state: &AppState, actor: &Actor, id: &str, input: RecoverIn
         since: Some(since_time(&input.since)?),
         ..DeliveryFilter::default()
     };
-    let recovered = state.store.requeue_failed(&filter, input.dry_run).await?;
+    let recovered = state.store.requeue_failed(&filter, input.dry_run).await?.total;
     if !input.dry_run {
         actor.audit(state, "webhook.recovered", Some(id), Some(&webhook.tenant)).await;
     }

@@ -81,8 +81,9 @@ pub struct ListQuery {
     /// Part of the URL or description (at most 200 characters).
     #[schemars(length(max = 200))]
     pub search: Option<String>,
-    /// `active`, `disabled` or `all`.
-    #[schemars(extend("enum" = ["", "active", "disabled", "all"]))]
+    /// `active`, `failing` (active, its latest attempts failed), `disabled` (switched off or
+    /// paused), `paused` or `all`.
+    #[schemars(extend("enum" = ["", "active", "failing", "disabled", "paused", "all"]))]
     pub status: Option<String>,
     /// Only webhooks that would receive this event type.
     pub event: Option<String>,
@@ -122,11 +123,18 @@ pub const MAX_SEARCH: usize = 200;
 
 /// A page of the webhooks `principal` can see, secrets masked.
 pub async fn list(state: &AppState, principal: &Principal, q: ListQuery) -> AppResult<Page<Webhook>> {
-    let active = match q.status.as_deref() {
-        None | Some("") | Some("all") => None,
-        Some("active") => Some(true),
-        Some("disabled") => Some(false),
-        Some(_) => return Err(AppError::validation("status", "status must be 'active', 'disabled' or 'all'")),
+    let (active, paused, failing) = match q.status.as_deref() {
+        None | Some("") | Some("all") => (None, false, false),
+        Some("active") => (Some(true), false, false),
+        Some("failing") => (Some(true), false, true),
+        Some("disabled") => (Some(false), false, false),
+        Some("paused") => (Some(false), true, false),
+        Some(_) => {
+            return Err(AppError::validation(
+                "status",
+                "status must be 'active', 'failing', 'disabled', 'paused' or 'all'",
+            ))
+        }
     };
     if q.search.as_deref().is_some_and(|t| t.chars().count() > MAX_SEARCH) {
         return Err(AppError::bad_request(
@@ -139,6 +147,8 @@ pub async fn list(state: &AppState, principal: &Principal, q: ListQuery) -> AppR
         tenant: q.tenant.filter(|t| !t.is_empty()),
         search: q.search,
         active,
+        paused,
+        failing,
         event: q.event.filter(|e| !e.is_empty()),
         limit: params::limit(q.limit)?,
         cursor: q.cursor.filter(|c| !c.is_empty()),

@@ -118,6 +118,12 @@ where
     if let Some(active) = f.active {
         q.push(" AND active = ").push_bind(active);
     }
+    if f.paused {
+        q.push(" AND paused = ").push_bind(true);
+    }
+    if f.failing {
+        q.push(" AND active = ").push_bind(true).push(" AND consecutive_failures > 0");
+    }
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.

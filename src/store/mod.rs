@@ -31,7 +31,7 @@ pub use model::{
 
 use crate::crypto::{SealError, Sealer};
 use crate::domain::{
-    ApiKey, Attempt, AuditEntry, Delivery, DeliveryStatus, Event, EventType, Page, Principal, Role, Webhook,
+    ApiKey, Attempt, AuditEntry, Delivery, DeliveryStatus, Event, EventType, Page, Principal, Requeued, Role, Webhook,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use std::collections::HashMap;
@@ -244,7 +244,7 @@ delegate! {
     // One webhook's secret and recovery.
     pub async fn webhook_secret(&self, id: &str, scope: Option<&str>) -> StoreResult<SecretInfo>;
     pub async fn rotate_secret(&self, id: &str, scope: Option<&str>, new_secret: &str, grace_ms: i64) -> StoreResult<SecretInfo>;
-    pub async fn requeue_failed(&self, filter: &DeliveryFilter, dry_run: bool) -> StoreResult<u64>;
+    pub async fn requeue_failed(&self, filter: &DeliveryFilter, dry_run: bool) -> StoreResult<Requeued>;
     pub async fn replay_missing(&self, id: &str, scope: Option<&str>, since_ms: i64, dry_run: bool) -> StoreResult<u64>;
     pub async fn create_test_delivery(&self, id: &str, scope: Option<&str>, lease_ms: i64) -> StoreResult<DueDelivery>;
     pub async fn claim_for_retry(&self, delivery_id: &str, scope: Option<&str>, lease_ms: i64) -> StoreResult<(DueDelivery, DeliveryStatus, Option<i64>)>;
@@ -258,6 +258,7 @@ delegate! {
     pub async fn attempts_by_webhook(&self, s: &StatsQuery, ids: &[String], until: i64) -> StoreResult<std::collections::BTreeMap<String, AttemptSummary>>;
     pub async fn queue_depth(&self) -> StoreResult<Vec<(&'static str, i64)>>;
     pub async fn disabled_webhooks(&self) -> StoreResult<i64>;
+    pub async fn held_by_webhook(&self, scope: Option<&str>) -> StoreResult<Vec<(String, i64)>>;
     pub async fn tenants_with_webhooks(&self) -> StoreResult<Vec<String>>;
 
     // Coordination between nodes.

@@ -253,8 +253,12 @@ pub struct WebhookFilter {
     pub tenant: Option<String>,
     /// Text in the URL or the description.
     pub search: Option<String>,
-    /// `Some(true)` active only, `Some(false)` disabled only.
+    /// `Some(true)` active only, `Some(false)` disabled (or paused) only.
     pub active: Option<bool>,
+    /// Paused only.
+    pub paused: bool,
+    /// Only those whose latest attempts failed (active, with consecutive failures).
+    pub failing: bool,
     /// Only webhooks that would receive this event type.
     pub event: Option<String>,
     pub limit: Option<u32>,

@@ -254,6 +254,17 @@ macro_rules! stats_queries {
                 Ok(vec![("pending", pending), ("held", held), ("delivering", delivering)])
             }
 
+            /// Held deliveries per webhook (of `scope`'s webhooks only, given a tenant).
+            pub async fn held_by_webhook(&self, scope: Option<&str>) -> StoreResult<Vec<(String, i64)>> {
+                Ok(sqlx::query_as(
+                    "SELECT webhook_id, COUNT(*) FROM deliveries WHERE status = 'held' AND ($1 IS NULL OR tenant = $1)
+                     GROUP BY webhook_id",
+                )
+                .bind(scope)
+                .fetch_all(&self.$pool)
+                .await?)
+            }
+
             /// How many webhooks are switched off.
             pub async fn disabled_webhooks(&self) -> StoreResult<i64> {
                 Ok(sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE active = FALSE").fetch_one(&self.$pool).await?)

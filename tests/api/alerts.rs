@@ -2,6 +2,7 @@
 
 use crate::harness::{eventually, TestServer};
 use crate::receiver::{Receiver, Reply};
+use reqwest::StatusCode;
 use serde_json::json;
 use std::time::Duration;
 
@@ -73,4 +74,29 @@ async fn a_disabled_webhook_is_a_notice() {
     assert_eq!(notice["level"], "notice");
     assert_eq!(notice["kind"], "webhook_disabled");
     assert_eq!(notice["subject"], hook["id"]);
+}
+
+#[tokio::test]
+async fn deliveries_held_for_a_webhook_that_is_off_are_a_warning() {
+    let s = TestServer::start().await;
+    let acme = s.tenant_key("acme").await;
+    let hook = s.webhook(&acme, "https://hooks.example.com/held", &["*"]).await;
+    let id = hook["id"].as_str().unwrap();
+    s.post(&acme, &format!("/api/webhooks/{id}/pause"), json!({})).await;
+    let list = s.get(&acme, "/api/alerts").await.body;
+    assert_eq!(list["data"][0]["level"], "notice", "paused with nothing waiting: {list}");
+    for n in 0..2 {
+        let published = s.post(&acme, "/api/events", json!({"event": "user.created", "data": {"n": n}})).await;
+        assert_eq!(published.status, StatusCode::ACCEPTED, "{}", published.body);
+    }
+    let list = s.get(&acme, "/api/alerts").await.body;
+    let alert = &list["data"][0];
+    assert_eq!(alert["level"], "warning", "{list}");
+    assert_eq!(alert["kind"], "webhook_disabled");
+    assert_eq!(alert["subject"], id);
+    let message = alert["message"].as_str().unwrap();
+    assert!(message.contains("is paused") && message.contains("2 deliveries are held"), "{message}");
+    // Another tenant's webhooks and held deliveries are not counted in.
+    let globex = s.tenant_key("globex").await;
+    assert_eq!(s.get(&globex, "/api/alerts").await.body["data"], json!([]));
 }

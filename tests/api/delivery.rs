@@ -291,6 +291,11 @@ async fn consecutive_failures_disable_the_webhook_hold_its_deliveries_and_raise_
     );
     assert_eq!(alert["data"]["tenant"], "acme");
     assert!(alert["data"]["message"].as_str().unwrap().contains("was disabled"));
+    // And the audit log says who did it: the service itself.
+    let audit = s.get(ADMIN_TOKEN, "/api/audit?action=webhook.auto_disabled").await.body;
+    assert_eq!(audit["data"][0]["target"], id.as_str(), "{audit}");
+    assert_eq!(audit["data"][0]["tenant"], "acme");
+    assert_eq!(audit["data"][0]["actorName"], "delivery engine", "{audit}");
 
     // While disabled, new events are kept for it (held, not sent); switched on, it gets them.
     let later = s.post(&acme, "/api/events", json!({"event": "wallet.created", "data": {}})).await;

@@ -108,7 +108,7 @@ async fn the_failed_deliveries_of_a_filtered_view_are_retried_in_bulk() {
         )
         .await;
     assert_eq!(counted.status, StatusCode::OK, "{}", counted.body);
-    assert_eq!(counted.body, json!({"retried": 1, "dryRun": true}));
+    assert_eq!(counted.body, json!({"retried": 1, "held": 0, "dryRun": true}));
     let recover_count =
         s.post(ADMIN_TOKEN, &format!("/api/webhooks/{b}/recover"), json!({"since": 0, "dryRun": true})).await;
     assert_eq!(recover_count.body, json!({"recovered": 2, "dryRun": true}));
@@ -122,7 +122,7 @@ async fn the_failed_deliveries_of_a_filtered_view_are_retried_in_bulk() {
 
     // The view's one failed delivery goes again; the three others stay failed.
     let retried = s.post(ADMIN_TOKEN, "/api/deliveries/retry-failed", view).await;
-    assert_eq!(retried.body, json!({"retried": 1, "dryRun": false}));
+    assert_eq!(retried.body, json!({"retried": 1, "held": 0, "dryRun": false}));
     let got = r.wait_for(5, WAIT).await;
     assert_eq!(got[4].path, "/a");
     assert_eq!(got[4].json()["event"], "user.created");
@@ -132,6 +132,17 @@ async fn the_failed_deliveries_of_a_filtered_view_are_retried_in_bulk() {
     let audit = data(&s.get(ADMIN_TOKEN, "/api/audit?action=deliveries.retried").await);
     assert_eq!(audit.len(), 2, "each run is audited, the tenant's that found nothing too");
     assert_eq!(audit[0]["target"], a);
+
+    // Those of a webhook that is off are said to be only held, counted and when run.
+    s.patch(ADMIN_TOKEN, &format!("/api/webhooks/{b}"), json!({"active": false})).await;
+    let of_b = json!({"webhookId": b, "dryRun": true});
+    let counted = s.post(ADMIN_TOKEN, "/api/deliveries/retry-failed", of_b).await;
+    assert_eq!(counted.body, json!({"retried": 2, "held": 2, "dryRun": true}));
+    let all = s.post(ADMIN_TOKEN, "/api/deliveries/retry-failed", json!({"dryRun": true})).await;
+    assert_eq!(all.body, json!({"retried": 3, "held": 2, "dryRun": true}));
+    let done = s.post(ADMIN_TOKEN, "/api/deliveries/retry-failed", json!({"webhookId": b})).await;
+    assert_eq!(done.body, json!({"retried": 2, "held": 2, "dryRun": false}));
+    assert_eq!(data(&s.get(ADMIN_TOKEN, &format!("/api/deliveries?webhookId={b}&status=held")).await).len(), 2);
 
     let bad = s.post(ADMIN_TOKEN, "/api/deliveries/retry-failed", json!({"since": "yesterday"})).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -187,6 +187,13 @@ async fn lists_filter_and_page_with_a_cursor() {
     assert_eq!(disabled.body["data"].as_array().unwrap().len(), 1);
     let active = s.get(ADMIN_TOKEN, "/api/webhooks?status=active").await;
     assert_eq!(active.body["data"].as_array().unwrap().len(), 6);
+    // Paused: off, but keeping what it would get; the filter finds it, and no other.
+    let hook1 = first.iter().find(|w| w["url"] == "https://hook1.example.com/in").unwrap();
+    s.post(ADMIN_TOKEN, &format!("/api/webhooks/{}/pause", hook1["id"].as_str().unwrap()), json!({})).await;
+    let paused = data(&s.get(ADMIN_TOKEN, "/api/webhooks?status=paused").await);
+    assert_eq!(paused.iter().map(|w| &w["id"]).collect::<Vec<_>>(), [&hook1["id"]]);
+    assert_eq!(data(&s.get(ADMIN_TOKEN, "/api/webhooks?status=disabled").await).len(), 2, "off: disabled or paused");
+    assert_eq!(data(&s.get(ADMIN_TOKEN, "/api/webhooks?status=failing").await).len(), 0, "none has failed yet");
     assert_eq!(s.get(ADMIN_TOKEN, "/api/webhooks?status=sleeping").await.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // Pages of 3: 3 + 3 + 1, newest first, no repeats, no gaps.

@@ -39,8 +39,30 @@ pub async fn get_event_view(#[server(default)] id: String) -> Result<Answer<Even
             ..Default::default()
         };
         let webhooks = state.store.list_webhooks(&filter).await.map_err(|e| ssr::fail(e.into()))?.data;
-        let mut targets: Vec<(String, String)> =
-            webhooks.iter().map(|w| (w.id.clone(), webhook_name(&w.url, &w.description))).collect();
+        // Each webhook named with what sending it the event would do: held while it is off or
+        // paused; said when it does not subscribe to the type, or already has a delivery of it.
+        let category = state.store.event_type_category(&event.event).await.map_err(|e| ssr::fail(e.into()))?;
+        let category = category.unwrap_or_default();
+        let mut targets: Vec<(String, String)> = webhooks
+            .iter()
+            .map(|w| {
+                let mut notes = Vec::new();
+                if !w.active {
+                    notes.push("off: it would be held until switched on".to_string());
+                } else if w.paused {
+                    notes.push("paused: it would be held until resumed".to_string());
+                }
+                if !crate::domain::event_type::any_matches(&w.events, &event.event, &category) {
+                    notes.push(format!("not subscribed to {}", event.event));
+                }
+                if deliveries.iter().any(|d| d.webhook_id == w.id) {
+                    notes.push("already has it".to_string());
+                }
+                let name = webhook_name(&w.url, &w.description);
+                let label = if notes.is_empty() { name } else { format!("{name} ({})", notes.join("; ")) };
+                (w.id.clone(), label)
+            })
+            .collect();
         targets.sort_by(|a, b| a.1.cmp(&b.1));
         let mut ids: Vec<String> = deliveries.iter().map(|d| d.webhook_id.clone()).collect();
         ids.sort();

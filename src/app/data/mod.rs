@@ -13,7 +13,7 @@ use crate::domain::{ApiKey, AttemptResult, AuditEntry, EventType, Page};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use crate::app::model::{LogFilter, Problem, SIGNED_OUT};
     use crate::error::AppError;
     use crate::service::Actor;
@@ -244,7 +244,7 @@ pub async fn deliveries(#[server(default)] filter: LogFilter) -> Result<Answer<D
 pub async fn retry_failed(
     #[server(default)] filter: LogFilter,
     #[server(default)] run: bool,
-) -> Result<Answer<u64>, ServerFnError> {
+) -> Result<Answer<crate::domain::Requeued>, ServerFnError> {
     answer(async move {
         use crate::service::deliveries::RetryFailedIn;
         let (state, actor) = ssr::actor().await?;
@@ -268,7 +268,14 @@ pub async fn get_delivery_view(#[server(default)] id: String) -> Result<Answer<D
     answer(async move {
         let (state, actor) = ssr::actor().await?;
         let out = crate::service::deliveries::get(&state, &actor, &id).await.map_err(ssr::fail)?;
-        Ok(DeliveryView { delivery: out.delivery, attempts: out.attempts, request_body: out.request_body })
+        let webhook_name =
+            ssr::names(&state, std::slice::from_ref(&out.delivery.webhook_id)).await?.into_values().next();
+        Ok(DeliveryView {
+            delivery: out.delivery,
+            attempts: out.attempts,
+            request_body: out.request_body,
+            webhook_name,
+        })
     })
     .await
 }

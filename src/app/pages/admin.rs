@@ -2,7 +2,7 @@
 
 use crate::app::data::{audit, create_key, event_types, keys, revoke_key, set_key_controls, tenants};
 use crate::app::model::settle;
-use crate::app::ui::{field_error, principal, Empty, ErrorBox, Loading, When};
+use crate::app::ui::{field_error, principal, CopyButton, Empty, ErrorBox, Loading, When};
 use crate::domain::event_type::CATEGORIES;
 use crate::domain::{ApiKey, Role};
 use leptos::prelude::*;
@@ -14,7 +14,15 @@ pub fn CatalogPage() -> impl IntoView {
     let catalog = Resource::new(|| (), |_| event_types());
     view! {
         <div class="page-head"><h1>"Event catalog"</h1></div>
-        <p class="muted">"Subscribe a webhook to a type, to a whole category (" <code>"wallet.*"</code> ") or to everything (" <code>"*"</code> ")."</p>
+        <section class="card" data-testid="pattern-forms">
+            <h2>"How a webhook subscribes"</h2>
+            <dl class="patterns">
+                <dt><code>"wallet.created"</code></dt><dd>"Exactly that type."</dd>
+                <dt><code>"wallet.*"</code></dt><dd>"Every type whose name starts with " <code>"wallet."</code> ". It goes by names, not categories: " <code>"security.*"</code> " is only " <code>"security.alert"</code> ", not " <code>"auth.login.failed"</code> "."</dd>
+                <dt><code>"category:security"</code></dt><dd>"Every type filed under the category below, whatever its name, including types added to it later."</dd>
+                <dt><code>"*"</code></dt><dd>"Every event, including types added later."</dd>
+            </dl>
+        </section>
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match settle(catalog.await) {
@@ -117,7 +125,7 @@ fn KeyAdmin() -> impl IntoView {
         {move || create.value().get().and_then(|r| settle(r).ok()).map(|k| view! {
             <div class="card notice" role="status">
                 <p>"Key “" {k.name.clone()} "” created. Copy it now: it is not shown again."</p>
-                <code class="secret" data-testid="new-key">{k.key.clone()}</code>
+                <p class="actions"><code class="secret" data-testid="new-key">{k.key.clone()}</code> <CopyButton text=k.key.clone()/></p>
                 {k.new_tenant.clone().map(|t| view! {
                     <p class="alert alert-warning" data-testid="new-tenant-warning">
                         "No webhook belongs to tenant “" {t} "” yet. If that is a new tenant, its webhooks will be made with this key; if not, check the spelling and revoke this key."

@@ -4,9 +4,9 @@
 use crate::app::data::{deliveries, get_delivery_view, retry, retry_failed};
 use crate::app::model::{settle, DeliveryView, LogFilter, WebhookNames};
 use crate::app::ui::{
-    principal, Empty, ErrorBox, Loading, Pager, RangePicker, StatusBadge, TenantSelect, WebhookSelect, When,
+    principal, Confirm, Empty, ErrorBox, Loading, Pager, RangePicker, StatusBadge, TenantSelect, WebhookSelect, When,
 };
-use crate::domain::{Attempt, Delivery, DeliveryStatus, Role};
+use crate::domain::{Attempt, Delivery, DeliveryStatus, Requeued, Role};
 use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -72,7 +72,7 @@ fn RetryFailed(filter: Memo<LogFilter>, reload: impl Fn() + Copy + Send + Sync +
         move || (filter.get(), in_view()),
         |(f, in_view)| async move {
             if !in_view {
-                return Ok(Ok(0));
+                return Ok(Ok(Requeued::default()));
             }
             retry_failed(LogFilter { cursor: String::new(), trail: String::new(), ..f }, false).await
         },
@@ -89,24 +89,42 @@ fn RetryFailed(filter: Memo<LogFilter>, reload: impl Fn() + Copy + Send + Sync +
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let n = settle(count.await).unwrap_or(0);
+                let Requeued { total: n, held } = settle(count.await).unwrap_or_default();
                 (n > 0).then(|| view! {
                     <div class="bulk" data-testid="retry-failed">
                         <Show when=move || asking.get() fallback=move || view! {
                             <button class="secondary" on:click=move |_| asking.set(true)>{format!("Retry all {n} failed in this view")}</button>
                         }>
-                            <span>{if n == 1 { "Queue 1 failed delivery again, now?".to_string() } else { format!("Queue {n} failed deliveries again, now?") }}</span>
-                            <button on:click=move |_| { run.dispatch(()); } disabled=move || run.pending().get()>{format!("Retry {n}")}</button>
-                            <button class="secondary" on:click=move |_| asking.set(false)>"Cancel"</button>
+                            <Confirm label="Confirm retry" cancel=move || asking.set(false)>
+                                <p>{if n == 1 { "Queue 1 failed delivery again, now?".to_string() } else { format!("Queue {n} failed deliveries again, now?") }}
+                                    {held_note(held)}</p>
+                                <div class="actions">
+                                    <button on:click=move |_| { run.dispatch(()); } disabled=move || run.pending().get()>{format!("Retry {n}")}</button>
+                                    <button class="secondary" on:click=move |_| asking.set(false)>"Cancel"</button>
+                                </div>
+                            </Confirm>
                         </Show>
                     </div>
                 })
             })}
         </Transition>
         {move || run.value().get().map(|r| match settle(r) {
-            Ok(n) => view! { <p class="notice" role="status" data-testid="retry-failed-done">{format!("{n} queued again.")}</p> }.into_any(),
+            Ok(done) => view! {
+                <p class="notice" role="status" data-testid="retry-failed-done">
+                    {format!("{} queued again.", done.total)} {held_note(done.held)}
+                </p>
+            }.into_any(),
             Err(p) => view! { <ErrorBox problem=p/> }.into_any(),
         })}
+    }
+}
+
+/// " 2 of them are only held: their webhook is off." (nothing when none is).
+fn held_note(held: u64) -> Option<String> {
+    match held {
+        0 => None,
+        1 => Some(" 1 of them is only held: its webhook is off, and it goes when the webhook is switched on.".into()),
+        n => Some(format!(" {n} of them are only held: their webhook is off, and they go when it is switched on.")),
     }
 }
 
@@ -115,25 +133,25 @@ fn RetryFailed(filter: Memo<LogFilter>, reload: impl Fn() + Copy + Send + Sync +
 pub fn DeliveryTable(rows: Vec<Delivery>, names: WebhookNames) -> impl IntoView {
     view! {
         <div class="table-wrap">
-            <table class="table" data-testid="deliveries">
+            <table class="table responsive" data-testid="deliveries">
                 <thead><tr><th>"Created"</th><th>"Event"</th><th>"Webhook"</th><th>"Status"</th><th>"Attempts"</th><th>"Last answer"</th><th></th></tr></thead>
                 <tbody>
                     {rows.into_iter().map(|d| view! {
                         <tr>
-                            <td><When t=d.created_at/></td>
-                            <td>{d.event.clone()}</td>
-                            <td>
+                            <td data-label="Created"><When t=d.created_at/></td>
+                            <td data-label="Event">{d.event.clone()}</td>
+                            <td data-label="Webhook" class="wrap">
                                 <a href=format!("/webhooks/{}", d.webhook_id)>{names.get(&d.webhook_id).cloned().unwrap_or_else(|| d.webhook_id.clone())}</a>
                                 <div class="muted small"><code>{d.webhook_id.clone()}</code></div>
                             </td>
-                            <td>
+                            <td data-label="Status">
                                 <StatusBadge status=d.status/>
                                 {d.waiting_behind.clone().map(|head| view! {
                                     <div class="small muted" data-testid="waiting-behind">"waits behind " <a href=format!("/deliveries/{head}")>"an earlier delivery"</a></div>
                                 })}
                             </td>
-                            <td>{d.attempt_count}</td>
-                            <td class="small">{d.last_status_code.map(|c| c.to_string()).or(d.last_error.clone()).unwrap_or_default()}</td>
+                            <td data-label="Attempts">{d.attempt_count}</td>
+                            <td class="small" data-label="Last answer">{d.last_status_code.map(|c| c.to_string()).or(d.last_error.clone()).unwrap_or_default()}</td>
                             <td><a href=format!("/deliveries/{}", d.id)>"Details"</a></td>
                         </tr>
                     }).collect_view()}
@@ -175,10 +193,11 @@ fn DeliveryDetail(
     view! {
         <div class="page-head">
             <div>
-                <h1>"Delivery " <code>{d.id.clone()}</code></h1>
+                <h1 class="wrap">{d.event.clone()} " to " {v.webhook_name.clone().unwrap_or_else(|| "a deleted webhook".into())}</h1>
                 <p class="muted">
-                    {d.event.clone()} " to " <a href=format!("/webhooks/{}", d.webhook_id)>{d.webhook_id.clone()}</a>
-                    " · event " <a href=format!("/events/{}", d.event_id)><code>{d.event_id.clone()}</code></a> " · created " <When t=d.created_at/>
+                    "Delivery " <code>{d.id.clone()}</code>
+                    " · to " <a href=format!("/webhooks/{}", d.webhook_id)>{v.webhook_name.clone().unwrap_or_else(|| d.webhook_id.clone())}</a>
+                    " · of event " <a href=format!("/events/{}", d.event_id)><code>{d.event_id.clone()}</code></a> " · created " <When t=d.created_at/>
                 </p>
                 {d.waiting_behind.clone().map(|head| view! {
                     <p class="notice" data-testid="waiting-behind">
@@ -203,7 +222,11 @@ fn DeliveryDetail(
             }.into_any(),
             Err(p) => view! { <ErrorBox problem=p/> }.into_any(),
         })}
-        {d.next_attempt_at.map(|t| view! { <p class="muted">"Next attempt " <When t/></p> })}
+        // Only a pending delivery has a next attempt; a held one waits for its webhook instead.
+        {d.next_attempt_at.filter(|_| d.status == DeliveryStatus::Pending).map(|t| view! { <p class="muted">"Next attempt " <When t/></p> })}
+        {(d.status == DeliveryStatus::Held).then(|| view! {
+            <p class="alert alert-warning">"Held: its webhook is off or paused. It is sent when the webhook is switched on or resumed."</p>
+        })}
         <section class="card">
             <h2>"Request body"</h2>
             <p class="muted small">"Sent as is on every attempt; the signature headers of each attempt are below."</p>

@@ -51,15 +51,15 @@ pub fn EventsPage() -> impl IntoView {
 fn EventTable(rows: Vec<Event>) -> impl IntoView {
     view! {
         <div class="table-wrap">
-            <table class="table" data-testid="events">
-                <thead><tr><th>"Published"</th><th>"Event"</th><th>"Tenant"</th><th>"Deliveries"</th><th></th></tr></thead>
+            <table class="table responsive" data-testid="events">
+                <thead><tr><th>"Event"</th><th>"Published"</th><th>"Tenant"</th><th>"Deliveries"</th><th></th></tr></thead>
                 <tbody>
                     {rows.into_iter().map(|e| view! {
                         <tr>
-                            <td><When t=e.timestamp/></td>
-                            <td>{e.event.clone()} <div class="muted small"><code>{e.id.clone()}</code></div></td>
-                            <td>{e.tenant.clone().unwrap_or_else(|| "every tenant (broadcast)".into())}</td>
-                            <td>{e.deliveries}</td>
+                            <td class="lead">{e.event.clone()} <div class="muted small"><code>{e.id.clone()}</code></div></td>
+                            <td data-label="Published"><When t=e.timestamp/></td>
+                            <td data-label="Tenant">{e.tenant.clone().unwrap_or_else(|| "every tenant (broadcast)".into())}</td>
+                            <td data-label="Deliveries">{e.deliveries}</td>
                             <td><a href=format!("/events/{}", e.id)>"Details"</a></td>
                         </tr>
                     }).collect_view()}
@@ -128,8 +128,18 @@ fn EventDetail(v: EventView, send: SendAction) -> impl IntoView {
 /// "Send again to…": one more delivery of the event to a chosen webhook.
 #[component]
 fn SendAgain(targets: Vec<(String, String)>, send: SendAction) -> impl IntoView {
-    let chosen = RwSignal::new(targets.first().map(|(id, _)| id.clone()).unwrap_or_default());
+    // Nothing is chosen for the user: the event goes where they say, not to the first in the list.
+    let chosen = RwSignal::new(String::new());
     let none = targets.is_empty();
+    let held = targets.iter().filter(|(_, label)| label.contains("would be held")).count();
+    let unsubscribed = targets.iter().filter(|(_, label)| label.contains("not subscribed to")).count();
+    let caveat = match (held, unsubscribed) {
+        (0, 0) => None,
+        (h, u) => Some(format!(
+            "Of these {} webhooks, {h} would only hold it (off or paused) and {u} do not subscribe to this type.",
+            targets.len()
+        )),
+    };
     view! {
         <section class="card" data-testid="send-again">
             <h2>"Send again"</h2>
@@ -141,11 +151,14 @@ fn SendAgain(targets: Vec<(String, String)>, send: SendAction) -> impl IntoView 
                     <div class="inline-form">
                         <label>"To"
                             <select data-testid="send-target" prop:value=move || chosen.get() on:change=move |ev| chosen.set(event_target_value(&ev))>
+                                <option value="" selected=true disabled=true>"Choose a webhook…"</option>
                                 {targets.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
                             </select>
                         </label>
-                        <button on:click=move |_| { send.dispatch(chosen.get_untracked()); } disabled=move || send.pending().get()>"Send again"</button>
+                        <button on:click=move |_| { send.dispatch(chosen.get_untracked()); }
+                            disabled=move || send.pending().get() || chosen.get().is_empty()>"Send again"</button>
                     </div>
+                    {caveat.clone().map(|c| view! { <p class="muted small" data-testid="send-caveat">{c}</p> })}
                 }.into_any()
             }}
             {move || send.value().get().map(|r| match settle(r) {

@@ -6,9 +6,9 @@
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
-/// A unit route type per page whose view is the page's component.
+/// A unit route type per page whose view is the page's component, under the page's own title.
 macro_rules! lazy_pages {
-    ($($(#[$doc:meta])* $route:ident => $page:path;)*) => {$(
+    ($($(#[$doc:meta])* $route:ident => $page:path, $title:literal;)*) => {$(
         $(#[$doc])*
         pub struct $route;
 
@@ -19,7 +19,7 @@ macro_rules! lazy_pages {
             }
 
             fn view(_this: Self) -> AnyView {
-                $page().into_any()
+                view! { <leptos_meta::Title text=concat!($title, " · Monay Webhooks")/> {$page()} }.into_any()
             }
         }
     )*};
@@ -27,25 +27,25 @@ macro_rules! lazy_pages {
 
 lazy_pages! {
     /// `/`
-    DashboardRoute => super::dashboard::Dashboard;
+    DashboardRoute => super::dashboard::Dashboard, "Dashboard";
     /// `/webhooks`
-    WebhooksRoute => super::webhooks::WebhooksPage;
+    WebhooksRoute => super::webhooks::WebhooksPage, "Webhooks";
     /// `/webhooks/new`
-    NewWebhookRoute => super::webhooks::NewWebhookPage;
+    NewWebhookRoute => super::webhooks::NewWebhookPage, "New webhook";
     /// `/webhooks/:id`
-    WebhookRoute => super::webhook::WebhookPage;
+    WebhookRoute => super::webhook::WebhookPage, "Webhook";
     /// `/deliveries`
-    DeliveriesRoute => super::deliveries::DeliveriesPage;
+    DeliveriesRoute => super::deliveries::DeliveriesPage, "Deliveries";
     /// `/deliveries/:id`
-    DeliveryRoute => super::deliveries::DeliveryPage;
+    DeliveryRoute => super::deliveries::DeliveryPage, "Delivery";
     /// `/events`
-    EventsRoute => super::events::EventsPage;
+    EventsRoute => super::events::EventsPage, "Events";
     /// `/events/:id`
-    EventRoute => super::events::EventPage;
+    EventRoute => super::events::EventPage, "Event";
     /// `/event-types`
-    CatalogRoute => super::admin::CatalogPage;
+    CatalogRoute => super::admin::CatalogPage, "Event catalog";
     /// `/keys`
-    KeysRoute => super::admin::KeysPage;
+    KeysRoute => super::admin::KeysPage, "API keys";
     /// `/audit`
-    AuditRoute => super::admin::AuditPage;
+    AuditRoute => super::admin::AuditPage, "Audit log";
 }

@@ -8,8 +8,8 @@ use crate::app::model::{settle, Recovery, WebhookView};
 use crate::app::pages::deliveries::DeliveryTable;
 use crate::app::pages::webhooks::WebhookForm;
 use crate::app::ui::{
-    millis, percent, since_ms, ActiveBadge, Card, Empty, ErrorBox, LatencyChart, Loading, SincePicker, VolumeChart,
-    When,
+    millis, percent, since_ms, ActiveBadge, Card, Confirm, Empty, ErrorBox, LatencyChart, Loading, SincePicker,
+    VolumeChart, When,
 };
 use crate::domain::{AttemptResult, DeliveryOrder, SecretInfo, Webhook};
 use leptos::prelude::*;
@@ -35,17 +35,22 @@ pub fn WebhookPage() -> impl IntoView {
 #[component]
 fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let w = v.webhook.clone();
+    // The saved webhook: the summaries above the form follow each Save.
+    let current = RwSignal::new(w.clone());
+    let display_name = crate::domain::webhook_name(&w.url, &w.description);
     let id = StoredValue::new(w.id.clone());
     let active = RwSignal::new(w.active);
     let paused = RwSignal::new(w.paused);
     let switch = Action::new(move |on: &bool| set_active(id.get_value(), *on));
     let pause = Action::new(move |on: &bool| set_paused(id.get_value(), *on));
     let asking_pause = RwSignal::new(false);
+    let asking_disable = RwSignal::new(false);
     Effect::new(move |_| {
         if let Some(Ok(Ok(updated))) = switch.value().get().or_else(|| pause.value().get()) {
             active.set(updated.active);
             paused.set(updated.paused);
             asking_pause.set(false);
+            asking_disable.set(false);
             reload();
         }
     });
@@ -55,18 +60,18 @@ fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> i
     view! {
         <div class="page-head">
             <div>
-                <h1 class="wrap">{w.url.clone()}</h1>
-                <p class="muted">{w.description.clone()} " · tenant " {w.tenant.clone()} " · " <code>{w.id.clone()}</code></p>
+                <h1 class="wrap">{move || current.with(|w| w.url.clone())}</h1>
+                <p class="muted">{move || current.with(|w| w.description.clone())} " · tenant " {w.tenant.clone()} " · " <code>{w.id.clone()}</code></p>
             </div>
             <div class="actions">
                 <span data-testid="webhook-status">{move || view! { <ActiveBadge active=active.get() paused=paused.get()/> }}</span>
                 <Show when=move || paused.get() fallback=move || view! {
-                    <Show when=move || active.get()>
-                        <button class="secondary" on:click=move |_| asking_pause.set(true)>"Pause…"</button>
+                    <Show when=move || active.get() fallback=move || view! {
+                        <button class="secondary" on:click=move |_| { switch.dispatch(true); } disabled=move || switch.pending().get()>"Enable"</button>
+                    }>
+                        <button class="secondary" on:click=move |_| { asking_disable.set(false); asking_pause.set(true) }>"Pause…"</button>
+                        <button class="secondary" on:click=move |_| { asking_pause.set(false); asking_disable.set(true) }>"Disable…"</button>
                     </Show>
-                    <button class="secondary" on:click=move |_| { switch.dispatch(!active.get_untracked()); } disabled=move || switch.pending().get()>
-                        {move || if active.get() { "Disable" } else { "Enable" }}
-                    </button>
                 }>
                     <button on:click=move |_| { pause.dispatch(false); } disabled=move || pause.pending().get()>"Resume"</button>
                 </Show>
@@ -76,13 +81,28 @@ fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> i
             </div>
         </div>
         <Show when=move || asking_pause.get()>
-            <div class="card confirm" role="group" aria-label="Confirm pause">
+            <Confirm label="Confirm pause" cancel=move || asking_pause.set(false)>
                 <p>"Pause deliveries to this webhook? Nothing is lost: what it would get meanwhile is queued, held, and sent when you resume."</p>
                 <div class="actions">
                     <button on:click=move |_| { pause.dispatch(true); } disabled=move || pause.pending().get()>"Pause deliveries"</button>
                     <button class="secondary" on:click=move |_| asking_pause.set(false)>"Cancel"</button>
                 </div>
-            </div>
+            </Confirm>
+        </Show>
+        <Show when=move || asking_disable.get()>
+            <Confirm label="Confirm disable" cancel=move || asking_disable.set(false)>
+                <p>
+                    <strong>"Disable this webhook? "</strong>
+                    "Events published while it is disabled are not queued for it: it misses them (Recovery can replay them later, by hand). "
+                    "Deliveries already queued are held until you enable it."
+                </p>
+                <p>"To keep every event instead, pause it: what it would get is queued and held, and sent when you resume."</p>
+                <div class="actions">
+                    <button on:click=move |_| { pause.dispatch(true); } disabled=move || pause.pending().get()>"Pause instead"</button>
+                    <button class="danger" on:click=move |_| { switch.dispatch(false); } disabled=move || switch.pending().get()>"Disable"</button>
+                    <button class="secondary" on:click=move |_| asking_disable.set(false)>"Cancel"</button>
+                </div>
+            </Confirm>
         </Show>
         {if w.paused {
             Some(view! { <p class="alert alert-warning">"Paused: deliveries are held until you resume."</p> })
@@ -112,8 +132,11 @@ fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> i
             <LatencyChart title="Response time, last 24 hours" series=s.series.clone() format="%d %b %H:%M"/>
         </section>
         <RecoveryCard id=w.id.clone()/>
-        <Receives patterns=w.events.clone() catalog=v.event_types.clone()/>
-        <Sending w=w.clone()/>
+        {
+            let catalog = v.event_types.clone();
+            move || view! { <Receives patterns=current.get().events catalog=catalog.clone()/> }
+        }
+        {move || view! { <Sending w=current.get()/> }}
         <Secret id=w.id.clone() masked=w.secret.clone()/>
         <section class="card">
             <div class="page-head">
@@ -128,9 +151,9 @@ fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> i
         </section>
         <section>
             <h2>"Edit"</h2>
-            <WebhookForm existing=Some(w) types=v.event_types/>
+            <WebhookForm existing=Some(w) types=v.event_types on_saved=Callback::new(move |saved: Webhook| current.set(saved))/>
         </section>
-        <DeleteWebhook id=id.get_value()/>
+        <DeleteWebhook id=id.get_value() name=display_name/>
     }
 }
 
@@ -230,15 +253,17 @@ fn RecoveryAnswer(
     }
 }
 
-/// Deletion, confirmed in a second step.
+/// Deletion, confirmed in a second step; the list then says which webhook went.
 #[component]
-fn DeleteWebhook(id: String) -> impl IntoView {
+fn DeleteWebhook(id: String, name: String) -> impl IntoView {
     let asking = RwSignal::new(false);
     let remove = Action::new(move |_: &()| delete_webhook(id.clone()));
     let navigate = leptos_router::hooks::use_navigate();
+    let gone =
+        format!("/webhooks?deleted={}", url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>());
     Effect::new(move |_| {
         if let Some(Ok(Ok(()))) = remove.value().get() {
-            navigate("/webhooks", Default::default());
+            navigate(&gone, Default::default());
         }
     });
     view! {
@@ -248,10 +273,13 @@ fn DeleteWebhook(id: String) -> impl IntoView {
             <Show when=move || asking.get() fallback=move || view! {
                 <button class="danger" on:click=move |_| asking.set(true)>"Delete…"</button>
             }>
-                <div class="actions">
-                    <button class="danger" on:click=move |_| { remove.dispatch(()); } disabled=move || remove.pending().get()>"Delete permanently"</button>
-                    <button class="secondary" on:click=move |_| asking.set(false)>"Cancel"</button>
-                </div>
+                <Confirm label="Confirm deletion" cancel=move || asking.set(false)>
+                    <p>"Delete this webhook for good? This cannot be undone."</p>
+                    <div class="actions">
+                        <button class="secondary" on:click=move |_| asking.set(false)>"Cancel"</button>
+                        <button class="danger" on:click=move |_| { remove.dispatch(()); } disabled=move || remove.pending().get()>"Delete permanently"</button>
+                    </div>
+                </Confirm>
             </Show>
             {move || remove.value().get().and_then(|r| settle(r).err()).map(|p| view! { <ErrorBox problem=p/> })}
         </section>
@@ -330,7 +358,7 @@ fn Secret(id: String, masked: String) -> impl IntoView {
                 <button class="secondary" on:click=move |_| asking.set(true)>"Rotate…"</button>
             </div>
             <Show when=move || asking.get()>
-                <div class="card confirm" role="group" aria-label="Confirm rotation">
+                <Confirm label="Confirm rotation" cancel=move || asking.set(false)>
                     <p>"Rotate the signing secret? Receivers must switch to the new one; until then the old one can keep signing beside it."</p>
                     <label>"The old secret keeps signing for"
                         <select prop:value=move || grace.get() on:change=move |e| grace.set(event_target_value(&e))>
@@ -341,7 +369,7 @@ fn Secret(id: String, masked: String) -> impl IntoView {
                         <button on:click=move |_| { rotate.dispatch(grace.get_untracked().parse().unwrap_or(86_400)); } disabled=move || rotate.pending().get()>"Rotate now"</button>
                         <button class="secondary" on:click=move |_| asking.set(false)>"Cancel"</button>
                     </div>
-                </div>
+                </Confirm>
             </Show>
             <p class="muted small">"Rotating can keep the old secret signing beside the new one for a while, so receivers can switch without losing a delivery."</p>
             {move || error().map(|p| view! { <ErrorBox problem=p/> })}

@@ -4,7 +4,8 @@ use crate::app::csrf::CsrfField;
 use crate::app::data::{create_webhook, event_types, update_webhook, webhooks};
 use crate::app::model::{settle, Problem, WebhookHealth};
 use crate::app::ui::{
-    field_error, percent, principal, Empty, ErrorBox, Loading, Sparkline, StatusBadge, TenantPicker, TenantSelect, When,
+    field_error, percent, principal, CopyButton, Empty, ErrorBox, Loading, Sparkline, StatusBadge, TenantPicker,
+    TenantSelect, When,
 };
 use crate::domain::event_type::CATEGORIES;
 use crate::domain::{EventType, Role, Webhook};
@@ -29,13 +30,18 @@ pub fn WebhooksPage() -> impl IntoView {
             <h1>"Webhooks"</h1>
             <a class="button" href="/webhooks/new">"New webhook"</a>
         </div>
+        {move || Some(param("deleted")).filter(|d| !d.is_empty()).map(|name| view! {
+            <p class="notice" role="status" data-testid="deleted-notice">"Deleted " <strong>{name}</strong> ", with its pending deliveries and its log."</p>
+        })}
         <Form method="GET" action="" attr:class="filters" attr:aria-label="Filter webhooks">
             <label>"Search" <input type="search" name="search" placeholder="URL or description" prop:value=move || param("search")/></label>
             <label>"Status"
                 <select name="status" prop:value=move || param("status")>
                     <option value="">"All"</option>
                     <option value="active">"Active"</option>
-                    <option value="disabled">"Disabled"</option>
+                    <option value="failing">"Failing"</option>
+                    <option value="paused">"Paused"</option>
+                    <option value="disabled">"Off (disabled or paused)"</option>
                 </select>
             </label>
             <label>"Receives event" <input name="event" placeholder="e.g. wallet.created" prop:value=move || param("event")/></label>
@@ -81,7 +87,7 @@ pub fn WebhooksPage() -> impl IntoView {
 fn WebhookTable(rows: Vec<WebhookHealth>) -> impl IntoView {
     view! {
         <div class="table-wrap">
-            <table class="table" data-testid="webhooks">
+            <table class="table responsive" data-testid="webhooks">
                 <thead><tr>
                     <th>"URL"</th><th>"Events"</th><th>"Tenant"</th><th>"Health"</th><th>"Success (24 h)"</th>
                     <th>"p95"</th><th>"Last delivery"</th><th>"Failures"</th><th>"Created"</th>
@@ -91,15 +97,15 @@ fn WebhookTable(rows: Vec<WebhookHealth>) -> impl IntoView {
                         let w = h.webhook;
                         view! {
                             <tr data-testid=format!("webhook-{}", w.id)>
-                                <td><a href=format!("/webhooks/{}", w.id)>{w.url.clone()}</a><div class="muted small">{w.description.clone()}</div></td>
-                                <td class="small">{w.events.join(", ")}</td>
-                                <td>{w.tenant.clone()}</td>
-                                <td><span class=format!("badge health-{}", h.state) data-testid="health">{h.state.clone()}</span></td>
-                                <td class="nowrap"><Sparkline values=h.series/> " " {percent(h.success_rate)}</td>
-                                <td>{h.p95_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into())}</td>
-                                <td>{h.last.map(|(t, status)| view! { <When t/> <div><StatusBadge status/></div> })}</td>
-                                <td>{w.consecutive_failures}</td>
-                                <td><When t=w.created_at/></td>
+                                <td class="lead wrap"><a href=format!("/webhooks/{}", w.id)>{w.url.clone()}</a><div class="muted small">{w.description.clone()}</div></td>
+                                <td class="small" data-label="Events">{w.events.join(", ")}</td>
+                                <td data-label="Tenant">{w.tenant.clone()}</td>
+                                <td data-label="Health"><span class=format!("badge health-{}", h.state) data-testid="health">{h.state.replace('-', " ")}</span></td>
+                                <td class="nowrap" data-label="Success (24 h)"><Sparkline values=h.series/> " " {percent(h.success_rate)}</td>
+                                <td data-label="p95">{h.p95_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into())}</td>
+                                <td data-label="Last delivery">{h.last.map(|(t, status)| view! { <When t/> <div><StatusBadge status/></div> })}</td>
+                                <td data-label="Failures">{w.consecutive_failures}</td>
+                                <td data-label="Created"><When t=w.created_at/></td>
                             </tr>
                         }
                     }).collect_view()}
@@ -125,9 +131,13 @@ pub fn NewWebhookPage() -> impl IntoView {
     }
 }
 
-/// Registers a webhook, or edits `existing`.
+/// Registers a webhook, or edits `existing` (then `on_saved` hears of each saved version).
 #[component]
-pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl IntoView {
+pub fn WebhookForm(
+    existing: Option<Webhook>,
+    types: Vec<EventType>,
+    #[prop(optional)] on_saved: Option<Callback<Webhook>>,
+) -> impl IntoView {
     let editing = existing.clone();
     // A plain form post (before hydration) that was refused comes back with what was typed and
     // why, in the address.
@@ -156,7 +166,10 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
     let max_in_flight =
         RwSignal::new(existing.as_ref().map(|w| number(w.max_in_flight)).unwrap_or_else(|| returned("max_in_flight")));
     let ordering = RwSignal::new(
-        existing.as_ref().map(|w| w.ordering.as_str().to_string()).unwrap_or_else(|| returned("ordering")),
+        existing
+            .as_ref()
+            .map(|w| w.ordering.as_str().to_string())
+            .unwrap_or_else(|| Some(returned("ordering")).filter(|o| o == "fifo").unwrap_or_else(|| "none".into())),
     );
     let custom_secret = RwSignal::new(false);
     let secret = RwSignal::new(String::new());
@@ -214,10 +227,29 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
             });
         }
     });
+    Effect::new(move |_| {
+        if let (Some(Ok(Ok(saved))), Some(on_saved)) = (update.value().get(), on_saved) {
+            on_saved.run(saved);
+        }
+    });
     let editing = editing.is_some();
-    let problem = Memo::new(move |_| match if editing { update.value().get() } else { create.value().get() } {
-        Some(result) => settle(result).err(),
-        None => returned_problem.clone(),
+    let problem = Memo::new(move |_| {
+        match if editing { update.value().get() } else { create.value().get() } {
+            Some(result) => settle(result).err(),
+            None => returned_problem.clone(),
+        }
+        .map(in_words)
+    });
+    // A refused field is brought into view, its message beside it.
+    Effect::new(move |_| {
+        if problem.get().is_some_and(|p| p.field.is_some()) {
+            request_animation_frame(move || {
+                #[cfg(feature = "hydrate")]
+                if let Some(el) = document().query_selector("form.form .field-error").ok().flatten() {
+                    el.scroll_into_view_with_bool(false);
+                }
+            });
+        }
     });
     let pending = move || create.pending().get() || update.pending().get();
     let is_edit = existing.is_some();
@@ -243,6 +275,7 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
             {move || field_error(problem.get(), "description").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
             <fieldset>
                 <legend>"Events"</legend>
+                <Subscriptions selected types=types.clone()/>
                 <EventPicker selected types/>
                 {move || field_error(problem.get(), "events").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
             </fieldset>
@@ -286,13 +319,27 @@ pub fn WebhookForm(existing: Option<Webhook>, types: Vec<EventType>) -> impl Int
     }
 }
 
+/// A refusal as the form says it: the API's wording names its JSON fields, a person filling in the
+/// form reads what the field asks for.
+fn in_words(mut p: Problem) -> Problem {
+    let said = match p.field.as_deref() {
+        Some("rateLimit") => Some("Deliveries per second: a whole number from 1 to 10,000, or empty for no limit."),
+        Some("maxInFlight") => Some("Requests at once: a whole number from 1 to 1,000, or empty for no limit."),
+        _ => None,
+    };
+    if let Some(said) = said {
+        p.message = said.to_string();
+    }
+    p
+}
+
 /// Shown once a webhook is registered: its secret, this once.
 #[component]
 fn Created(w: Webhook) -> impl IntoView {
     view! {
         <div class="card notice" role="status" data-testid="created">
             <p>"Webhook created. Its signing secret is shown here once; you can reveal it again on its page."</p>
-            <code class="secret" data-testid="new-secret">{w.secret.clone()}</code>
+            <p class="actions"><code class="secret" data-testid="new-secret">{w.secret.clone()}</code> <CopyButton text=w.secret.clone()/></p>
             <p><a class="button" href=format!("/webhooks/{}", w.id)>"Open the webhook"</a></p>
         </div>
     }
@@ -352,5 +399,87 @@ fn EventPicker(selected: RwSignal<Vec<String>>, types: Vec<EventType>) -> impl I
                 }).collect_view()}
             </div>
         }
+    }
+}
+
+/// Every pattern the webhook is subscribed to, as a removable chip with what it receives today:
+/// those the catalog's checkboxes cannot show (`prefix.*`, a type no longer listed) included, so
+/// nothing is kept that the form does not show. A pattern can be typed in and added too.
+#[component]
+fn Subscriptions(selected: RwSignal<Vec<String>>, types: Vec<EventType>) -> impl IntoView {
+    use crate::domain::event_type::{reach, validate_pattern};
+    let catalog = StoredValue::new(types);
+    // The patterns the checkboxes below stand for; the others go with a plain form post as hidden
+    // fields (before the page is interactive).
+    let boxed = move |p: &str| {
+        p == "*"
+            || catalog.with_value(|c| {
+                c.iter().any(|t| t.name == p || p.strip_prefix("category:").is_some_and(|k| k == t.category))
+            })
+    };
+    let typed = RwSignal::new(String::new());
+    let refused = RwSignal::new(None::<String>);
+    let add = move || {
+        let pattern = typed.get_untracked().trim().to_string();
+        if pattern.is_empty() {
+            return;
+        }
+        let known: Vec<(String, String)> =
+            catalog.with_value(|c| c.iter().map(|t| (t.name.clone(), t.category.clone())).collect());
+        match validate_pattern(&pattern, &known) {
+            Err(why) => refused.set(Some(why)),
+            Ok(()) => {
+                refused.set(None);
+                typed.set(String::new());
+                selected.update(|list| {
+                    if !list.contains(&pattern) {
+                        list.push(pattern)
+                    }
+                });
+            }
+        }
+    };
+    view! {
+        <div class="subscriptions" data-testid="subscriptions">
+            <p class="muted small">
+                {move || if selected.read().is_empty() { "Not subscribed to anything yet: pick below, or add a pattern." } else { "Subscribed to (what each receives today):" }}
+            </p>
+            <ul class="chips">
+                <For each=move || selected.get() key=|p| p.clone() let:pattern>
+                    {
+                        let r = catalog.with_value(|c| reach(&pattern, c));
+                        let summary = match r.types.len() {
+                            0 => "no event type today".to_string(),
+                            _ if pattern == "*" => format!("every type ({} today, and those added later)", r.types.len()),
+                            1 if r.types[0] == pattern => "this type".to_string(),
+                            n if n <= 4 => r.types.join(", "),
+                            n => format!("{n} types: {}, …", r.types[..3].join(", ")),
+                        };
+                        let all = r.types.join(", ");
+                        let label = format!("Remove {pattern}");
+                        let p2 = pattern.clone();
+                        let hidden = (!boxed(&pattern)).then(|| view! { <input type="hidden" name="events[]" value=pattern.clone()/> });
+                        view! {
+                            <li class="chip" data-testid="chip" data-pattern=pattern.clone()>
+                                <code>{pattern.clone()}</code>
+                                <span class="muted small" title=all>" → " {summary}</span>
+                                <button type="button" class="chip-remove" aria-label=label
+                                    on:click=move |_| selected.update(|list| list.retain(|p| *p != p2))>"×"</button>
+                                {r.note.map(|n| view! { <span class="chip-note small" data-testid="chip-note">{n}</span> })}
+                                {hidden}
+                            </li>
+                        }
+                    }
+                </For>
+            </ul>
+            <div class="inline-form">
+                <label for="wh-pattern">"Add a pattern"</label>
+                <input id="wh-pattern" placeholder="e.g. transaction.* or category:security" autocomplete="off"
+                    prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev))
+                    on:keydown=move |ev| if ev.key() == "Enter" { ev.prevent_default(); add() }/>
+                <button type="button" class="secondary" on:click=move |_| add()>"Add"</button>
+            </div>
+            {move || refused.get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+        </div>
     }
 }

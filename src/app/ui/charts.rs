@@ -223,7 +223,8 @@ pub fn VolumeChart(#[prop(into)] title: String, series: Vec<Bucket>, format: &'s
                 </div>
                 <div class="y-axis right"><span>"100 %"</span><span>"50 %"</span><span>"0 %"</span></div>
             </div>
-            <TimeAxis series format/>
+            <TimeAxis series=series.clone() format/>
+            <ChartTable series/>
         </figure>
     }
 }
@@ -258,8 +259,46 @@ pub fn LatencyChart(#[prop(into)] title: String, series: Vec<Bucket>, format: &'
                     {empty.then(|| view! { <p class="no-data">"No attempts in this window"</p> })}
                 </div>
             </div>
-            <TimeAxis series format/>
+            <TimeAxis series=series.clone() format/>
+            <ChartTable series/>
         </figure>
+    }
+}
+
+/// A chart's figures as a table, for whoever cannot see or point at the chart: the buckets that
+/// had attempts, one row each.
+#[component]
+fn ChartTable(series: Vec<Bucket>) -> impl IntoView {
+    let rows: Vec<Bucket> = series.into_iter().filter(|b| b.attempts > 0).collect();
+    let ms = |v: Option<i64>| v.map(|v| format!("{v} ms")).unwrap_or_else(|| "—".into());
+    view! {
+        <details class="chart-table">
+            <summary>"Show as a table"</summary>
+            {if rows.is_empty() {
+                view! { <p class="muted small">"No attempts in this window."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table class="table">
+                            <thead><tr><th>"From"</th><th>"Attempts"</th><th>"Succeeded"</th><th>"Failed"</th><th>"Success"</th><th>"p50"</th><th>"p95"</th></tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|b| view! {
+                                    <tr>
+                                        <td><super::When t=b.start/></td>
+                                        <td>{b.attempts}</td>
+                                        <td>{b.succeeded}</td>
+                                        <td>{b.attempts - b.succeeded}</td>
+                                        <td>{super::percent(b.success_rate)}</td>
+                                        <td>{ms(b.p50_response_ms)}</td>
+                                        <td>{ms(b.p95_response_ms)}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        </details>
     }
 }
 

@@ -27,7 +27,7 @@ pub fn Frame() -> impl IntoView {
             {move || Suspend::new(async move {
                 match me.await {
                     Ok(Some(principal)) => view! { <Signed principal/> }.into_any(),
-                    Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
+                    Ok(None) => view! { <Redirect path=crate::app::session::login_href(&here())/> }.into_any(),
                     Err(e) => view! { <main class="page"><ErrorBox problem=Problem::of(&e)/></main> }.into_any(),
                 }
             })}
@@ -57,15 +57,80 @@ fn Signed(principal: Principal) -> impl IntoView {
                     <A href="/audit">"Audit log"</A>
                 })}
             </nav>
-            <span class="who" data-testid="who">{name} " · " {role} " · " {scope}</span>
-            <ActionForm action=logout>
-                <CsrfField/>
-                <button type="submit" class="secondary">"Sign out"</button>
-            </ActionForm>
+            // Who is signed in, and signing out, in a menu: the navigation keeps the row.
+            <details class="account" data-testid="account">
+                <summary aria-label=format!("Account: {name}")>{role} " ▾"</summary>
+                <div class="menu">
+                    <p class="who" data-testid="who">
+                        <strong>{name.clone()}</strong>
+                        <span class="muted">{role} " · " {scope}</span>
+                    </p>
+                    <ActionForm action=logout>
+                        <CsrfField/>
+                        <button type="submit" class="secondary">"Sign out"</button>
+                    </ActionForm>
+                </div>
+            </details>
         </header>
         <main class="page">
             <Outlet/>
         </main>
+    }
+}
+
+/// A confirmation panel: it takes the focus (its first button) when it opens, and Esc cancels it.
+#[component]
+pub fn Confirm(
+    #[prop(into)] label: String,
+    cancel: impl Fn() + Send + Sync + 'static,
+    children: Children,
+) -> impl IntoView {
+    let panel = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::JsCast;
+        if let Some(Ok(button)) = panel
+            .get()
+            .and_then(|el| el.query_selector("button:not([disabled])").ok().flatten())
+            .map(|b| b.dyn_into::<web_sys::HtmlElement>())
+        {
+            let _ = button.focus();
+        }
+    });
+    view! {
+        <div class="card confirm" role="group" aria-label=label node_ref=panel
+            on:keydown=move |ev| if ev.key() == "Escape" { cancel() }>
+            {children()}
+        </div>
+    }
+}
+
+/// Copies `text` to the clipboard; says "Copied" once it has.
+#[component]
+pub fn CopyButton(#[prop(into)] text: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(window) = web_sys::window() {
+            let _ = window.navigator().clipboard().write_text(&text);
+            copied.set(true);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &text;
+    };
+    view! { <button type="button" class="secondary" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button> }
+}
+
+/// The page shown now: its path and query.
+fn here() -> String {
+    let location = leptos_router::hooks::use_location();
+    let (path, query) = (location.pathname.get_untracked(), location.search.get_untracked());
+    if query.is_empty() || query == "?" {
+        path
+    } else if query.starts_with('?') {
+        format!("{path}{query}")
+    } else {
+        format!("{path}?{query}")
     }
 }
 
@@ -113,7 +178,7 @@ pub fn ErrorBox(problem: Problem) -> impl IntoView {
         return view! {
             <div class="error-box" role="alert">
                 <p>"Your session has ended."</p>
-                <a class="button" href="/login">"Sign in again"</a>
+                <a class="button" href=crate::app::session::login_href(&here())>"Sign in again"</a>
             </div>
         }
         .into_any();

@@ -6,7 +6,7 @@ macro_rules! recovery_queries {
     ($store:ident, $db:ty) => {
         const _: () = {
             use $crate::crypto::{self, seal};
-            use $crate::domain::{DeliveryStatus, SecretInfo};
+            use $crate::domain::{DeliveryStatus, Requeued, SecretInfo};
             use $crate::store::{filters, now_ms, to_time, DeliveryFilter, DueDelivery, StoreError, StoreResult};
             use sqlx::QueryBuilder;
 
@@ -62,17 +62,26 @@ macro_rules! recovery_queries {
 
                 /// Queues again the failed deliveries `filter` selects (its status is ignored):
                 /// pending where their webhook is on, held where it is off (to go when it is switched
-                /// on). With `dry_run`, only counts. Returns how many.
-                pub async fn requeue_failed(&self, filter: &DeliveryFilter, dry_run: bool) -> StoreResult<u64> {
+                /// on). With `dry_run`, only counts. Returns how many, and how many of them are held.
+                pub async fn requeue_failed(&self, filter: &DeliveryFilter, dry_run: bool) -> StoreResult<Requeued> {
                     let filter = DeliveryFilter { status: None, ..filter.clone() };
+                    let count = |q: &mut QueryBuilder<'_, $db>| {
+                        q.push(
+                            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM webhooks w
+                                 WHERE w.id = deliveries.webhook_id AND w.active = TRUE) THEN 0 ELSE 1 END), 0)
+                             FROM deliveries WHERE status = 'failed'",
+                        );
+                        filters::deliveries(q, &filter);
+                    };
+                    let mut q = QueryBuilder::<$db>::new("");
+                    count(&mut q);
                     if dry_run {
-                        let mut q = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM deliveries WHERE status = 'failed'");
-                        filters::deliveries(&mut q, &filter);
-                        let count: i64 = q.build_query_scalar().fetch_one(&self.pool).await?;
-                        return Ok(count as u64);
+                        let (total, held): (i64, i64) = q.build_query_as().fetch_one(&self.pool).await?;
+                        return Ok(Requeued { total: total as u64, held: held as u64 });
                     }
                     let now = now_ms();
                     let mut tx = self.writer.begin().await?;
+                    let (_, held): (i64, i64) = q.build_query_as().fetch_one(&mut *tx).await?;
                     let mut q = QueryBuilder::<$db>::new(
                         "UPDATE deliveries SET status = CASE WHEN EXISTS (SELECT 1 FROM webhooks w
                              WHERE w.id = deliveries.webhook_id AND w.active = TRUE) THEN 'pending' ELSE 'held' END,
@@ -88,7 +97,7 @@ macro_rules! recovery_queries {
                     if done > 0 {
                         self.queued.notify_one();
                     }
-                    Ok(done)
+                    Ok(Requeued { total: done, held: (held as u64).min(done) })
                 }
 
                 /// Queues to the webhook the events it missed since `since_ms`: its tenant's events
