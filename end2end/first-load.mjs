@@ -14,8 +14,11 @@ const SLOW_4G = { offline: false, latency: 150, downloadThroughput: (1.6 * 1024 
 
 async function visit(page, cdp, to = url) {
   let bytes = 0;
+  let requests = 0;
   const onFinished = (e) => (bytes += e.encodedDataLength);
+  const onRequest = () => (requests += 1);
   cdp.on('Network.loadingFinished', onFinished);
+  cdp.on('Network.requestWillBeSent', onRequest);
   const started = Date.now();
   await page.goto(to, { waitUntil: 'commit' });
   await page.waitForSelector('body[data-hydrated="true"]', { timeout: 120_000 });
@@ -23,7 +26,8 @@ async function visit(page, cdp, to = url) {
   const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN);
   await page.waitForTimeout(200);
   cdp.off('Network.loadingFinished', onFinished);
-  return { bytes, fcp, interactive };
+  cdp.off('Network.requestWillBeSent', onRequest);
+  return { bytes, requests, fcp, interactive };
 }
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
@@ -55,10 +59,27 @@ if (adminKey) {
   await cdp.send('Network.clearBrowserCache');
   await cdp.send('Network.emulateNetworkConditions', SLOW_4G);
   rows.push(['dashboard, signed in, empty cache', await visit(page, cdp, new URL('/', url).href)]);
+  // A deep link to a webhook's page (the heaviest page: charts, recovery, the edit form), as a
+  // link in a chat or an e-mail opens it: signed in, nothing cached.
+  const made = await page.request.post(new URL('/api/webhooks', url).href, {
+    headers: { Authorization: `Bearer ${adminKey}` },
+    data: { url: 'https://receiver.example.com/first-load', events: ['wallet.*'], description: 'first load' },
+  });
+  const hook = await made.json();
+  await cdp.send('Network.clearBrowserCache');
+  rows.push(['deep link to a webhook, empty cache', await visit(page, cdp, new URL(`/webhooks/${hook.id}`, url).href)]);
+  // Then a move to another page, as a click makes it (its code fetched on the slow link).
+  await cdp.send('Network.clearBrowserCache');
+  const started = Date.now();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Deliveries' }).click();
+  await page.getByRole('heading', { name: 'Deliveries', exact: true }).waitFor({ timeout: 120_000 });
+  await page.waitForSelector('body[data-hydrated="true"]');
+  const moved = Date.now() - started;
   await context.close();
+  console.log(`moving from the webhook's page to the deliveries (slow 4G, code not cached): ${(moved / 1000).toFixed(2)} s`);
 }
 await browser.close();
 console.log(`first load of ${url} on slow 4G (150 ms RTT, 1.6 Mbit/s down):`);
 for (const [name, r] of rows) {
-  console.log(`  ${name.padEnd(40)} ${(r.bytes / 1024).toFixed(0).padStart(6)} KiB   first paint ${(r.fcp / 1000).toFixed(2)} s   interactive ${(r.interactive / 1000).toFixed(2)} s`);
+  console.log(`  ${name.padEnd(40)} ${(r.bytes / 1024).toFixed(0).padStart(6)} KiB ${String(r.requests).padStart(4)} requests   first paint ${(r.fcp / 1000).toFixed(2)} s   interactive ${(r.interactive / 1000).toFixed(2)} s`);
 }

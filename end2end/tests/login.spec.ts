@@ -47,5 +47,39 @@ test('revoking the key ends its console session: the next page says so and offer
   await page.getByRole('link', { name: 'Webhooks', exact: true }).click();
   await expect(page.getByRole('alert')).toContainText('Your session has ended');
   await page.getByRole('link', { name: 'Sign in again' }).click();
-  await expect(page).toHaveURL(/\/login$/);
+  // The sign-in page will bring the user back to the page they were on.
+  await expect(page).toHaveURL(/\/login\?next=%2Fwebhooks$/);
+});
+
+test('signing in from a link goes on to the page it named', async ({ page }) => {
+  await page.goto('/deliveries?status=failed');
+  await expect(page).toHaveURL(/\/login\?next=%2Fdeliveries%3Fstatus%3Dfailed$/);
+  await hydrated(page);
+  await new LoginPage(page).signIn(ADMIN_TOKEN);
+  await expect(page).toHaveURL(/\/deliveries\?status=failed$/);
+  await expect(page.getByRole('heading', { name: 'Deliveries' })).toBeVisible();
+  await expect(page).toHaveTitle('Deliveries · Monay Webhooks');
+  // Only pages of the console: another site is never where a sign-in leads.
+  await page.context().clearCookies();
+  await page.goto('/login?next=//evil.example.com/');
+  await hydrated(page);
+  await new LoginPage(page).signIn(ADMIN_TOKEN);
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  await expect(page).toHaveURL(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('a wrong key is refused with its reason on the page', async ({ page }) => {
+    await page.goto('/login');
+    await page.getByLabel('API key').fill('mwk_this-is-not-a-key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page).toHaveURL(/\/login\?error=/);
+    await expect(page.getByTestId('login-error')).toContainText('not valid');
+    // And the right key signs in.
+    await page.getByLabel('API key').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  });
 });

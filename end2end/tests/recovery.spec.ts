@@ -59,6 +59,32 @@ test('retry all the failed deliveries of a filtered log view', async ({ page, re
   await receiver.stop();
 });
 
+test("retrying the failed deliveries of a webhook that is off says they are only held", async ({ page, request }) => {
+  const receiver = await Receiver.start(500);
+  const api = new Api(request);
+  const hook = await api.webhook(receiver.url('/off'), ['user.created']);
+  await api.publish('user.created', { n: 1 });
+  await expect.poll(() => failedCount(api, `webhookId=${hook.id}`)).toBe(1);
+  await api.post(`/webhooks/${hook.id}/disable`, {});
+
+  await signIn(page);
+  await open(page, `/deliveries?webhookId=${hook.id}`);
+  const bulk = page.getByTestId('retry-failed');
+  await bulk.getByRole('button', { name: 'Retry all 1 failed in this view' }).click();
+  const confirm = bulk.getByRole('group', { name: 'Confirm retry' });
+  await expect(confirm).toContainText('1 of them is only held: its webhook is off');
+  // The panel takes the focus, and Esc closes it without queuing anything.
+  await expect(confirm.getByRole('button', { name: 'Retry 1' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(confirm).toBeHidden();
+  expect(await failedCount(api, `webhookId=${hook.id}`)).toBe(1);
+  await bulk.getByRole('button', { name: 'Retry all 1 failed in this view' }).click();
+  await confirm.getByRole('button', { name: 'Retry 1' }).click();
+  await expect(page.getByTestId('retry-failed-done')).toContainText('1 queued again. 1 of them is only held');
+  expect((await api.get(`/deliveries?webhookId=${hook.id}&status=held`)).data).toHaveLength(1);
+  await receiver.stop();
+});
+
 test('replay the events a webhook missed while it was disabled', async ({ page, request }) => {
   const receiver = await Receiver.start();
   const api = new Api(request);

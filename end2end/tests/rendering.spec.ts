@@ -73,6 +73,41 @@ test.describe('at a phone width', () => {
     const header = await page.locator('header.topbar').boundingBox();
     expect(header!.height).toBeLessThanOrEqual(100);
   });
+
+  test("list rows are cards that show each row's health and status without scrolling sideways", async ({ page, request }) => {
+    const receiver = await Receiver.start();
+    const api = new Api(request);
+    const tenant = unique('phone');
+    const hook = await api.webhook(receiver.url('/a-rather-long-path/for/a/phone/screen'), ['wallet.created'], tenant);
+    await api.publish('wallet.created', { n: 1 }, tenant);
+    await expect.poll(() => receiver.received.length).toBe(1);
+    await signIn(page);
+    const inView = async (locator: ReturnType<typeof page.locator>) => {
+      await expect(locator).toBeVisible();
+      const box = (await locator.boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+    };
+    await open(page, `/webhooks?tenant=${tenant}`);
+    await inView(page.getByTestId(`webhook-${hook.id}`).getByTestId('health'));
+    await expect(page.getByTestId('webhooks').locator('thead')).toBeHidden();
+    await open(page, `/deliveries?tenant=${tenant}`);
+    const row = page.getByTestId('deliveries').locator('tbody tr').first();
+    await inView(row.locator('.badge'));
+    await open(page, `/events?tenant=${tenant}`);
+    await inView(page.getByTestId('events').locator('tbody tr').first().getByRole('link', { name: 'Details' }));
+    for (const path of [`/webhooks?tenant=${tenant}`, `/deliveries?tenant=${tenant}`, `/events?tenant=${tenant}`]) {
+      await open(page, path);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), path).toBeLessThanOrEqual(0);
+    }
+    // The delivery's own page fits a 360 px screen.
+    const deliveries = await api.get(`/deliveries?webhookId=${hook.id}`);
+    await page.setViewportSize({ width: 360, height: 740 });
+    await open(page, `/deliveries/${deliveries.data[0].id}`);
+    await expect(page.getByRole('heading', { name: 'wallet.created to' })).toBeVisible();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await receiver.stop();
+  });
 });
 
 for (const width of [1024, 1280]) {

@@ -112,13 +112,82 @@ test('disable and enable a webhook', async ({ page, request }) => {
   await open(page, `/webhooks/${hook.id}`);
   const detail = new WebhookDetail(page);
   await expect(detail.status()).toHaveText('active');
-  await detail.toggle('Disable');
+  // Disabling asks first, says what happens to new events, and offers Pause beside it.
+  await page.getByRole('button', { name: 'Disable…' }).click();
+  const confirm = page.getByRole('group', { name: 'Confirm disable' });
+  await expect(confirm).toContainText('Events published while it is disabled are not queued for it');
+  await expect(confirm.getByRole('button', { name: 'Pause instead' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(confirm).toBeHidden();
+  expect((await new Api(request).get(`/webhooks/${hook.id}`)).active).toBe(true);
+  await detail.disable();
   await expect(detail.status()).toHaveText('disabled');
   await open(page, `/webhooks/${hook.id}`);
   await expect(detail.status()).toHaveText('disabled');
-  await detail.toggle('Enable');
+  await detail.enable();
   await expect(detail.status()).toHaveText('active');
   expect((await new Api(request).get(`/webhooks/${hook.id}`)).active).toBe(true);
+  await receiver.stop();
+});
+
+test('Pause, offered when disabling, keeps what the webhook would get', async ({ page, request }) => {
+  const receiver = await Receiver.start();
+  const api = new Api(request);
+  const hook = await api.webhook(receiver.url('/paused'), ['user.created']);
+  await signIn(page);
+  await open(page, `/webhooks/${hook.id}`);
+  await page.getByRole('button', { name: 'Disable…' }).click();
+  await page.getByRole('group', { name: 'Confirm disable' }).getByRole('button', { name: 'Pause instead' }).click();
+  const detail = new WebhookDetail(page);
+  await expect(detail.status()).toHaveText('paused');
+  await api.publish('user.created', { n: 1 });
+  await expect.poll(async () => (await api.get(`/deliveries?webhookId=${hook.id}&status=held`)).data.length).toBe(1);
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await expect.poll(() => receiver.received.length).toBe(1);
+  await receiver.stop();
+});
+
+test('an edited webhook keeps exactly the subscriptions left as chips', async ({ page, request }) => {
+  const receiver = await Receiver.start();
+  const api = new Api(request);
+  const hook = await api.webhook(receiver.url('/chips'), ['transaction.*', 'category:security', 'user.created']);
+  await signIn(page);
+  await open(page, `/webhooks/${hook.id}`);
+  const subscriptions = page.getByTestId('subscriptions');
+  const chip = (pattern: string) => subscriptions.locator(`[data-pattern="${pattern}"]`);
+  // Every saved pattern is shown, those the checkboxes cannot show too, with what it receives.
+  await expect(subscriptions.getByTestId('chip')).toHaveCount(3);
+  await expect(chip('transaction.*')).toContainText('transaction.completed, transaction.created, transaction.failed, transaction.pending');
+  await expect(chip('category:security')).toContainText('4 types');
+  await expect(chip('user.created')).toContainText('this type');
+
+  // Removed by its chip, or by unticking its checkbox; added by typing.
+  await chip('transaction.*').getByRole('button', { name: 'Remove transaction.*' }).click();
+  await page.getByTestId('group-security').getByRole('checkbox').first().uncheck();
+  await expect(chip('category:security')).toHaveCount(0);
+  await subscriptions.getByLabel('Add a pattern').fill('invoice.*');
+  await subscriptions.getByRole('button', { name: 'Add', exact: true }).click();
+  await expect(subscriptions.getByRole('alert')).toContainText('matches no known event type');
+  await subscriptions.getByLabel('Add a pattern').fill('security.*');
+  await subscriptions.getByRole('button', { name: 'Add', exact: true }).click();
+  // A prefix that is also a category's name says how the two differ.
+  await expect(chip('security.*').getByTestId('chip-note')).toContainText(
+    'not the whole security category: it leaves out auth.login.failed, auth.login.success, mfa.enabled',
+  );
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByText('Saved.')).toBeVisible();
+  expect((await api.get(`/webhooks/${hook.id}`)).events).toEqual(['user.created', 'security.*']);
+  // The summaries above the form follow the save.
+  await expect(page.getByTestId('receives')).toContainText('user.created, security.*');
+  await expect(page.getByTestId('receives').getByText('transaction.created', { exact: true })).toHaveCount(0);
+  // Reloaded, the form shows exactly what was saved.
+  await page.reload();
+  await expect(subscriptions.getByTestId('chip')).toHaveCount(2);
+
+  // The catalog says what each form of pattern means.
+  await open(page, '/event-types');
+  await expect(page.getByTestId('pattern-forms')).toContainText('security.*');
+  await expect(page.getByTestId('pattern-forms')).toContainText('goes by names, not categories');
   await receiver.stop();
 });
 

@@ -65,23 +65,27 @@ fn stylesheet_href(options: &LeptosOptions) -> String {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // True while a move to another page loads its code and data: a bar at the top says so.
+    let (routing, set_routing) = signal(false);
     view! {
         <Title text="Monay Webhooks"/>
-        <Router>
+        <div class="routing-bar" class:active=move || routing.get() role="progressbar"
+            aria-label="Loading the page" aria-hidden=move || (!routing.get()).to_string()></div>
+        <Router set_is_routing=set_routing>
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/login") view=pages::login::LoginPage/>
                 <ParentRoute path=path!("") view=ui::Frame ssr=SsrMode::Async>
-                    <Route path=path!("") view={Lazy::<lazy::DashboardRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("webhooks") view={Lazy::<lazy::WebhooksRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("webhooks/new") view={Lazy::<lazy::NewWebhookRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("webhooks/:id") view={Lazy::<lazy::WebhookRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("deliveries") view={Lazy::<lazy::DeliveriesRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("deliveries/:id") view={Lazy::<lazy::DeliveryRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("events") view={Lazy::<lazy::EventsRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("events/:id") view={Lazy::<lazy::EventRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("event-types") view={Lazy::<lazy::CatalogRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("keys") view={Lazy::<lazy::KeysRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("audit") view={Lazy::<lazy::AuditRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("") view={Lazy::<lazy::DashboardArea>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("webhooks") view={Lazy::<lazy::WebhooksArea>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("webhooks/new") view={Lazy::<lazy::WebhooksArea>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("webhooks/:id") view={Lazy::<lazy::WebhooksArea>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("deliveries") view={Lazy::<lazy::LogArea>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("deliveries/:id") view={Lazy::<lazy::LogArea>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("events") view={Lazy::<lazy::LogArea>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("events/:id") view={Lazy::<lazy::LogArea>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("event-types") view={Lazy::<lazy::AdminArea>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("keys") view={Lazy::<lazy::AdminArea>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("audit") view={Lazy::<lazy::AdminArea>::new()} ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>
