@@ -94,6 +94,6 @@ test("a deep link fetches its page's code in a few requests", async ({ browser, 
   await hydrated(page);
   await expect(page.getByRole('heading', { name: 'https://receiver.example.com/deep-link' })).toBeVisible();
   expect(requests.length, requests.join('\n')).toBeLessThanOrEqual(30);
-  expect(requests.filter((p) => p.includes('split___webhooks_area'))).toHaveLength(1);
+  expect(requests.filter((p) => p.includes('split___webhook_area'))).toHaveLength(1);
   await context.close();
 });

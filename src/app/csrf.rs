@@ -20,7 +20,10 @@ pub const FIELD: &str = "csrf";
 pub fn page_token() -> String {
     #[cfg(feature = "ssr")]
     {
-        use_context::<axum::http::request::Parts>().and_then(|parts| ssr::token(&parts.headers)).unwrap_or_default()
+        use_context::<axum::http::request::Parts>()
+            .and_then(|parts| ssr::token(&parts.headers))
+            .map(|token| ssr::masked(&token))
+            .unwrap_or_default()
     }
     #[cfg(not(feature = "ssr"))]
     {
@@ -105,6 +108,36 @@ pub mod ssr {
         seed(headers).map(|s| crate::crypto::sha256_hex(format!("monay-csrf:{s}").as_bytes()))
     }
 
+    /// The token as a page carries it: a fresh random pad, then the token XOR the pad (hex), so
+    /// no two pages hold the same bytes. Pages are sent compressed; a secret repeated verbatim in
+    /// every compressed page beside text an attacker can put there (a search, a filter) could be
+    /// guessed from the pages' sizes (BREACH).
+    pub fn masked(token: &str) -> String {
+        use rand::RngCore;
+        let mut pad = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut pad);
+        let xored: Vec<u8> = token.as_bytes().iter().zip(pad.iter().cycle()).map(|(t, p)| t ^ p).collect();
+        format!("{}{}", hex::encode(pad), hex::encode(xored))
+    }
+
+    /// The token a page sent back: unmasked (see [`masked`]); the bare token is taken as it is.
+    fn unmasked(given: &str) -> Option<String> {
+        if given.len() == 64 {
+            return Some(given.to_string());
+        }
+        let bytes = hex::decode(given).ok().filter(|b| b.len() == 32 + 64)?;
+        let (pad, xored) = bytes.split_at(32);
+        String::from_utf8(xored.iter().zip(pad.iter().cycle()).map(|(x, p)| x ^ p).collect()).ok()
+    }
+
+    /// Does the token a page sent back match the request's own?
+    fn matches(given: &[u8], expected: &str) -> bool {
+        std::str::from_utf8(given)
+            .ok()
+            .and_then(unmasked)
+            .is_some_and(|token| constant_eq(token.as_bytes(), expected.as_bytes()))
+    }
+
     /// Largest console form read to find its token.
     const MAX_FORM: usize = 256 * 1024;
 
@@ -168,7 +201,7 @@ pub mod ssr {
         }
         let expected = token(req.headers()).ok_or_else(|| refused("reload the page: its security token is missing"))?;
         if let Some(given) = req.headers().get(HEADER) {
-            return if constant_eq(given.as_bytes(), expected.as_bytes()) {
+            return if matches(given.as_bytes(), &expected) {
                 Ok(req)
             } else {
                 Err(refused("reload the page: its security token does not match"))
@@ -189,9 +222,7 @@ pub mod ssr {
             .map_err(|_| AppError::too_large("the form is larger than the console accepts"))?;
         let given = url::form_urlencoded::parse(&bytes).find(|(k, _)| k == FIELD).map(|(_, v)| v.into_owned());
         match given {
-            Some(given) if constant_eq(given.as_bytes(), expected.as_bytes()) => {
-                Ok(Request::from_parts(parts, Body::from(bytes)))
-            }
+            Some(given) if matches(given.as_bytes(), &expected) => Ok(Request::from_parts(parts, Body::from(bytes))),
             _ => Err(refused("reload the page: its security token does not match")),
         }
     }

@@ -105,7 +105,25 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::app::csrf::ssr::guard))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::api::traffic::layer))
+        .layer(html_compression())
         .with_state(state)
+}
+
+/// Console pages go compressed (brotli or gzip, as the browser accepts): a webhook's page is ~35 KB
+/// of HTML and data. Only HTML: the API's JSON and the live stream are left as they are (the
+/// bundle is precompressed), and the pages' CSRF token is masked afresh on each page (BREACH).
+fn html_compression() -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+    let html = |_: axum::http::StatusCode,
+                _: axum::http::Version,
+                headers: &axum::http::HeaderMap,
+                _: &axum::http::Extensions| {
+        headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"))
+    };
+    tower_http::compression::CompressionLayer::new().compress_when(DefaultPredicate::new().and(html))
 }
 
 /// Headers every answer carries: no framing by other sites, no type sniffing, no full URLs in

@@ -171,3 +171,77 @@ async fn a_tenant_typed_by_mistake_in_the_console_is_refused_and_a_new_one_needs
     assert!(picked.contains("whsec_"), "{picked}");
     assert_eq!(count("acme").await, 2);
 }
+
+/// The token of a console page fetched with the seed cookie `seed`.
+async fn page_token(s: &TestServer, seed: &str) -> String {
+    let html = client().get(s.url("/login")).header("cookie", seed).send().await.unwrap().text().await.unwrap();
+    html.split(r#"name="csrf-token" content=""#).nth(1).unwrap().split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn pages_go_compressed_and_carry_their_token_masked_afresh() {
+    let s = TestServer::start().await;
+    let page = client().get(s.url("/login")).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(page.headers()["content-encoding"], "gzip", "{:?}", page.headers());
+    let brotli = client().get(s.url("/login")).header("accept-encoding", "br").send().await.unwrap();
+    assert_eq!(brotli.headers()["content-encoding"], "br");
+    // The API's JSON is left as it is.
+    let api = reqwest::Client::new()
+        .get(s.url("/api/webhooks"))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert!(api.headers().get("content-encoding").is_none(), "{:?}", api.headers());
+
+    // No two pages carry the same token bytes, and each is taken.
+    let (seed, _) = s.console_token().await;
+    let (first, second) = (page_token(&s, &seed).await, page_token(&s, &seed).await);
+    assert_ne!(first, second, "masked afresh");
+    for token in [&first, &second] {
+        let login = client()
+            .post(s.url("/console/login"))
+            .header("cookie", &seed)
+            .form(&[("key", ADMIN_TOKEN), ("csrf", token.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.headers()["location"], "/", "a masked token is taken");
+    }
+    // Another seed's token is not.
+    let (other_seed, _) = s.console_token().await;
+    let foreign = page_token(&s, &other_seed).await;
+    let refused = client()
+        .post(s.url("/console/login"))
+        .header("cookie", &seed)
+        .form(&[("key", ADMIN_TOKEN), ("csrf", foreign.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_refused_plain_sign_in_comes_back_with_its_reason_and_a_good_one_goes_on_to_next() {
+    let s = TestServer::start().await;
+    let (seed, token) = s.console_token().await;
+    let login = |key: &str, next: &str| {
+        client()
+            .post(s.url("/console/login"))
+            .header("cookie", &seed)
+            .form(&[("key", key), ("csrf", token.as_str()), ("next", next)])
+            .send()
+    };
+    let wrong = login("mwk_wrong", "/deliveries?status=failed").await.unwrap();
+    let to = wrong.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/login?error=") && to.contains("next=%2Fdeliveries"), "{to}");
+    let html = client().get(s.url(&to)).header("cookie", &seed).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("not valid or has been revoked"), "the reason is on the page before any script runs");
+    let ok = login(ADMIN_TOKEN, "/deliveries?status=failed").await.unwrap();
+    assert_eq!(ok.headers()["location"], "/deliveries?status=failed");
+    for elsewhere in ["//evil.example.com/", "https://evil.example.com/", "/\\evil.example.com"] {
+        let ok = login(ADMIN_TOKEN, elsewhere).await.unwrap();
+        assert_eq!(ok.headers()["location"], "/", "{elsewhere} is not a page of the console");
+    }
+}
