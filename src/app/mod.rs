@@ -78,7 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view={Lazy::<lazy::DashboardArea>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("webhooks") view={Lazy::<lazy::WebhooksArea>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("webhooks/new") view={Lazy::<lazy::WebhooksArea>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("webhooks/:id") view={Lazy::<lazy::WebhookArea>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("webhooks/:id") view={Lazy::<lazy::WebhooksArea>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("deliveries") view={Lazy::<lazy::LogArea>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("deliveries/:id") view={Lazy::<lazy::LogArea>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("events") view={Lazy::<lazy::LogArea>::new()} ssr=SsrMode::Async/>

@@ -4,9 +4,9 @@
 //! itself, before hydrating). The sign-in page and the frame around the pages stay in the main
 //! bundle. Without `--split` they are ordinary routes.
 //!
-//! Five areas rather than a route each: the splitter makes a chunk for every set of split points
+//! Four areas rather than a route each: the splitter makes a chunk for every set of split points
 //! that share code, so eleven split points made ~190 small chunks, and a deep link fetched over a
-//! hundred of them; five make a few dozen at most, and a page fetches a handful.
+//! hundred of them; with four (and the webhook page's edit form) a page fetches about a dozen.
 
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
@@ -103,13 +103,12 @@ macro_rules! lazy_areas {
 lazy_areas! {
     /// `/`
     DashboardArea { Dashboard => super::dashboard::Dashboard }
-    /// `/webhooks`, `/webhooks/new`
+    /// `/webhooks`, `/webhooks/new`, `/webhooks/:id` (whose edit form is fetched when opened)
     WebhooksArea {
         Webhooks => super::webhooks::WebhooksPage,
         NewWebhook => super::webhooks::NewWebhookPage,
+        Webhook => super::webhook::WebhookPage,
     }
-    /// `/webhooks/:id`: the heaviest page, the one links point at, on its own.
-    WebhookArea { Webhook => super::webhook::WebhookPage }
     /// `/deliveries`, `/deliveries/:id`, `/events`, `/events/:id`
     LogArea {
         Deliveries => super::deliveries::DeliveriesPage,
