@@ -95,8 +95,5 @@ test("a deep link fetches its page's code in a few requests", async ({ browser, 
   await expect(page.getByRole('heading', { name: 'https://receiver.example.com/deep-link' })).toBeVisible();
   expect(requests.length, requests.join('\n')).toBeLessThanOrEqual(30);
   expect(requests.filter((p) => p.includes('split___webhooks_area'))).toHaveLength(1);
-  // The edit form's code comes when it is asked for, and the form works.
-  await page.getByRole('button', { name: 'Edit this webhook…' }).click();
-  await expect(page.getByRole('form', { name: 'Edit webhook' }).getByLabel('Endpoint URL')).toHaveValue('https://receiver.example.com/deep-link');
   await context.close();
 });

@@ -153,7 +153,6 @@ test('an edited webhook keeps exactly the subscriptions left as chips', async ({
   const hook = await api.webhook(receiver.url('/chips'), ['transaction.*', 'category:security', 'user.created']);
   await signIn(page);
   await open(page, `/webhooks/${hook.id}`);
-  await page.getByRole('button', { name: 'Edit this webhook…' }).click();
   const subscriptions = page.getByTestId('subscriptions');
   const chip = (pattern: string) => subscriptions.locator(`[data-pattern="${pattern}"]`);
   // Every saved pattern is shown, those the checkboxes cannot show too, with what it receives.
@@ -183,7 +182,6 @@ test('an edited webhook keeps exactly the subscriptions left as chips', async ({
   await expect(page.getByTestId('receives').getByText('transaction.created', { exact: true })).toHaveCount(0);
   // Reloaded, the form shows exactly what was saved.
   await page.reload();
-  await page.getByRole('button', { name: 'Edit this webhook…' }).click();
   await expect(subscriptions.getByTestId('chip')).toHaveCount(2);
 
   // The catalog says what each form of pattern means.

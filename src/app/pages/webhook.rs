@@ -149,38 +149,12 @@ fn Detail(v: WebhookView, reload: impl Fn() + Copy + Send + Sync + 'static) -> i
                 view! { <DeliveryTable rows=v.deliveries.data names/> }.into_any()
             }}
         </section>
-        <EditSection current types=v.event_types/>
+        <section>
+            <h2>"Edit"</h2>
+            <WebhookForm existing=Some(w) types=v.event_types on_saved=Callback::new(move |saved: Webhook| current.set(saved))/>
+        </section>
         <DeleteWebhook id=id.get_value() name=display_name/>
     }
-}
-
-/// The edit form, opened on request. Its code (the same as the new-webhook form's) is fetched then:
-/// a link to a webhook, the page people land on, does not wait for it.
-#[component]
-fn EditSection(current: RwSignal<Webhook>, types: Vec<crate::domain::EventType>) -> impl IntoView {
-    let open = RwSignal::new(false);
-    let types = StoredValue::new(types);
-    let on_saved = Callback::new(move |saved: Webhook| current.set(saved));
-    view! {
-        <section data-testid="edit">
-            <h2>"Edit"</h2>
-            <Show when=move || open.get() fallback=move || view! {
-                <button class="secondary" on:click=move |_| open.set(true)>"Edit this webhook…"</button>
-            }>
-                <Suspense fallback=|| view! { <Loading/> }>
-                    {move || {
-                        let (w, t) = (current.get_untracked(), types.get_value());
-                        Suspend::new(async move { edit_form(w, t, on_saved).await })
-                    }}
-                </Suspense>
-            </Show>
-        </section>
-    }
-}
-
-#[leptos::lazy]
-fn edit_form(w: Webhook, types: Vec<crate::domain::EventType>, on_saved: Callback<Webhook>) -> AnyView {
-    view! { <WebhookForm existing=Some(w) types on_saved/> }.into_any()
 }
 
 /// How deliveries are made to the webhook: its controls, and its own headers on every request.
