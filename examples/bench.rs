@@ -563,7 +563,7 @@ async fn ceiling(client: &reqwest::Client, publishers: usize) {
 /// webhooks each, as fast as the server takes them; throughput and latency until all are delivered.
 /// Takes 1,000,000 tokens from one key's bucket: nanoseconds per request the limiter adds.
 fn limiter_cost() -> f64 {
-    use monay_webhooks::api::ratelimit::{Quota, RateLimiter};
+    use monay_webhooks::state::ratelimit::{Quota, RateLimiter};
     let limiter = RateLimiter::default();
     let quota = Quota { per_second: 100_000_000, burst: 200_000_000 };
     let started = Instant::now();

@@ -13,6 +13,9 @@ step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
 step "cargo fmt --check"
 cargo fmt --check
 
+step "layers (no import circle, no upward arrow, api/ and app/ through service/)"
+bash scripts/layers.sh
+
 step "clippy (server build)"
 cargo clippy --features ssr --all-targets -- -D warnings
 

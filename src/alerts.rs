@@ -7,7 +7,6 @@ use crate::error::AppResult;
 use crate::store::{NewEvent, Stats, StatsQuery, Store, WebhookFilter};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use tokio_util::sync::CancellationToken;
 
 /// Applies the thresholds to one subject's statistics (pure).
 pub fn evaluate(cfg: &AlertConfig, subject: &str, stats: &Stats, now: DateTime<Utc>) -> Vec<Alert> {
@@ -187,22 +186,6 @@ fn evaluated(tenant: &str, kind: &str, alert: &str, message: String, level: Opti
         url: None,
         reason: None,
         consecutive_failures: None,
-    }
-}
-
-/// Evaluates alerts every `interval` until `stop`, while this node leads the `alerts` job.
-pub async fn run(monitor: std::sync::Arc<AlertMonitor>, store: Store, cfg: AlertConfig, stop: CancellationToken) {
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(cfg.interval) => {}
-            _ = stop.cancelled() => return,
-        }
-        if !crate::jobs::leads(&store, "alerts", cfg.interval).await {
-            continue;
-        }
-        if let Err(e) = monitor.evaluate_tenants(&store, &cfg).await {
-            tracing::error!("alert evaluation failed: {e}");
-        }
     }
 }
 

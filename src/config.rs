@@ -61,7 +61,7 @@ pub struct Config {
     /// Deadlines and bounds of client connections: `WEBHOOK_HTTP_HEADER_TIMEOUT` (first byte and
     /// request headers, ms, default 10 s), `WEBHOOK_HTTP_BODY_TIMEOUT` (a request's body, ms, 60 s),
     /// `WEBHOOK_HTTP_IDLE_TIMEOUT` (no request under way, ms, 60 s), `WEBHOOK_MAX_CONNECTIONS` (10,000).
-    pub http: crate::server::connections::Limits,
+    pub http: HttpLimits,
     /// `WEBHOOK_MAX_WEBHOOKS_PER_TENANT`: webhooks one tenant may have (default 1,000).
     pub max_webhooks_per_tenant: u64,
     /// `WEBHOOK_DELIVERY_MEMORY_MB`: payload memory a node may hold for deliveries it has claimed
@@ -198,7 +198,7 @@ impl Config {
                     num("WEBHOOK_ALERT_INTERVAL", 30_000)?,
                 )?),
             },
-            http: crate::server::connections::Limits {
+            http: HttpLimits {
                 header: Duration::from_millis(positive(
                     "WEBHOOK_HTTP_HEADER_TIMEOUT",
                     num("WEBHOOK_HTTP_HEADER_TIMEOUT", 10_000)?,
@@ -224,6 +224,19 @@ impl Config {
             leptos_config: get("LEPTOS_CONFIG").unwrap_or_else(|| "Leptos.toml".into()),
         })
     }
+}
+
+/// The deadlines and bounds of client connections (`WEBHOOK_HTTP_*` settings, see `Config`).
+#[derive(Clone, Copy, Debug)]
+pub struct HttpLimits {
+    /// From accepting a connection to its first byte, and for a request's whole header.
+    pub header: Duration,
+    /// For a request's whole body, from the request's start.
+    pub body: Duration,
+    /// With no request under way (HTTP/1 keep-alive, HTTP/2 with no stream open).
+    pub idle: Duration,
+    /// Open connections served normally.
+    pub max_connections: usize,
 }
 
 /// When alerts are raised (the seed's thresholds by default).

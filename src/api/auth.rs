@@ -4,6 +4,7 @@
 
 use crate::domain::Principal;
 use crate::error::AppError;
+use crate::service::auth as access;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, COOKIE};
@@ -28,14 +29,14 @@ impl FromRequestParts<AppState> for Principal {
                 .ok_or_else(|| AppError::unauthorized("the Authorization header must be 'Bearer <API key>'"))?;
             // A valid key is never refused by the throttle: keys are 256-bit, the throttle is for
             // guesses (and a guesser sharing an address, a NAT, must not lock its neighbours out).
-            return match state.store.authenticate(token).await? {
+            return match access::authenticate(state, token).await? {
                 Some(principal) => {
                     super::traffic::admit(state, parts, &principal).await?;
                     Ok(principal)
                 }
                 None => {
-                    throttled(state, ip)?;
-                    refused(state, ip, "auth.failed").await;
+                    access::throttled(state, ip)?;
+                    access::refused(state, ip, "auth.failed").await;
                     Err(AppError::unauthorized("the API key is not valid or has been revoked"))
                 }
             };
@@ -45,7 +46,7 @@ impl FromRequestParts<AppState> for Principal {
         // which another site's page cannot send, so it cannot act in a signed-in user's name.
         if let Some(token) = session_token(&parts.headers) {
             if parts.method.is_safe() && same_origin(&parts.headers) {
-                if let Some(principal) = state.store.session_principal(&token).await? {
+                if let Some(principal) = access::session_principal(state, &token).await? {
                     super::traffic::admit(state, parts, &principal).await?;
                     return Ok(principal);
                 }
@@ -83,31 +84,6 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-/// 429 while `ip` is refused for guessing keys.
-pub fn throttled(state: &AppState, ip: Option<std::net::IpAddr>) -> Result<(), AppError> {
-    state.auth_throttle.check(ip, std::time::Instant::now()).map_err(|seconds| {
-        AppError::too_many(format!("too many failed sign-ins from this address; try again in {seconds} s"), seconds)
-    })
-}
-
-/// Counts a refused key or sign-in from `ip`, logs and audits it (`action`), and the lock-out when
-/// this one reached the limit.
-pub async fn refused(state: &AppState, ip: Option<std::net::IpAddr>, action: &str) {
-    let address = ip.map(|ip| ip.to_string());
-    let outcome = state.auth_throttle.failed(ip, std::time::Instant::now());
-    tracing::warn!(client_ip = address.as_deref().unwrap_or("-"), "{action}: an unknown or revoked key was refused");
-    let mut actions = vec![action];
-    if outcome == super::throttle::Failure::LockedOut {
-        tracing::warn!(client_ip = address.as_deref().unwrap_or("-"), "too many failed sign-ins: address refused");
-        actions.push("auth.throttled");
-    }
-    for action in actions {
-        if let Err(e) = state.store.audit_refused(address.as_deref(), action).await {
-            tracing::error!("audit log write failed for {action}: {e}");
-        }
-    }
-}
-
 /// The session token from the `Cookie` header, if any.
 pub fn session_token(headers: &HeaderMap) -> Option<String> {
     cookie(headers, SESSION_COOKIE)
@@ -124,32 +100,6 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_string())
         .filter(|v| !v.is_empty())
-}
-
-/// Admin-only actions answer 403 to tenant keys.
-pub fn require_admin(principal: &Principal) -> Result<(), AppError> {
-    if principal.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("this action needs an admin API key"))
-    }
-}
-
-/// The tenant an action acts for: a tenant key's own (naming another is refused), an admin's choice,
-/// or `None` when an admin names none.
-pub fn acting_tenant(principal: &Principal, requested: Option<&str>) -> Result<Option<String>, AppError> {
-    if let Some(t) = requested {
-        crate::domain::validate::tenant(t).map_err(|m| AppError::validation("tenant", m))?;
-    }
-    match principal.scope() {
-        None => Ok(requested.map(str::to_string)),
-        Some(own) => match requested {
-            Some(other) if other != own => {
-                Err(AppError::forbidden("a tenant API key can only act for its own tenant").with_field("tenant"))
-            }
-            _ => Ok(Some(own.to_string())),
-        },
-    }
 }
 
 pub use crate::service::Actor;

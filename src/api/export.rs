@@ -7,7 +7,7 @@ use super::openapi::{get, Routes};
 use crate::domain::{Delivery, Principal};
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::store::{DeliveryFilter, LastAttempt, Store};
+use crate::store::{DeliveryFilter, LastAttempt};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::header;
@@ -53,7 +53,7 @@ async fn export_deliveries(
 ) -> AppResult<Response> {
     let filter = DeliveryFilter { limit: None, cursor: None, ..q.filter(&principal)? };
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    tokio::spawn(produce(state.store.clone(), filter, tx));
+    tokio::spawn(produce(state, filter, tx));
     let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
     let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
     Ok((
@@ -67,19 +67,11 @@ async fn export_deliveries(
 }
 
 /// Writes the header, then page after page, until the log or the reader ends.
-async fn produce(store: Store, mut filter: DeliveryFilter, tx: mpsc::Sender<Result<Bytes, std::io::Error>>) {
+async fn produce(state: AppState, mut filter: DeliveryFilter, tx: mpsc::Sender<Result<Bytes, std::io::Error>>) {
     let mut first = true;
     loop {
-        let page = match store.page_of_deliveries(&filter, PAGE).await {
-            Ok(page) => page,
-            Err(e) => {
-                let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
-                return;
-            }
-        };
-        let ids: Vec<String> = page.data.iter().map(|d| d.id.clone()).collect();
-        let last = match store.last_attempts(&ids).await {
-            Ok(last) => last,
+        let (page, last) = match crate::service::deliveries::export_page(&state, &filter, PAGE).await {
+            Ok(found) => found,
             Err(e) => {
                 let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
                 return;

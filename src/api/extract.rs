@@ -81,29 +81,3 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Params<
             .map_err(|e| AppError::bad_request("invalid_query", e.body_text()))
     }
 }
-
-/// Reads an optional whole number written `5` or `5.0` (one number to JSON and JSON Schema alike):
-/// `#[serde(default, deserialize_with = "whole_number")]`.
-pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    use serde::de::Error;
-    let Some(n) = <Option<serde_json::Number> as serde::Deserialize>::deserialize(d)? else { return Ok(None) };
-    as_whole(&n).map(Some).ok_or_else(|| D::Error::custom(format!("expected a whole number, not {n}")))
-}
-
-/// A whole number from a JSON number written `5` or `5.0`.
-pub fn as_whole(n: &serde_json::Number) -> Option<i64> {
-    n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= 9.0e15).map(|f| f as i64))
-}
-
-/// Reads a field that may be absent (outer `None`), `null` (`Some(None)`) or a value:
-/// `#[serde(default, deserialize_with = "nullable")]`.
-pub fn nullable<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
-}
-
-/// [`nullable`] for a whole number written `5` or `5.0`.
-pub fn nullable_whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
-    whole_number(d).map(Some)
-}

@@ -45,7 +45,7 @@ async fn healthz() -> Json<Health> {
 
 /// `GET /readyz`: 200 when the database answers, 503 otherwise.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    if state.store.ping().await {
+    if crate::service::insight::ready(&state).await {
         (StatusCode::OK, Json(Health { status: "ready", version: None, reason: None }))
     } else {
         (
@@ -59,10 +59,6 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
 async fn metrics(
     State(state): State<AppState>,
 ) -> crate::error::AppResult<([(axum::http::HeaderName, &'static str); 1], String)> {
-    let queue = state.store.queue_depth().await?;
-    let disabled = state.store.disabled_webhooks().await?;
-    Ok((
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(&queue, disabled, state.store.activity()),
-    ))
+    let text = crate::service::insight::metrics(&state).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text))
 }

@@ -4,11 +4,11 @@
 use super::extract::Params;
 use super::openapi::{get, Routes};
 use crate::domain::Principal;
+use crate::domain::Stats;
 use crate::error::AppResult;
 use crate::service::insight;
 pub use crate::service::insight::StatsParams;
 use crate::state::AppState;
-use crate::store::Stats;
 use axum::extract::{Path, State};
 use axum::Json;
 

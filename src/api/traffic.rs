@@ -1,10 +1,10 @@
 //! Who may call how often, and from where: the client's address (through trusted proxies), each
 //! key's address allowlist and rate limit, and the `RateLimit-*` headers on every answer to a key.
 
-use super::ratelimit::{Quota, Verdict};
 use crate::domain::{traffic, Principal};
 use crate::error::AppError;
 use crate::metrics::Limit;
+use crate::state::ratelimit::{Quota, Verdict};
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::request::Parts;
@@ -89,7 +89,7 @@ fn forwarded_address(entry: &str) -> Option<IpAddr> {
 /// Lets a key's request through, or refuses it: 403 from an address outside the key's allowlist
 /// (audited), 429 over its rate (with `Retry-After`). Counted once per request.
 pub async fn admit(state: &AppState, parts: &Parts, principal: &Principal) -> Result<(), AppError> {
-    check_address(state, super::auth::client_ip(parts), principal).await?;
+    crate::service::auth::check_address(state, super::auth::client_ip(parts), principal).await?;
     let Some(slot) = parts.extensions.get::<VerdictSlot>() else { return Ok(()) };
     let default = Quota { per_second: state.config.api_rate_limit, burst: state.config.api_rate_burst };
     let Some(quota) = Quota::for_key(principal.rate_limit, default) else { return Ok(()) };
@@ -110,96 +110,6 @@ pub async fn admit(state: &AppState, parts: &Parts, principal: &Principal) -> Re
         format!(
             "this API key is over its rate limit of {} requests per second (bursts of {}); try again in {} s",
             quota.per_second, quota.burst, verdict.retry_after
-        ),
-        verdict.retry_after,
-    ))
-}
-
-/// Refuses (403, audited as `auth.ip_refused`) a key used from outside its allowlist.
-pub async fn check_address(state: &AppState, ip: Option<IpAddr>, principal: &Principal) -> Result<(), AppError> {
-    let address = ip.map(|ip| ip.to_string());
-    if crate::service::keys::allows(&principal.allowed_ips, address.as_deref()) {
-        if let Some(ip) = ip {
-            if state.key_uses.due(&principal.key_id, ip, Instant::now()) {
-                // Where each key is used from (so the last admin key that works is known); written
-                // in the background, at most every few minutes per key and address.
-                let (store, key, ip) = (state.store.clone(), principal.key_id.clone(), ip.to_string());
-                tokio::spawn(async move {
-                    if let Err(e) = store.note_key_use(&key, &ip).await {
-                        tracing::warn!("noting where key {key} is used from failed: {e}");
-                    }
-                });
-            }
-        }
-        return Ok(());
-    }
-    state.metrics.ip_refused();
-    tracing::warn!(key_id = %principal.key_id, client_ip = address.as_deref().unwrap_or("-"), "key used from an address outside its allowlist");
-    // One entry per key and address per minute, with a count: a client retrying in a loop does
-    // not fill the log.
-    let audit =
-        state.store.audit_repeated(principal, address.as_deref(), "auth.ip_refused", principal.tenant.as_deref());
-    if let Err(e) = audit.await {
-        tracing::error!("audit log write failed for auth.ip_refused: {e}");
-    }
-    Err(AppError::new(
-        axum::http::StatusCode::FORBIDDEN,
-        "ip_not_allowed",
-        format!(
-            "this API key may not be used from {}; the addresses it may be used from are set on the key",
-            address.as_deref().unwrap_or("this address")
-        ),
-    ))
-}
-
-/// When each key was last noted as used from each address (per node): noted again after
-/// [`KeyUses::EVERY`].
-#[derive(Debug, Default)]
-pub struct KeyUses(Mutex<std::collections::HashMap<(String, IpAddr), Instant>>);
-
-impl KeyUses {
-    /// How often a key's use from one address is written.
-    pub const EVERY: std::time::Duration = std::time::Duration::from_secs(600);
-
-    /// Is this use to be written (the first from this address, or the first for a while)?
-    pub fn due(&self, key_id: &str, ip: IpAddr, now: Instant) -> bool {
-        let mut seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.len() > 100_000 {
-            seen.retain(|_, at| now.duration_since(*at) < Self::EVERY);
-        }
-        match seen.get_mut(&(key_id.to_string(), ip)) {
-            Some(at) if now.duration_since(*at) < Self::EVERY => false,
-            Some(at) => {
-                *at = now;
-                true
-            }
-            None => {
-                seen.insert((key_id.to_string(), ip), now);
-                true
-            }
-        }
-    }
-}
-
-/// Publishing per tenant (`WEBHOOK_PUBLISH_RATE_LIMIT`), whatever key publishes; an admin's
-/// broadcast counts for the platform.
-pub fn admit_publish(state: &AppState, tenant: Option<&str>) -> Result<(), AppError> {
-    let rate = state.config.publish_rate_limit;
-    if rate == 0 {
-        return Ok(());
-    }
-    let quota = Quota { per_second: rate, burst: rate.saturating_mul(2) };
-    let key = format!("publish\u{0}{}", tenant.unwrap_or(""));
-    let verdict = state.api_limiter.take(&key, quota, Instant::now());
-    if verdict.allowed {
-        return Ok(());
-    }
-    state.metrics.rate_limited(Limit::TenantPublish);
-    Err(AppError::too_many(
-        format!(
-            "{} is over the publish limit of {rate} events per second; try again in {} s",
-            tenant.map_or("the platform".to_string(), |t| format!("tenant {t}")),
-            verdict.retry_after
         ),
         verdict.retry_after,
     ))

@@ -39,7 +39,7 @@ struct VerifyIn {
     webhook_id: Option<String>,
     /// How old a signature may be, in seconds: 0 to 2678400 (31 days; default 300).
     #[schemars(range(min = 0, max = 2_678_400))]
-    #[serde(default, deserialize_with = "super::extract::whole_number")]
+    #[serde(default, deserialize_with = "crate::service::params::whole_number")]
     tolerance_seconds: Option<i64>,
     /// For the Standard Webhooks format: the `webhook-id` header.
     message_id: Option<String>,
@@ -63,10 +63,7 @@ async fn verify_signature(
 ) -> AppResult<Json<VerifyOut>> {
     let secrets: Vec<String> = match (&input.secret, &input.webhook_id) {
         (Some(secret), _) => vec![secret.clone()],
-        (None, Some(id)) => {
-            let info = state.store.webhook_secret(id, principal.scope()).await?;
-            std::iter::once(info.secret).chain(info.previous_secret).collect()
-        }
+        (None, Some(id)) => crate::service::webhook_ops::signing_secrets(&state, &principal, id).await?,
         (None, None) => return Err(AppError::validation("secret", "give the secret or a webhookId")),
     };
     let payload = match &input.payload {

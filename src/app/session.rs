@@ -28,8 +28,9 @@ pub mod ssr {
         let Some(token) = session_token().await else {
             return Ok(None);
         };
-        let principal =
-            state()?.store.session_principal(&token).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+        let principal = crate::service::auth::session_principal(&state()?, &token)
+            .await
+            .map_err(|e| ServerFnError::new(e.to_string()))?;
         // A key's allowlist holds for its sessions too (changed after they began, or a cookie carried
         // elsewhere): outside it, nobody is signed in.
         Ok(match principal {
@@ -114,10 +115,11 @@ async fn login_with(key: String) -> Result<Option<String>, ServerFnError> {
     let state = ssr::state()?;
     let parts: axum::http::request::Parts = leptos_axum::extract().await?;
     let ip = crate::api::auth::client_ip(&parts);
-    let found = state.store.authenticate(key.trim()).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    let found =
+        crate::service::auth::authenticate(&state, key.trim()).await.map_err(|e| ServerFnError::new(e.to_string()))?;
     // A valid key signs in whatever the throttle says (it is for guesses).
     let Some(principal) = found else {
-        if let Err(refusal) = crate::api::auth::throttled(&state, ip) {
+        if let Err(refusal) = crate::service::auth::throttled(&state, ip) {
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
                 response.set_status(axum::http::StatusCode::TOO_MANY_REQUESTS);
                 if let Some(seconds) = refusal.retry_after {
@@ -126,20 +128,16 @@ async fn login_with(key: String) -> Result<Option<String>, ServerFnError> {
             }
             return Ok(Some(format!("Too many failed sign-ins from this address: {}", refusal.message)));
         }
-        crate::api::auth::refused(&state, ip, "console.login_failed").await;
+        crate::service::auth::refused(&state, ip, "console.login_failed").await;
         return Ok(Some("That API key is not valid or has been revoked.".to_string()));
     };
-    if let Err(refusal) = crate::api::traffic::check_address(&state, ip, &principal).await {
+    if let Err(refusal) = crate::service::auth::check_address(&state, ip, &principal).await {
         return Ok(Some(format!("{}.", refusal.message[..1].to_uppercase() + &refusal.message[1..])));
     }
-    let ttl = state.config.session_ttl;
+    let actor = crate::service::Actor { principal, ip: ip.map(|ip| ip.to_string()) };
     let token =
-        state.store.create_session(&principal.key_id, ttl).await.map_err(|e| ServerFnError::new(e.to_string()))?;
-    ssr::set_cookie(Some(&token), ttl.as_secs(), state.config.secure_cookies);
-    let ip = ip.map(|ip| ip.to_string());
-    if let Err(e) = state.store.audit(&principal, ip.as_deref(), "console.login", None, None).await {
-        tracing::error!("audit log write failed for console.login: {e}");
-    }
+        crate::service::auth::start_session(&state, &actor).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    ssr::set_cookie(Some(&token), state.config.session_ttl.as_secs(), state.config.secure_cookies);
     Ok(None)
 }
 
@@ -148,7 +146,7 @@ async fn login_with(key: String) -> Result<Option<String>, ServerFnError> {
 pub async fn logout() -> Result<(), ServerFnError> {
     let state = ssr::state()?;
     if let Some(token) = ssr::session_token().await {
-        state.store.delete_session(&token).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+        crate::service::auth::end_session(&state, &token).await.map_err(|e| ServerFnError::new(e.to_string()))?;
     }
     ssr::set_cookie(None, 0, state.config.secure_cookies);
     leptos_axum::redirect("/login");

@@ -7,6 +7,7 @@
 //! while it holds the job's lease in the database ([`leads`]), so with several nodes an alert is
 //! announced once, and when the leading node dies another takes the job over.
 
+mod alerting;
 mod checkpoints;
 pub mod retention;
 mod rollups;
@@ -76,7 +77,7 @@ impl Jobs {
             ),
         );
         jobs.spawn("rollups", rollups::run(store.clone(), ROLLUP_INTERVAL, stop.clone()));
-        jobs.spawn("alerts", crate::alerts::run(alerts.clone(), store.clone(), config.alerts.clone(), stop.clone()));
+        jobs.spawn("alerts", alerting::run(alerts.clone(), store.clone(), config.alerts.clone(), stop.clone()));
         if store.shared() {
             let sink = live.clone();
             jobs.spawn("notifications", {

@@ -24,18 +24,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-/// The deadlines and bounds of client connections (`WEBHOOK_HTTP_*` settings, see `Config`).
-#[derive(Clone, Copy, Debug)]
-pub struct Limits {
-    /// From accepting a connection to its first byte, and for a request's whole header.
-    pub header: Duration,
-    /// For a request's whole body, from the request's start.
-    pub body: Duration,
-    /// With no request under way (HTTP/1 keep-alive, HTTP/2 with no stream open).
-    pub idle: Duration,
-    /// Open connections served normally.
-    pub max_connections: usize,
-}
+/// The deadlines and bounds of client connections (defined with the settings, which read them).
+pub use crate::config::HttpLimits as Limits;
 
 /// Files kept free beside the connections (the database, the delivery client, logs).
 const RESERVE: usize = 256;

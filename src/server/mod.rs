@@ -62,7 +62,7 @@ pub async fn run(
         metrics,
         alerts,
         live,
-        auth_throttle: Arc::new(crate::api::throttle::AuthThrottle::new(
+        auth_throttle: Arc::new(crate::state::throttle::AuthThrottle::new(
             config.auth_failure_limit,
             std::time::Duration::from_secs(60),
         )),
@@ -213,20 +213,7 @@ async fn bootstrap_admin(store: &Store, config: &Config, addr: SocketAddr) -> Re
         // The operator's token always gets in: an allowlist put on it (by mistake, or by someone
         // locking others out) is cleared at start, and the log says so.
         if !key.allowed_ips.is_empty() {
-            let patch = crate::store::KeyPatch {
-                name: None,
-                controls: Some(crate::store::KeyControls { rate_limit: key.rate_limit, allowed_ips: Vec::new() }),
-            };
-            let key = store.update_key(&key.id, patch).await?;
-            let principal = crate::domain::Principal {
-                key_id: key.id.clone(),
-                key_name: key.name.clone(),
-                role: Role::Admin,
-                tenant: None,
-                rate_limit: key.rate_limit,
-                allowed_ips: Vec::new(),
-            };
-            store.audit(&principal, None, "key.access_restored", Some(&key.id), None).await?;
+            let key = crate::service::keys::restore_bootstrap_access(store, &key).await?;
             tracing::warn!(key_id = %key.id, "WEBHOOK_ADMIN_TOKEN had an address allowlist: cleared, so it can be used from anywhere");
         }
         return Ok(());

@@ -1,15 +1,16 @@
 //! Deliveries: the log (filtered, scoped to what the principal may see), one delivery with its
 //! attempts, and a manual retry.
 
+use super::params;
 use super::Actor;
-use crate::api::params;
 use crate::delivery::Restore;
 use crate::domain::{Attempt, AttemptResult, AttemptTrigger, Delivery, DeliveryStatus, Page, Principal, Requeued};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::DeliveryFilter;
+use crate::store::{DeliveryFilter, LastAttempt, StoreResult};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// The delivery log's filters, shared with the CSV export.
 #[derive(Deserialize, JsonSchema, Default)]
@@ -97,6 +98,19 @@ pub async fn mark_waiting(state: &AppState, deliveries: &mut [Delivery]) -> AppR
         d.waiting_behind = heads.get(&d.webhook_id).filter(|head| **head != d.id).cloned();
     }
     Ok(())
+}
+
+/// One page of the CSV export (from `filter.cursor` on): its deliveries and each one's last attempt.
+/// Store errors as they are: the export ends with their text.
+pub async fn export_page(
+    state: &AppState,
+    filter: &DeliveryFilter,
+    limit: i64,
+) -> StoreResult<(Page<Delivery>, HashMap<String, LastAttempt>)> {
+    let page = state.store.page_of_deliveries(filter, limit).await?;
+    let ids: Vec<String> = page.data.iter().map(|d| d.id.clone()).collect();
+    let last = state.store.last_attempts(&ids).await?;
+    Ok((page, last))
 }
 
 /// How many deliveries the log's filters select, counted up to `cap`.

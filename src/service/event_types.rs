@@ -1,7 +1,7 @@
 //! The event catalog: every known type, and custom types added by admins.
 
+use super::auth::require_admin;
 use super::Actor;
-use crate::api::auth::require_admin;
 use crate::domain::event_type::validate_name;
 use crate::domain::EventType;
 use crate::error::{AppError, AppResult};
@@ -45,4 +45,9 @@ pub async fn create(state: &AppState, actor: &Actor, input: EventTypeIn) -> AppR
     state.store.create_event_type(&event_type).await?;
     actor.audit(state, "event_type.created", Some(&event_type.name), None).await;
     Ok(event_type)
+}
+
+/// The catalog category of event type `name`, if it is known.
+pub async fn category(state: &AppState, name: &str) -> AppResult<Option<String>> {
+    Ok(state.store.event_type_category(name).await?)
 }

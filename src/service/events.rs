@@ -1,8 +1,8 @@
 //! Events: publishing (validated, normalised as JavaScript would, idempotent under a key, stored
 //! with its deliveries before the answer) and reading them back.
 
-use crate::api::auth::acting_tenant;
-use crate::api::params;
+use super::auth::acting_tenant;
+use super::params;
 use crate::crypto;
 use crate::domain::{Event, Page, Principal};
 use crate::error::{AppError, AppResult};
@@ -74,7 +74,7 @@ pub async fn publish(
     }
     let tenant = acting_tenant(principal, input.tenant.as_deref())?;
     let idempotency = idempotency(idempotency_key, principal, &event, tenant.as_deref(), &data)?;
-    crate::api::traffic::admit_publish(state, tenant.as_deref())?;
+    super::auth::admit_publish(state, tenant.as_deref())?;
     Ok(state.store.publish(&NewEvent { tenant, event, data, idempotency }).await?)
 }
 

@@ -1,14 +1,15 @@
 //! Insight: statistics over a window, the alerts active now, the audit log (admins) — each scoped
 //! to what the principal may see.
 
-use crate::api::auth::require_admin;
-use crate::api::params;
+use super::auth::require_admin;
+use super::params;
 use crate::domain::{Alert, AuditEntry, Page, Principal};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::{AuditFilter, Stats, StatsQuery};
+use crate::store::{AttemptSummary, AuditFilter, LatestDelivery, Stats, StatsQuery};
 use schemars::JsonSchema;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 #[derive(Deserialize, JsonSchema)]
 pub struct StatsParams {
@@ -95,4 +96,32 @@ pub async fn audit(state: &AppState, principal: &Principal, q: AuditQuery) -> Ap
         cursor: q.cursor.filter(|c| !c.is_empty()),
     };
     Ok(state.store.list_audit(&filter).await?)
+}
+
+/// Per webhook of `ids` (which the caller may see): its attempts over the last 24 hours, hour by
+/// hour, and its latest delivery.
+pub async fn webhook_health(
+    state: &AppState,
+    principal: &Principal,
+    ids: &[String],
+) -> AppResult<(BTreeMap<String, AttemptSummary>, Vec<LatestDelivery>)> {
+    let scope = principal.scope().map(str::to_string);
+    let query =
+        StatsQuery { scope: scope.clone(), tenant: None, webhook_id: None, window_ms: 24 * HOUR, bucket_ms: HOUR };
+    Ok(futures::try_join!(
+        state.store.attempts_by_webhook(&query, ids, chrono::Utc::now().timestamp_millis()),
+        state.store.latest_deliveries(ids, scope.as_deref())
+    )?)
+}
+
+/// Does the database answer (`/readyz`)?
+pub async fn ready(state: &AppState) -> bool {
+    state.store.ping().await
+}
+
+/// The `/metrics` text: this process's counters, the queue depth and the disabled webhooks.
+pub async fn metrics(state: &AppState) -> AppResult<String> {
+    let queue = state.store.queue_depth().await?;
+    let disabled = state.store.disabled_webhooks().await?;
+    Ok(state.metrics.render(&queue, disabled, state.store.activity()))
 }

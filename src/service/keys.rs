@@ -1,12 +1,12 @@
 //! API keys, managed by admins: list, create (the key itself is answered once), change a key's
 //! name and controls (rate limit, allowed addresses), revoke.
 
+use super::auth::require_admin;
 use super::Actor;
-use crate::api::auth::require_admin;
-use crate::domain::{traffic, validate, ApiKey, Role};
+use crate::domain::{traffic, validate, ApiKey, Principal, Role};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::{KeyControls, KeyPatch};
+use crate::store::{KeyControls, KeyPatch, Store, StoreResult};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +25,7 @@ pub struct KeyIn {
     /// Its own request rate: requests per second, 0 (unlimited) to 1000000; absent: the server's
     /// default (`WEBHOOK_API_RATE_LIMIT`). The burst is twice the rate.
     #[schemars(range(min = 0, max = 1_000_000))]
-    #[serde(default, deserialize_with = "crate::api::extract::whole_number")]
+    #[serde(default, deserialize_with = "crate::service::params::whole_number")]
     pub rate_limit: Option<i64>,
     /// The address ranges it may be used from (CIDRs such as `203.0.113.0/24` or single addresses;
     /// at most 50); absent or empty: anywhere.
@@ -47,7 +47,7 @@ pub struct KeyPatchIn {
     pub name: Option<String>,
     /// Requests per second, 0 (unlimited) to 1000000; `null`: back to the server's default.
     #[schemars(range(min = 0, max = 1_000_000))]
-    #[serde(default, deserialize_with = "crate::api::extract::nullable_whole_number")]
+    #[serde(default, deserialize_with = "crate::service::params::nullable_whole_number")]
     pub rate_limit: Option<Option<i64>>,
     /// The address ranges it may be used from; `[]` or `null`: anywhere.
     #[schemars(length(max = 50))]
@@ -57,7 +57,7 @@ pub struct KeyPatchIn {
         {"type": "string", "pattern": "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},
         {"type": "string", "pattern": "^[0-9A-Fa-f:.]+/(12[0-8]|1[01][0-9]|[1-9]?[0-9])$"}
     ]}))]
-    #[serde(default, deserialize_with = "crate::api::extract::nullable")]
+    #[serde(default, deserialize_with = "crate::service::params::nullable")]
     pub allowed_ips: Option<Option<Vec<String>>>,
 }
 
@@ -199,6 +199,25 @@ pub fn allows(allowed: &[String], ip: Option<&str>) -> bool {
     let Some(ip) = ip.and_then(|ip| ip.parse::<std::net::IpAddr>().ok()) else { return false };
     let ranges: Vec<ipnet::IpNet> = allowed.iter().filter_map(|range| traffic::parse_range(range).ok()).collect();
     traffic::in_ranges(&ranges, ip)
+}
+
+/// Clears the address allowlist of the operator's key (`WEBHOOK_ADMIN_TOKEN`) at start, audited as
+/// `key.access_restored` in the key's own name. Runs before the server's state exists, so it takes
+/// the store.
+pub async fn restore_bootstrap_access(store: &Store, key: &ApiKey) -> StoreResult<ApiKey> {
+    let patch =
+        KeyPatch { name: None, controls: Some(KeyControls { rate_limit: key.rate_limit, allowed_ips: Vec::new() }) };
+    let key = store.update_key(&key.id, patch).await?;
+    let principal = Principal {
+        key_id: key.id.clone(),
+        key_name: key.name.clone(),
+        role: Role::Admin,
+        tenant: None,
+        rate_limit: key.rate_limit,
+        allowed_ips: Vec::new(),
+    };
+    store.audit(&principal, None, "key.access_restored", Some(&key.id), None).await?;
+    Ok(key)
 }
 
 /// The live keys (never their secrets).

@@ -3,11 +3,13 @@
 //! handlers (`api/`) and the console's server functions (`app/data.rs`) both call them, so the two
 //! cannot drift; audit entries are written here, and only here.
 
+pub mod auth;
 pub mod deliveries;
 pub mod event_types;
 pub mod events;
 pub mod insight;
 pub mod keys;
+pub mod params;
 pub mod webhook_ops;
 pub mod webhooks;
 

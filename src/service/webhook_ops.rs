@@ -1,11 +1,11 @@
 //! Operations on one webhook: send a test, switch it on and off, reveal and rotate its secret,
 //! recover failed deliveries, replay the events it missed.
 
+use super::params;
 use super::Actor;
-use crate::api::params;
 use crate::crypto;
 use crate::delivery::sender::Sent;
-use crate::domain::{validate, AttemptResult, AttemptTrigger, SecretInfo, Webhook};
+use crate::domain::{validate, AttemptResult, AttemptTrigger, Principal, SecretInfo, Webhook};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::{DeliveryFilter, DueDelivery, WebhookPatch};
@@ -24,7 +24,7 @@ pub struct RotateIn {
     pub secret: Option<String>,
     /// How long the old secret keeps signing beside the new one: 0 to 604800 seconds (default 86400).
     #[schemars(range(min = 0, max = 604_800))]
-    #[serde(default, deserialize_with = "crate::api::extract::whole_number")]
+    #[serde(default, deserialize_with = "crate::service::params::whole_number")]
     pub grace_seconds: Option<i64>,
 }
 
@@ -96,6 +96,13 @@ pub async fn reveal_secret(state: &AppState, actor: &Actor, id: &str) -> AppResu
     let secret = state.store.webhook_secret(id, actor.scope()).await?;
     actor.audit(state, "secret.revealed", Some(id), None).await;
     Ok(secret)
+}
+
+/// The secrets a signature may be checked against: the webhook's, and the previous one while it
+/// still signs (not audited: they are not shown).
+pub async fn signing_secrets(state: &AppState, principal: &Principal, id: &str) -> AppResult<Vec<String>> {
+    let info = state.store.webhook_secret(id, principal.scope()).await?;
+    Ok(std::iter::once(info.secret).chain(info.previous_secret).collect())
 }
 
 /// A new secret (given or generated); the old one keeps signing beside it for `graceSeconds`
@@ -175,9 +182,7 @@ pub async fn replay_missing(state: &AppState, actor: &Actor, id: &str, input: Re
 fn since_time(value: &serde_json::Value) -> AppResult<i64> {
     match value {
         serde_json::Value::String(s) => params::time("since", Some(s))?,
-        serde_json::Value::Number(n) => {
-            crate::api::extract::as_whole(n).filter(|ms| (0..=999_999_999_999_999).contains(ms))
-        }
+        serde_json::Value::Number(n) => params::as_whole(n).filter(|ms| (0..=999_999_999_999_999).contains(ms)),
         _ => None,
     }
     .ok_or_else(|| AppError::validation("since", "since must be an RFC 3339 time or unix milliseconds"))

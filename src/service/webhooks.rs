@@ -1,9 +1,9 @@
 //! Webhooks: the rules of registering, listing, reading, changing and deleting a webhook, for the
 //! REST API and the console alike (validation, tenant scoping, audit entries).
 
+use super::auth::acting_tenant;
+use super::params;
 use super::Actor;
-use crate::api::auth::acting_tenant;
-use crate::api::params;
 use crate::crypto;
 use crate::domain::event_type::validate_pattern;
 use crate::domain::{traffic, validate, DeliveryControls, DeliveryOrder, Page, Principal, Webhook};
@@ -42,11 +42,11 @@ pub struct WebhookIn {
     /// Deliveries per second to it at most, 1 to 10000; absent: as fast as they come. Deliveries over
     /// it wait in the queue (not failed, not counted against it).
     #[schemars(range(min = 1, max = 10_000))]
-    #[serde(default, deserialize_with = "crate::api::extract::whole_number")]
+    #[serde(default, deserialize_with = "crate::service::params::whole_number")]
     pub rate_limit: Option<i64>,
     /// Requests to it at once at most, 1 to 1000; absent: only the server's own limit.
     #[schemars(range(min = 1, max = 1_000))]
-    #[serde(default, deserialize_with = "crate::api::extract::whole_number")]
+    #[serde(default, deserialize_with = "crate::service::params::whole_number")]
     pub max_in_flight: Option<i64>,
     /// `fifo`: one delivery at a time, in publish order; `none` (default): any order.
     pub ordering: Option<DeliveryOrder>,
@@ -66,11 +66,11 @@ pub struct WebhookPatchIn {
     pub headers: Option<BTreeMap<String, String>>,
     /// Deliveries per second, 1 to 10000; `null` removes the limit.
     #[schemars(range(min = 1, max = 10_000))]
-    #[serde(default, deserialize_with = "crate::api::extract::nullable_whole_number")]
+    #[serde(default, deserialize_with = "crate::service::params::nullable_whole_number")]
     pub rate_limit: Option<Option<i64>>,
     /// Requests at once, 1 to 1000; `null` removes the limit.
     #[schemars(range(min = 1, max = 1_000))]
-    #[serde(default, deserialize_with = "crate::api::extract::nullable_whole_number")]
+    #[serde(default, deserialize_with = "crate::service::params::nullable_whole_number")]
     pub max_in_flight: Option<Option<i64>>,
     /// `fifo` or `none`.
     pub ordering: Option<DeliveryOrder>,
@@ -156,6 +156,20 @@ pub async fn list(state: &AppState, principal: &Principal, q: ListQuery) -> AppR
     let mut page = state.store.list_webhooks(&filter).await?;
     page.data = page.data.into_iter().map(Webhook::masked).collect();
     Ok(page)
+}
+
+/// The tenants `principal` may pick: every tenant with webhooks for an admin, its own for a tenant key.
+pub async fn tenants(state: &AppState, principal: &Principal) -> AppResult<Vec<String>> {
+    match principal.scope() {
+        Some(own) => Ok(vec![own.to_string()]),
+        None => Ok(state.store.tenants_with_webhooks().await?),
+    }
+}
+
+/// `(id, url, description)` of these webhooks, whoever owns them (the ids come from lists already
+/// scoped to the caller).
+pub async fn names(state: &AppState, ids: &[String]) -> AppResult<Vec<(String, String, String)>> {
+    Ok(state.store.webhook_names(ids).await?)
 }
 
 /// One webhook, secret masked.

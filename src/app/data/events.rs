@@ -32,16 +32,18 @@ pub async fn get_event_view(#[server(default)] id: String) -> Result<Answer<Even
         let event = crate::service::events::get(&state, &actor, &id).await.map_err(ssr::fail)?;
         let query = ListQuery { event_id: Some(event.id.clone()), limit: Some(200), ..ListQuery::default() };
         let deliveries = crate::service::deliveries::list(&state, &actor, query).await.map_err(ssr::fail)?.data;
-        let filter = crate::store::WebhookFilter {
-            scope: actor.scope().map(str::to_string),
+        let query = crate::service::webhooks::ListQuery {
+            search: None,
+            status: None,
+            event: None,
             tenant: event.tenant.clone(),
             limit: Some(200),
-            ..Default::default()
+            cursor: None,
         };
-        let webhooks = state.store.list_webhooks(&filter).await.map_err(|e| ssr::fail(e.into()))?.data;
+        let webhooks = crate::service::webhooks::list(&state, &actor, query).await.map_err(ssr::fail)?.data;
         // Each webhook named with what sending it the event would do: held while it is off or
         // paused; said when it does not subscribe to the type, or already has a delivery of it.
-        let category = state.store.event_type_category(&event.event).await.map_err(|e| ssr::fail(e.into()))?;
+        let category = crate::service::event_types::category(&state, &event.event).await.map_err(ssr::fail)?;
         let category = category.unwrap_or_default();
         let mut targets: Vec<(String, String)> = webhooks
             .iter()

@@ -62,7 +62,7 @@ pub(crate) mod ssr {
         if tenant.is_empty() {
             return Ok(String::new());
         }
-        let known = state.store.tenants_with_webhooks().await.map_err(|e| fail(e.into()))?;
+        let known = crate::service::webhooks::tenants(state, actor).await.map_err(fail)?;
         if known.iter().any(|t| t == tenant) {
             Ok(tenant.to_string())
         } else {
@@ -90,7 +90,7 @@ pub(crate) mod ssr {
 
     /// The names (description, or URL) of these webhooks, by id.
     pub async fn names(state: &AppState, ids: &[String]) -> Result<crate::app::model::WebhookNames, Problem> {
-        let rows = state.store.webhook_names(ids).await.map_err(|e| fail(e.into()))?;
+        let rows = crate::service::webhooks::names(state, ids).await.map_err(fail)?;
         Ok(rows
             .into_iter()
             .map(|(id, url, description)| (id, crate::app::model::webhook_name(&url, &description)))
@@ -210,10 +210,7 @@ pub async fn get_overview(
 pub async fn tenants() -> Result<Answer<Vec<String>>, ServerFnError> {
     answer(async move {
         let (state, actor) = ssr::actor().await?;
-        match actor.principal.scope() {
-            Some(own) => Ok(vec![own.to_string()]),
-            None => state.store.tenants_with_webhooks().await.map_err(|e| ssr::fail(e.into())),
-        }
+        crate::service::webhooks::tenants(&state, &actor).await.map_err(ssr::fail)
     })
     .await
 }
@@ -331,7 +328,7 @@ pub async fn create_key(
             allowed_ips: Some(ssr::ranges(&allowed_ips)),
         };
         let created = crate::service::keys::create(&state, &actor, input).await.map_err(ssr::fail)?;
-        let known = state.store.tenants_with_webhooks().await.map_err(|e| ssr::fail(e.into()))?;
+        let known = crate::service::webhooks::tenants(&state, &actor).await.map_err(ssr::fail)?;
         let new_tenant = created.tenant.clone().filter(|t| !known.contains(t));
         Ok(CreatedKey { id: created.id, name: created.name, key: created.key, new_tenant })
     })

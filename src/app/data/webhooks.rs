@@ -44,12 +44,15 @@ pub async fn webhook_choices() -> Result<Answer<Vec<(String, String)>>, ServerFn
     answer(async move {
         use crate::app::model::webhook_name;
         let (state, actor) = ssr::actor().await?;
-        let filter = crate::store::WebhookFilter {
-            scope: actor.scope().map(str::to_string),
+        let query = crate::service::webhooks::ListQuery {
+            search: None,
+            status: None,
+            event: None,
+            tenant: None,
             limit: Some(200),
-            ..Default::default()
+            cursor: None,
         };
-        let webhooks = state.store.list_webhooks(&filter).await.map_err(|e| ssr::fail(e.into()))?.data;
+        let webhooks = crate::service::webhooks::list(&state, &actor, query).await.map_err(ssr::fail)?.data;
         let admin = actor.scope().is_none();
         let mut choices: Vec<(String, String)> = webhooks
             .into_iter()
@@ -286,20 +289,8 @@ async fn health(
     actor: &crate::service::Actor,
     webhooks: Vec<crate::domain::Webhook>,
 ) -> Result<Vec<WebhookHealth>, crate::error::AppError> {
-    const HOUR: i64 = 3_600_000;
-    let scope = actor.scope().map(str::to_string);
     let ids: Vec<String> = webhooks.iter().map(|w| w.id.clone()).collect();
-    let query = crate::store::StatsQuery {
-        scope: scope.clone(),
-        tenant: None,
-        webhook_id: None,
-        window_ms: 24 * HOUR,
-        bucket_ms: HOUR,
-    };
-    let (mut attempts, latest) = futures::try_join!(
-        state.store.attempts_by_webhook(&query, &ids, chrono::Utc::now().timestamp_millis()),
-        state.store.latest_deliveries(&ids, scope.as_deref())
-    )?;
+    let (mut attempts, latest) = crate::service::insight::webhook_health(state, actor, &ids).await?;
     let mut latest: std::collections::HashMap<String, _> =
         latest.into_iter().map(|d| (d.webhook_id, (d.created_at, d.status))).collect();
     Ok(webhooks

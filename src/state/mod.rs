@@ -1,4 +1,9 @@
-//! The state every REST handler and server function shares.
+//! The state every REST handler and server function shares, with the per-process counters it
+//! holds (sign-in throttle, rate limits, where keys are used from).
+
+pub mod key_uses;
+pub mod ratelimit;
+pub mod throttle;
 
 use crate::config::Config;
 use crate::delivery::ssrf::IpPolicy;
@@ -20,11 +25,11 @@ pub struct AppState {
     pub alerts: Arc<crate::alerts::AlertMonitor>,
     pub live: Arc<crate::live::LiveFeed>,
     /// Addresses refused for guessing keys.
-    pub auth_throttle: Arc<crate::api::throttle::AuthThrottle>,
+    pub auth_throttle: Arc<throttle::AuthThrottle>,
     /// API rate limits: a bucket per key (and per tenant for publishing).
-    pub api_limiter: Arc<crate::api::ratelimit::RateLimiter>,
+    pub api_limiter: Arc<ratelimit::RateLimiter>,
     /// Where keys are used from, noted at most every few minutes per key and address.
-    pub key_uses: Arc<crate::api::traffic::KeyUses>,
+    pub key_uses: Arc<key_uses::KeyUses>,
     /// Cancelled at shutdown (ends live streams so the server can stop).
     pub stop: tokio_util::sync::CancellationToken,
 }
