@@ -173,6 +173,19 @@ mod tests {
         BUILT_IN.iter().map(|t| (t.0, t.1)).collect()
     }
 
+    /// The built-in catalog as the store lists it.
+    fn built_in() -> Vec<EventType> {
+        BUILT_IN
+            .iter()
+            .map(|(n, c, d)| EventType {
+                name: n.to_string(),
+                category: c.to_string(),
+                description: d.to_string(),
+                custom: false,
+            })
+            .collect()
+    }
+
     fn category_of(name: &str) -> &'static str {
         BUILT_IN.iter().find(|t| t.0 == name).map(|t| t.1).unwrap_or("custom")
     }
@@ -214,15 +227,7 @@ mod tests {
 
     #[test]
     fn a_category_subscription_receives_exactly_the_types_filed_under_it() {
-        let catalog: Vec<EventType> = BUILT_IN
-            .iter()
-            .map(|(n, c, d)| EventType {
-                name: n.to_string(),
-                category: c.to_string(),
-                description: d.to_string(),
-                custom: false,
-            })
-            .collect();
+        let catalog = built_in();
         for category in CATEGORIES {
             let got: Vec<&str> =
                 received(&[format!("category:{category}")], &catalog).iter().map(|t| t.name.as_str()).collect();
@@ -238,15 +243,7 @@ mod tests {
 
     #[test]
     fn a_prefix_that_is_not_its_category_says_so() {
-        let catalog: Vec<EventType> = BUILT_IN
-            .iter()
-            .map(|(n, c, d)| EventType {
-                name: n.to_string(),
-                category: c.to_string(),
-                description: d.to_string(),
-                custom: false,
-            })
-            .collect();
+        let catalog = built_in();
         let security = reach("security.*", &catalog);
         assert_eq!(security.types, ["security.alert"]);
         let note = security.note.unwrap();
