@@ -134,8 +134,19 @@ pub struct EventView {
     /// Its deliveries, newest first.
     pub deliveries: Vec<Delivery>,
     pub names: WebhookNames,
-    /// The webhooks it may be sent to again (its tenant's; anyone's for a broadcast): id and name.
-    pub targets: Vec<(String, String)>,
+    /// The webhooks it may be sent to again (its tenant's; anyone's for a broadcast).
+    pub targets: Vec<SendTarget>,
+}
+
+/// A webhook an event may be sent again to, and what sending would do.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SendTarget {
+    pub id: String,
+    /// Its name, with what sending would do ("off: it would be held…", "not subscribed to…").
+    pub label: String,
+    /// It is off or paused: the delivery would be held.
+    pub held: bool,
+    pub subscribed: bool,
 }
 
 /// A delivery queued by "send again".

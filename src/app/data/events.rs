@@ -45,16 +45,18 @@ pub async fn get_event_view(#[server(default)] id: String) -> Result<Answer<Even
         // paused; said when it does not subscribe to the type, or already has a delivery of it.
         let category = crate::service::event_types::category(&state, &event.event).await.map_err(ssr::fail)?;
         let category = category.unwrap_or_default();
-        let mut targets: Vec<(String, String)> = webhooks
+        let mut targets: Vec<crate::app::model::SendTarget> = webhooks
             .iter()
             .map(|w| {
                 let mut notes = Vec::new();
-                if !w.active {
-                    notes.push("off: it would be held until switched on".to_string());
-                } else if w.paused {
+                // A paused webhook is off too (`active` false): say which.
+                if w.paused {
                     notes.push("paused: it would be held until resumed".to_string());
+                } else if !w.active {
+                    notes.push("off: it would be held until switched on".to_string());
                 }
-                if !crate::domain::event_type::any_matches(&w.events, &event.event, &category) {
+                let subscribed = crate::domain::event_type::any_matches(&w.events, &event.event, &category);
+                if !subscribed {
                     notes.push(format!("not subscribed to {}", event.event));
                 }
                 if deliveries.iter().any(|d| d.webhook_id == w.id) {
@@ -62,10 +64,10 @@ pub async fn get_event_view(#[server(default)] id: String) -> Result<Answer<Even
                 }
                 let name = webhook_name(&w.url, &w.description);
                 let label = if notes.is_empty() { name } else { format!("{name} ({})", notes.join("; ")) };
-                (w.id.clone(), label)
+                crate::app::model::SendTarget { id: w.id.clone(), label, held: !w.active, subscribed }
             })
             .collect();
-        targets.sort_by(|a, b| a.1.cmp(&b.1));
+        targets.sort_by(|a, b| a.label.cmp(&b.label));
         let mut ids: Vec<String> = deliveries.iter().map(|d| d.webhook_id.clone()).collect();
         ids.sort();
         ids.dedup();

@@ -2,7 +2,7 @@
 //! (each delivery, per webhook, with its status) and "send again to…" a chosen webhook.
 
 use crate::app::data::{events, get_event_view, send_event};
-use crate::app::model::{settle, EventView, LogFilter};
+use crate::app::model::{settle, EventView, LogFilter, SendTarget};
 use crate::app::pages::deliveries::DeliveryTable;
 use crate::app::ui::{principal, Empty, ErrorBox, Loading, Pager, RangePicker, TenantSelect, When};
 use crate::domain::{Event, Role};
@@ -127,12 +127,12 @@ fn EventDetail(v: EventView, send: SendAction) -> impl IntoView {
 
 /// "Send again to…": one more delivery of the event to a chosen webhook.
 #[component]
-fn SendAgain(targets: Vec<(String, String)>, send: SendAction) -> impl IntoView {
+fn SendAgain(targets: Vec<SendTarget>, send: SendAction) -> impl IntoView {
     // Nothing is chosen for the user: the event goes where they say, not to the first in the list.
     let chosen = RwSignal::new(String::new());
     let none = targets.is_empty();
-    let held = targets.iter().filter(|(_, label)| label.contains("would be held")).count();
-    let unsubscribed = targets.iter().filter(|(_, label)| label.contains("not subscribed to")).count();
+    let held = targets.iter().filter(|t| t.held).count();
+    let unsubscribed = targets.iter().filter(|t| !t.subscribed).count();
     let caveat = match (held, unsubscribed) {
         (0, 0) => None,
         (h, u) => Some(format!(
@@ -152,7 +152,7 @@ fn SendAgain(targets: Vec<(String, String)>, send: SendAction) -> impl IntoView 
                         <label>"To"
                             <select data-testid="send-target" prop:value=move || chosen.get() on:change=move |ev| chosen.set(event_target_value(&ev))>
                                 <option value="" selected=true disabled=true>"Choose a webhook…"</option>
-                                {targets.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
+                                {targets.into_iter().map(|t| view! { <option value=t.id>{t.label}</option> }).collect_view()}
                             </select>
                         </label>
                         <button on:click=move |_| { send.dispatch(chosen.get_untracked()); }
